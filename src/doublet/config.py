@@ -1,0 +1,130 @@
+"""All of doublet's tunable parameters in one frozen dataclass.
+
+Every default is chosen from a principle, not from one benchmark:
+
+* ``shingle_size = 5`` words: the unit of document-level similarity (Jaccard, containment, MinHash). Five
+  words are long enough that shared shingles mean shared text, short enough that light edits leave most of
+  them intact; it is what datasketch, text-dedup and datatrove users use, so Jaccard figures are comparable.
+* ``threshold = 0.7``: word 5-gram Jaccard at which two whole documents are *near-duplicates*. LSH bands
+  and rows are derived from it (:func:`doublet.minhash.optimal_bands`).
+* ``window = 6``: winnowing window over 5-gram hashes. Winnowing (Schleimer et al. 2003) guarantees that any
+  shared run of at least ``window + shingle_size - 1 = 10`` identical words yields a shared fingerprint,
+  while keeping only about ``2 / (window + 1)`` ≈ 29 % of the positions.
+* ``max_df = 50``: a fingerprint found in more documents than this is *boilerplate* (navigation, footers,
+  login prompts, share widgets, stock phrases): it never creates a candidate pair, and the words it covers
+  never enter a reported passage. passim uses an upper bound of 100 for newspaper text; 50 leaves room for
+  stories syndicated a few dozen times while removing site chrome from sites with more pages than that.
+* ``min_shared = 2``: shared non-boilerplate fingerprints needed before a pair is aligned. A 25-word passage
+  carries about six fingerprints, so two still survive heavy editing; alignment then decides.
+* ``min_words = 25``: a pair is *reuse* when at least 25 of its words lie in verbatim runs of aligned
+  passages (summed over passages, so a story reprinted as scattered sentences counts). Below that, shared
+  text is usually a quotation or a stock phrase, not reuse.
+* ``min_passage_words = 15``: the shortest passage reported, in words on each side: about one sentence.
+* ``seed_size = 3`` / ``max_gap = 8`` / ``min_identity = 0.75``: alignment seeds are shared word 3-grams,
+  chained along the diagonal while the gap between seeds is at most 8 words on both sides (a substituted or
+  inserted word breaks three 3-grams, so this survives several nearby edits). At least three quarters of a
+  passage's words must lie in verbatim runs: light editing passes, a rewrite in the same words does not
+  (a reporter's paraphrase of the same facts keeps names and numbers but changes about a third of the words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Parameters of a doublet run. Construct with keyword arguments; all have sensible defaults."""
+
+    # --- document-level similarity (near-duplicates)
+    shingle_size: int = 5
+    """Words per shingle for Jaccard, containment and MinHash."""
+    threshold: float = 0.7
+    """Word-shingle Jaccard from which two documents are near-duplicates."""
+    num_perm: int = 128
+    """MinHash permutations (signature length)."""
+    bands: int | None = None
+    """LSH bands; ``None`` derives bands and rows from ``threshold``."""
+    rows: int | None = None
+    """LSH rows per band; ``None`` derives them from ``threshold``."""
+    max_bucket: int = 200
+    """LSH buckets larger than this emit a star (first member with each other) instead of all pairs."""
+
+    # --- passage-level reuse
+    window: int = 6
+    """Winnowing window over shingle hashes (guarantee: shared runs of window+shingle_size-1 words)."""
+    max_df: int = 50
+    """Fingerprints in more documents than this are boilerplate: no candidates, never inside passages."""
+    min_shared: int = 2
+    """Shared non-boilerplate fingerprints needed to align a pair."""
+    min_words: int = 25
+    """Least number of reused words (inside matching seeds, summed over passages) that makes a reusing pair."""
+    min_passage_words: int = 15
+    """Shortest reported passage, in words, on both sides (about one sentence)."""
+    seed_size: int = 3
+    """Words per alignment seed."""
+    max_gap: int = 8
+    """Largest gap, in words on either side, bridged between two alignment seeds."""
+    min_identity: float = 0.75
+    """Least share of a passage's words covered by matching seeds (verbatim runs)."""
+
+    # --- input
+    max_chars: int = 10_000_000
+    """Documents longer than this (characters) are rejected with a message; raise it to process them."""
+
+    # --- execution
+    workers: int = 1
+    """Processes for the fingerprint stage (the CLI defaults to all cores)."""
+    seed: int = 1
+    """Seed of the MinHash permutations; runs with the same seed give identical results."""
+
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Free-form annotations copied into the summary (not used by the algorithms)."""
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.shingle_size >= 1, "shingle_size must be >= 1"),
+            (0.0 < self.threshold <= 1.0, "threshold must be in (0, 1]"),
+            (self.num_perm >= 2, "num_perm must be >= 2"),
+            (self.window >= 1, "window must be >= 1"),
+            (self.max_df >= 2, "max_df must be >= 2 (a fingerprint must be shared to be evidence)"),
+            (self.min_shared >= 1, "min_shared must be >= 1"),
+            (self.min_words >= 1, "min_words must be >= 1"),
+            (self.min_passage_words >= 1, "min_passage_words must be >= 1"),
+            (self.seed_size >= 1, "seed_size must be >= 1"),
+            (self.max_gap >= 0, "max_gap must be >= 0"),
+            (0.0 <= self.min_identity <= 1.0, "min_identity must be in [0, 1]"),
+            (self.max_chars >= 1, "max_chars must be >= 1"),
+            (self.workers >= 1, "workers must be >= 1"),
+            ((self.bands is None) == (self.rows is None), "give both bands and rows, or neither"),
+        ]
+        for ok, msg in checks:
+            if not ok:
+                raise ValueError(msg)
+        if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+
+    def lsh_params(self) -> tuple[int, int]:
+        """(bands, rows) used for LSH: explicit ones, or the optimum for ``threshold``."""
+        if self.bands is not None and self.rows is not None:
+            return self.bands, self.rows
+        from .minhash import optimal_bands
+
+        return optimal_bands(self.threshold, self.num_perm)
+
+    def with_(self, **changes: Any) -> "Config":
+        """A copy with some parameters changed."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters as a JSON-ready dict (LSH bands/rows resolved)."""
+        d = asdict(self)
+        d["bands"], d["rows"] = self.lsh_params()
+        if not d["extra"]:
+            d.pop("extra")
+        return d
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
