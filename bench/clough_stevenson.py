@@ -179,12 +179,18 @@ def main(argv=None) -> int:
                     help="corpus folder with texts/ and file_information.csv (default: %(default)s)")
     ap.add_argument("--out", default=str(HERE / "results" / "clough_stevenson.json"),
                     help="JSON summary to write (default: %(default)s)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a doublet.Config parameter, e.g. --set min_identity=0.5 (repeatable)")
     args = ap.parse_args(argv)
     data = Path(args.data)
     if not (data / "file_information.csv").is_file():
         ap.error(f"no file_information.csv in {data}")
 
-    config = doublet.Config()
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name] = json.loads(value)
+    config = doublet.Config(**overrides)
     res = run(data, config)
     try:
         cfg = dataclasses.asdict(config)

@@ -9,9 +9,12 @@ Seed and extend, in three vectorized steps and one short loop:
 3. **Chains**: runs are joined across nearby diagonals in reading order when the gap between them is at most
    ``max_gap`` words on both sides and holds no boilerplate: this bridges inserted and deleted words.
 4. **Passages**: chains at least ``min_passage_words`` long on both sides whose words are at least
-   ``min_identity`` covered by seeds, taken longest first without overlapping each other on either side.
+   ``min_identity`` covered by seeds, taken longest first; a passage overlapping one already taken is cut back to the
+   part that does not overlap.
 
-Character offsets index the raw texts; a passage is widened over closing punctuation right after its last
+Fewer than ``seed_size`` words cut off by a sentence end or a line break at either end of a passage are
+dropped (they are matched only by seeds that straddle the boundary). Character offsets index the raw
+texts; a passage is widened over closing punctuation right after its last
 word (``."``, ``),``) and an opening quote or bracket right before its first word, as a reader would mark it.
 """
 
@@ -151,10 +154,31 @@ def align_words(ha: np.ndarray, hb: np.ndarray, mask_a: np.ndarray, mask_b: np.n
     good.sort(key=lambda w: (-w.matched, w.a0, w.b0))
     taken: list[WordSpan] = []
     for w in good:
-        if all(w.a1 <= t.a0 or w.a0 >= t.a1 for t in taken) and all(w.b1 <= t.b0 or w.b0 >= t.b1 for t in taken):
-            taken.append(w)
+        trimmed = _trim(w, taken)
+        if trimmed is not None and min(trimmed.a1 - trimmed.a0, trimmed.b1 - trimmed.b0) >= min_passage_words:
+            taken.append(trimmed)
     taken.sort(key=lambda w: (w.a0, w.b0))
     return taken
+
+
+def _trim(w: WordSpan, taken: list[WordSpan]) -> WordSpan | None:
+    """``w`` cut back so that it overlaps none of ``taken`` on either side (both sides cut alike), or None."""
+    a0, a1, b0, b1 = w.a0, w.a1, w.b0, w.b1
+    for t in taken:
+        for lo, hi, t_lo, t_hi in ((a0, a1, t.a0, t.a1), (b0, b1, t.b0, t.b1)):
+            if hi <= t_lo or lo >= t_hi:
+                continue
+            if lo >= t_lo and hi <= t_hi:
+                return None
+            if lo < t_lo:  # w sticks out before t: cut its tail
+                cut = hi - t_lo
+                a1, b1 = a1 - cut, b1 - cut
+            else:  # w sticks out after t: cut its head
+                cut = t_hi - lo
+                a0, b0 = a0 + cut, b0 + cut
+            if a1 <= a0 or b1 <= b0:
+                return None
+    return WordSpan(a0, a1, b0, b1, min(w.matched, a1 - a0, b1 - b0))
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
@@ -167,10 +191,36 @@ def _widen(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def to_passages(spans: list[WordSpan], tok_a: Tokens, tok_b: Tokens, text_a: str, text_b: str) -> list[Passage]:
-    """Word spans to character passages in the raw texts."""
+def _boundary(text: str, tok: Tokens, k: int) -> bool:
+    """Is there a sentence end or line break between word ``k`` and word ``k + 1``?"""
+    sep = text[int(tok.ends[k]) : int(tok.starts[k + 1])]
+    return any(c in sep for c in ".!?\n")
+
+
+def _trim_edges(w: WordSpan, tok_a: Tokens, tok_b: Tokens, text_a: str, text_b: str, seed_size: int) -> WordSpan:
+    """Drop fewer than ``seed_size`` words cut off by a sentence end or line break at either end of a passage.
+
+    Such words are matched only by seeds straddling the boundary (``Getty Images\nThe story…``, ``…he
+    added."We``): less evidence than any word inside the passage, and not what a reader would mark.
+    """
+    a0, a1, b0, b1 = w.a0, w.a1, w.b0, w.b1
+    for k in range(seed_size - 1):
+        if a0 + k + 1 < a1 and (_boundary(text_a, tok_a, a0 + k) or _boundary(text_b, tok_b, b0 + k)):
+            a0, b0 = a0 + k + 1, b0 + k + 1
+            break
+    for k in range(seed_size - 1):
+        if a1 - k - 2 >= a0 and (_boundary(text_a, tok_a, a1 - k - 2) or _boundary(text_b, tok_b, b1 - k - 2)):
+            a1, b1 = a1 - k - 1, b1 - k - 1
+            break
+    return WordSpan(a0, a1, b0, b1, w.matched)
+
+
+def to_passages(spans: list[WordSpan], tok_a: Tokens, tok_b: Tokens, text_a: str, text_b: str,
+                seed_size: int = 3) -> list[Passage]:
+    """Word spans to character passages in the raw texts (edges trimmed to sentence or line boundaries)."""
     out = []
     for w in spans:
+        w = _trim_edges(w, tok_a, tok_b, text_a, text_b, seed_size)
         a_s, a_e = _widen(text_a, int(tok_a.starts[w.a0]), int(tok_a.ends[w.a1 - 1]))
         b_s, b_e = _widen(text_b, int(tok_b.starts[w.b0]), int(tok_b.ends[w.b1 - 1]))
         out.append(Passage(a_s, a_e, b_s, b_e))

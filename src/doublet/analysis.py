@@ -84,7 +84,7 @@ def compare_prints(id_a: str, id_b: str, text_a: str, text_b: str, pa: DocPrint,
     spans = align_words(pa.tokens.hashes, pb.tokens.hashes, mask_a, mask_b, seed_size=cfg.seed_size,
                         max_gap=cfg.max_gap, min_passage_words=cfg.min_passage_words,
                         min_identity=cfg.min_identity)
-    passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b))
+    passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))
     if ov.jaccard >= cfg.threshold:
         kind: str | None = "near-duplicate"
     elif sum(w.matched for w in spans) >= cfg.min_words:

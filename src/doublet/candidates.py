@@ -90,7 +90,7 @@ def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, max_df: int, min_sha
     """
     order = np.lexsort((docs, hashes))
     h, d = hashes[order], docs[order]
-    keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])]  # one occurrence per (hash, doc)
+    keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
     h, d = h[keep], d[keep]
     starts, df = _runs(h)
     boiler = df > max_df

@@ -76,6 +76,7 @@ __all__ = [
     "InputFormat",
     "InputProblem",
     "detect_format",
+    "documents_from_items",
     "read_documents",
     "write_kept",
 ]
@@ -244,7 +245,7 @@ class _Checker:
         self._seen: dict[str, tuple[int, Any]] = {}
 
     def add_source(self, source: str, fmt: InputFormat) -> int:
-        kind = {"txtdir": "path", "parquet": "row"}.get(fmt.kind, "line")
+        kind = {"txtdir": "path", "parquet": "row", "api": "item"}.get(fmt.kind, "line")
         self._sources.append((source, kind))
         return len(self._sources) - 1
 
@@ -931,6 +932,42 @@ def _read_all(plan: list[tuple[Path, InputFormat]], spec: _Spec, checker: _Check
             doc = checker.check(rec, src)
             if doc is not None:
                 yield doc
+
+
+def documents_from_items(
+    items: Iterable[Any],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    problems: list[InputProblem] | None = None,
+    source: str = "<api>",
+) -> Iterator[Document]:
+    """Documents from in-memory items, checked by the same rules as files (the Python API's input).
+
+    An item is a :class:`Document`, an ``(id, text)`` tuple, a mapping with ``"id"`` and ``"text"``, or a
+    plain string (its id is its position). Problems name the item as ``item N`` (0-based).
+    """
+    spec = _make_spec("id", "text", max_chars, False)
+    checker = _Checker(spec, problems)
+    src = checker.add_source(source, InputFormat("api", None))
+    for k, item in enumerate(items):
+        rec = _Record(locator=("item", k))
+        if isinstance(item, Document):
+            rec.doc_id, rec.text = item.id, item.text
+        elif isinstance(item, tuple) and len(item) == 2:
+            rec.doc_id, rec.text = item
+        elif isinstance(item, dict):
+            rec.doc_id, rec.text = item.get("id", _MISSING), item.get("text", _MISSING)
+            rec.field_names = list(item)
+        elif isinstance(item, str):
+            rec.doc_id, rec.text = k, item
+        else:
+            rec.reject = (f"unsupported item type {type(item).__name__}; pass a Document, an (id, text) "
+                          "tuple, a dict with 'id' and 'text', or a string")
+        doc = checker.check(rec, src)
+        if doc is not None:
+            if isinstance(item, Document):
+                doc.meta = {**item.meta, **doc.meta} if item.meta else doc.meta
+            yield doc
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A *word* is a maximal run of Unicode letters, combining marks and digits (``\\p{L}\\p{M}\\p{N}``): this
 works for Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari and every other script that separates words
-with spaces. Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are cut
+with spaces. URLs and e-mail addresses are not words (a URL's headline slug would otherwise
+match the headline). Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are cut
 into single characters, so their shingles are character n-grams. A word broken across a hard wrap with a
 hyphen (``inter-\\nnational``) is one word.
 
@@ -38,6 +39,12 @@ _SLOW_RE = regex.compile(
     rf"([{_SPACELESS}]|[[\p{{L}}\p{{M}}\p{{N}}]--[{_SPACELESS}]]+{_HYPHEN_WRAP}[[\p{{L}}\p{{M}}\p{{N}}]--[{_SPACELESS}]]+)*)"
 )
 _NEEDS_SLOW = re.compile(NEEDS_REGEX_CLASS)
+# URLs and e-mail addresses are addresses, not prose: their parts (a headline slug, a domain) are not words.
+_ADDRESS_RE = re.compile(
+    r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>\"\u201c\u201d]+"  # scheme:// or www.
+    r"|\b[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*\.[a-zA-Z]{2,}/[^\s<>\"\u201c\u201d]*"  # host.tld/path
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail
+)
 
 _MASK64 = (1 << 64) - 1
 _NGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -79,7 +86,12 @@ def word_hashes(ws: list[str]) -> np.ndarray:
 
 
 def words(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Raw words of ``text``: start offsets, end offsets, and the word strings (no repair, no normalization)."""
+    """Raw words of ``text``: start offsets, end offsets, and the word strings (no repair, no normalization).
+
+    URLs and e-mail addresses are blanked out first (same length, so offsets are unchanged).
+    """
+    if "/" in text or "www." in text or "@" in text:
+        text = _ADDRESS_RE.sub(lambda m: " " * len(m.group()), text)
     pat = _SLOW_RE if _NEEDS_SLOW.search(text) else _FAST_RE
     found = pat.findall(text)
     if not found:

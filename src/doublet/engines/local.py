@@ -80,8 +80,11 @@ def fingerprint_all(documents: Iterable[Any], cfg: Config, progress: Progress) -
 
 
 def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = None,
-        progress: Progress | None = None) -> Result:
-    """Find near-duplicate and reusing pairs among ``documents`` (objects with ``id`` and ``text``)."""
+        progress: Progress | None = None, keep_corpus: bool = False) -> Result:
+    """Find near-duplicate and reusing pairs among ``documents`` (objects with ``id`` and ``text``).
+
+    ``keep_corpus`` keeps texts and fingerprints in the result (for dedup and reports).
+    """
     progress = progress or NullProgress()
     problems = problems if problems is not None else []
     timings: dict[str, float] = {}
@@ -195,7 +198,8 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
         "problems": [p.to_dict() for p in problems],
     }
     return Result(ids=ids, pairs=pairs, clusters=clusters, near_duplicate_clusters=dup_clusters,
-                  problems=list(problems), summary=summary)
+                  problems=list(problems), summary=summary, texts=texts if keep_corpus else None,
+                  prints=prints if keep_corpus else None)
 
 
 def default_workers() -> int:

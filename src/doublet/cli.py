@@ -1,0 +1,567 @@
+"""doublet's command line: arguments -> Config -> engine -> files, and a report on stderr.
+
+Kept thin on purpose: reading, finding, dedup planning and writing all live in the library
+(:mod:`doublet.documents`, :mod:`doublet.engines.local`, :mod:`doublet.dedup`, :mod:`doublet.result`).
+This module only parses options, shows progress and the end-of-run summary on stderr, and turns
+mistakes a user can make into one ``error: ...`` line and exit code 2.  Bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, fields
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichBar
+from rich.text import Text
+from typer.core import TyperGroup
+
+from . import __version__, config, dedup
+from .config import Config
+from .documents import Document, InputProblem, read_documents, write_kept
+from .engines import local
+from .progress import NullProgress, Progress
+from .result import Result
+
+EXIT_USAGE = 2
+MAX_PROBLEMS_SHOWN = 10
+FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "summary.json")
+
+# typer >= 0.20 vendors click; older versions use click itself. Both raise this class for usage errors.
+_ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class CliError(Exception):
+    """A mistake the user can fix (bad path, format or option value): one red line, exit code 2."""
+
+
+# --------------------------------------------------------------------------------------------
+# Option help comes from Config itself: its attribute docstrings and its defaults.
+
+
+def _config_docs() -> dict[str, str]:
+    """Attribute docstrings of :class:`Config` (the string right after each field)."""
+    try:
+        tree = ast.parse(inspect.getsource(config))
+    except (OSError, TypeError):  # pragma: no cover - source not shipped
+        return {}
+    docs: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            body = node.body
+            for stmt, nxt in zip(body, body[1:]):
+                if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                        and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                        and isinstance(nxt.value.value, str)):
+                    docs[stmt.target.id] = " ".join(nxt.value.value.replace("``", "").split())
+    return docs
+
+
+_DOCS = _config_docs()
+_DEFAULTS = {f.name: f.default for f in fields(Config) if f.default is not MISSING}
+TUNING_PANEL = "Tuning (defaults from doublet.Config)"
+ADVANCED_PANEL = "Advanced tuning"
+INPUT_PANEL = "Input"
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _tuning(name: str, panel: str = TUNING_PANEL) -> Any:
+    """A ``--name`` option for Config field ``name``: help = its docstring, shown default = its default."""
+    default = _DEFAULTS[name]
+    shown = "derived from --threshold" if default is None else f"{default:,}" if isinstance(default, int) else str(default)
+    return typer.Option(_flag(name), help=escape(_DOCS.get(name, "")), show_default=shown, rich_help_panel=panel)
+
+
+Threshold = Annotated[Optional[float], _tuning("threshold")]
+NumPerm = Annotated[Optional[int], _tuning("num_perm")]
+ShingleSize = Annotated[Optional[int], _tuning("shingle_size")]
+Window = Annotated[Optional[int], _tuning("window")]
+MaxDf = Annotated[Optional[int], _tuning("max_df")]
+MinShared = Annotated[Optional[int], _tuning("min_shared")]
+MinWords = Annotated[Optional[int], _tuning("min_words")]
+MinPassageWords = Annotated[Optional[int], _tuning("min_passage_words")]
+MinIdentity = Annotated[Optional[float], _tuning("min_identity")]
+MaxGap = Annotated[Optional[int], _tuning("max_gap")]
+MaxChars = Annotated[Optional[int], _tuning("max_chars", INPUT_PANEL)]
+Seed = Annotated[Optional[int], _tuning("seed")]
+SeedSize = Annotated[Optional[int], _tuning("seed_size", ADVANCED_PANEL)]
+Bands = Annotated[Optional[int], _tuning("bands", ADVANCED_PANEL)]
+Rows = Annotated[Optional[int], _tuning("rows", ADVANCED_PANEL)]
+MaxBucket = Annotated[Optional[int], _tuning("max_bucket", ADVANCED_PANEL)]
+Workers = Annotated[Optional[int], typer.Option(
+    "--workers", "-w", help=escape(_DOCS.get("workers", "")), show_default="all cores", rich_help_panel=TUNING_PANEL)]
+
+IdField = Annotated[str, typer.Option("--id-field", help="Field or column that holds the document id.",
+                                      rich_help_panel=INPUT_PANEL)]
+TextField = Annotated[str, typer.Option("--text-field", help="Field or column that holds the text.",
+                                        rich_help_panel=INPUT_PANEL)]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if needed).",
+                                      show_default=False, file_okay=True, dir_okay=True)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
+
+FORMATS_HELP = (
+    "INPUT is a folder of .txt files (.txt, .txt.gz, .txt.zst; the id is the path inside the folder), "
+    "or a JSON Lines (.jsonl, .ndjson, .json), CSV (.csv), TSV (.tsv) or Parquet (.parquet) file with "
+    "an id and a text field; JSONL/CSV/TSV may be compressed as .gz or .zst."
+)
+
+
+def _config(params: Mapping[str, Any]) -> Config:
+    """Config from the tuning options the user gave; everything else keeps Config's default."""
+    given = {k: v for k, v in params.items() if k in _DEFAULTS and v is not None}
+    given.setdefault("workers", local.default_workers())
+    try:
+        return Config(**given)
+    except ValueError as exc:
+        raise CliError(_option_message(str(exc), given)) from None
+
+
+def _option_message(message: str, given: Mapping[str, Any]) -> str:
+    """Config says ``threshold must be ...``; a CLI user needs ``--threshold must be ... (got 1.5)``."""
+    name = message.split(" ", 1)[0]
+    if name in _DEFAULTS:
+        got = f" (got {given[name]})" if name in given else ""
+        return f"{_flag(name)}{message[len(name):]}{got}"
+    return message
+
+
+# --------------------------------------------------------------------------------------------
+# Progress and report on stderr
+
+
+class _CountColumn(ProgressColumn):
+    """``done/total`` and a rate when the total is known; ``done`` when it is not; nothing before any."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is not None:
+            text = f"{int(task.completed):,}/{int(task.total):,}"
+        elif task.completed:
+            text = f"{int(task.completed):,}"
+        else:
+            return Text("")
+        speed = task.finished_speed or task.speed
+        if speed:
+            text += f"  {speed:,.0f}/s"
+        return Text(text, style="progress.download")
+
+
+class _KnownBar(BarColumn):
+    """A bar only when the total is known (a spinner stands in otherwise)."""
+
+    def render(self, task: Task) -> Any:
+        return super().render(task) if task.total is not None else Text("")
+
+
+class RichProgress:
+    """The :class:`doublet.progress.Progress` protocol drawn with rich on stderr, one line per stage."""
+
+    _REFRESH_S = 0.1
+
+    def __init__(self, console: Console) -> None:
+        self._bar = RichBar(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description:<16}"),
+                            _KnownBar(bar_width=30), _CountColumn(), TimeElapsedColumn(),
+                            console=console, transient=False)
+        self._task: Any = None
+        self._pending = 0
+        self._last = 0.0
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        if self._task is not None:
+            self.done()
+        if not self._bar.live.is_started:
+            self._bar.start()
+        self._task = self._bar.add_task(stage, total=total)
+        self._pending, self._last = 0, time.monotonic()
+
+    def advance(self, n: int = 1) -> None:
+        self._pending += n
+        now = time.monotonic()
+        if now - self._last >= self._REFRESH_S:  # per-item updates would cost more than the work
+            self._flush()
+            self._last = now
+
+    def done(self) -> None:
+        if self._task is None:
+            return
+        self._flush()
+        task = self._bar.tasks[-1]
+        self._bar.update(self._task, total=task.total if task.total is not None else task.completed)
+        self._bar.stop_task(self._task)
+        self._task = None
+
+    def close(self) -> None:
+        if self._task is not None:
+            self.done()
+        self._bar.stop()
+
+    def _flush(self) -> None:
+        if self._pending and self._task is not None:
+            self._bar.advance(self._task, self._pending)
+            self._pending = 0
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _line(console: Console, label: str, value: str) -> None:
+    console.print(Text.assemble((f"  {label:<11}", "bold"), value), soft_wrap=True)
+
+
+def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: Path, outputs: Sequence[str],
+            problems: Sequence[InputProblem]) -> None:
+    """One screen on stderr: what was read, found and written, how long it took, and the first problems."""
+    c, t, tp = summary["counts"], summary["timings_s"], summary["throughput"]
+    console.print(Text(f"doublet {command}: done in {t['total']:.2f} s", style="bold green"), soft_wrap=True)
+    _line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
+          f"  ({c['input_records']:,} input records, {c['characters']:,} characters, {c['words']:,} words)")
+    _line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
+          f" · {c['passages']:,} passages")
+    _line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
+    _line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
+          f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
+    d = summary.get("dedup")
+    if d is not None:
+        _line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
+              f" · rejected {d['rejected']:,} → {d['output']}")
+    stages = " · ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "total")
+    if d is not None:
+        stages += f" · write {d['write_s']:.2f}"
+    _line(console, "time", f"{t['total']:.2f} s  ({stages})")
+    rate = (f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · " if tp.get("docs_per_s") is not None
+            else "")
+    _line(console, "throughput", f"{rate}{summary['workers']} workers")
+    _line(console, "outputs", f"{outdir}/  " + ", ".join(outputs))
+    if problems:
+        n = len(problems)
+        console.print(Text(f"{n:,} input problem{'s' if n != 1 else ''}:", style="bold"), soft_wrap=True)
+        for p in problems[:MAX_PROBLEMS_SHOWN]:
+            style = "red" if p.action == "rejected" else "yellow"
+            console.print(Text("  " + p.message(), style=style), soft_wrap=True)
+        if n > MAX_PROBLEMS_SHOWN:
+            console.print(Text(f"  … and {n - MAX_PROBLEMS_SHOWN:,} more in {outdir / 'summary.json'}"),
+                          soft_wrap=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared steps
+
+
+def _prepare_outdir(outdir: Path) -> None:
+    if outdir.exists() and not outdir.is_dir():
+        raise CliError(f"output folder {outdir} is an existing file; give -o a folder path")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create output folder {outdir}: {exc.strerror or exc}; choose another -o") from None
+
+
+def _read(inputs: Sequence[Path], cfg: Config, id_field: str, text_field: str,
+          problems: list[InputProblem]) -> Any:
+    """Check the inputs (existence, format, Parquet columns) and stream their documents."""
+    try:
+        return read_documents([str(p) for p in inputs], id_field=id_field, text_field=text_field,
+                              max_chars=cfg.max_chars, problems=problems)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _run(inputs: Sequence[Path], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
+         keep_corpus: bool = False) -> tuple[Result, list[InputProblem]]:
+    problems: list[InputProblem] = []
+    docs = _read(inputs, cfg, id_field, text_field, problems)
+    _prepare_outdir(outdir)
+    result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
+    result.summary["inputs"] = [str(p) for p in inputs]
+    return result, problems
+
+
+def _progress(quiet: bool, console: Console) -> RichProgress | NullProgress:
+    return NullProgress() if quiet else RichProgress(console)
+
+
+def _close(progress: RichProgress | NullProgress) -> None:
+    if isinstance(progress, RichProgress):
+        progress.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The app
+
+
+class _Group(TyperGroup):
+    """Shows usage errors (typer's and ours) as one red ``error:`` line with exit code 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            code = rv if isinstance(rv, int) else 0
+        except CliError as exc:
+            _error(str(exc))
+            code = EXIT_USAGE
+        except _ClickException as exc:
+            code = getattr(exc, "exit_code", EXIT_USAGE)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # plain `doublet`: show the help
+                typer.echo(exc.format_message(), err=True)  # type: ignore[attr-defined]
+            else:
+                ctx = getattr(exc, "ctx", None)
+                hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+                _error(exc.format_message() + hint)  # type: ignore[attr-defined]
+        except typer.Abort:
+            _error("aborted")
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _error(message: str) -> None:
+    _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+
+
+APP_HELP = """\
+Find reused text in document collections: [bold]near-duplicate documents[/bold] (copies, light edits,
+re-posts) and [bold]passages reprinted[/bold] inside otherwise different documents, with their exact
+character offsets. Boilerplate that recurs across many documents (navigation, footers, stock phrases)
+is ignored.
+
+[bold]doublet find[/bold] reports pairs, passages and clusters; [bold]doublet dedup[/bold] also writes a copy of
+the input without its near-duplicate copies.
+
+Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or Parquet files.
+
+[bold]Examples[/bold]
+
+  doublet find corpus/ -o out/
+  doublet find news.jsonl.gz more.parquet -o out/ --id-field url --text-field body
+  doublet dedup crawl.csv -o deduped/ --keep longest
+
+Outputs go to the -o folder: pairs.jsonl (one reusing pair per line, with passages), clusters.jsonl
+(every document and its cluster), summary.json (counts, parameters, timings, every rejected record);
+dedup adds the kept records in the input's own format and removed.jsonl. Progress and a summary go
+to stderr; nothing is printed on stdout.
+"""
+
+FIND_HELP = f"""\
+Find near-duplicate documents and reused passages in one or more inputs.
+
+{FORMATS_HELP} Ids must be unique across all inputs.
+
+Writes OUTDIR/pairs.jsonl, OUTDIR/clusters.jsonl and OUTDIR/summary.json. Records that cannot be read
+(bad JSON, no id, no text, duplicate id, binary file, too long, ...) are skipped and listed with file
+and line in summary.json; the run still succeeds.
+
+[bold]Examples[/bold]
+
+  doublet find corpus/ -o out/
+  doublet find a.jsonl b.csv.gz -o out/ --threshold 0.8 --min-words 40
+"""
+
+DEDUP_HELP = f"""\
+Remove near-duplicate documents from one input, keeping one document per near-duplicate cluster.
+
+{FORMATS_HELP}
+
+Writes the kept records to OUTDIR in the input's own format and compression, byte for byte (a txt
+folder becomes OUTDIR/<folder name>/), OUTDIR/removed.jsonl (each removed document, the kept document
+it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.json as [bold]find[/bold] does.
+
+[bold]Examples[/bold]
+
+  doublet dedup crawl.jsonl.gz -o deduped/
+  doublet dedup corpus/ -o deduped/ --keep longest --threshold 0.8
+"""
+
+app = typer.Typer(
+    cls=_Group,
+    name="doublet",
+    help=APP_HELP,
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # a bug should print a plain, complete traceback
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"doublet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_show_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    pass
+
+
+Inputs = Annotated[list[Path], typer.Argument(metavar="INPUT...", show_default=False,
+                                              help="Folders of .txt files, or JSONL / CSV / TSV / Parquet files.")]
+Input = Annotated[Path, typer.Argument(metavar="INPUT", show_default=False,
+                                       help="A folder of .txt files, or a JSONL / CSV / TSV / Parquet file.")]
+KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
+Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
+    "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
+
+
+@app.command(help=FIND_HELP, no_args_is_help=True)
+def find(
+    ctx: typer.Context,
+    inputs: Inputs,
+    outdir: OutDir,
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    threshold: Threshold = None,
+    num_perm: NumPerm = None,
+    shingle_size: ShingleSize = None,
+    window: Window = None,
+    max_df: MaxDf = None,
+    min_shared: MinShared = None,
+    min_words: MinWords = None,
+    min_passage_words: MinPassageWords = None,
+    min_identity: MinIdentity = None,
+    max_gap: MaxGap = None,
+    max_chars: MaxChars = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    seed_size: SeedSize = None,
+    bands: Bands = None,
+    rows: Rows = None,
+    max_bucket: MaxBucket = None,
+    quiet: Quiet = False,
+) -> None:
+    cfg = _config(ctx.params)
+    console = _stderr()
+    progress = _progress(quiet, console)
+    try:
+        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress)
+    finally:
+        _close(progress)
+    result.summary["outputs"] = list(FIND_OUTPUTS)
+    result.write(outdir)
+    if not quiet:
+        _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
+
+
+@app.command(help=DEDUP_HELP, no_args_is_help=True)
+def dedup_(
+    ctx: typer.Context,
+    input_: Input,
+    outdir: OutDir,
+    keep: Keep = KeepPolicy.first,  # type: ignore[attr-defined]
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    threshold: Threshold = None,
+    num_perm: NumPerm = None,
+    shingle_size: ShingleSize = None,
+    window: Window = None,
+    max_df: MaxDf = None,
+    min_shared: MinShared = None,
+    min_words: MinWords = None,
+    min_passage_words: MinPassageWords = None,
+    min_identity: MinIdentity = None,
+    max_gap: MaxGap = None,
+    max_chars: MaxChars = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    seed_size: SeedSize = None,
+    bands: Bands = None,
+    rows: Rows = None,
+    max_bucket: MaxBucket = None,
+    quiet: Quiet = False,
+) -> None:
+    cfg = _config(ctx.params)
+    policy = keep.value
+    target = outdir / input_.resolve().name  # where write_kept puts the kept records
+    _check_dedup_target(input_, target)
+    console = _stderr()
+    progress = _progress(quiet, console)
+    try:
+        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True)
+        kept_ids, removals = dedup.plan(result, policy)
+        t = time.perf_counter()
+        written = _Counter(kept_ids, progress, len(result.ids))
+        try:
+            write_kept(str(input_), written, outdir, id_field=id_field, text_field=text_field,
+                       max_chars=cfg.max_chars, seen_ids=set(), problems=[])  # problems were reported by the run
+        except (FileExistsError, ValueError) as exc:
+            raise CliError(str(exc)) from None
+        progress.done()
+        write_s = time.perf_counter() - t
+    finally:
+        _close(progress)
+
+    counts = result.summary["counts"]
+    if written.n + len(removals) + counts["rejected"] != counts["input_records"] or written.n != len(kept_ids):
+        raise AssertionError(  # explicit, not `assert`: must hold with python -O too
+            f"dedup lost records: kept {written.n} (planned {len(kept_ids)}) + removed {len(removals)} + rejected "
+            f"{counts['rejected']} != {counts['input_records']} input records (did {input_} change during the run?)")
+    kept_name = target.name + ("/" if target.is_dir() else "")
+    outputs = (kept_name, "removed.jsonl", *FIND_OUTPUTS)
+    result.summary["outputs"] = list(outputs)
+    result.summary["dedup"] = {"keep": policy, "kept": written.n, "removed": len(removals),
+                               "rejected": counts["rejected"], "output": str(target), "write_s": round(write_s, 3)}
+    with open(outdir / "removed.jsonl", "w", encoding="utf-8") as f:
+        for r in removals:
+            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+    result.write(outdir)
+    if not quiet:
+        _report(console, "dedup", result.summary, outdir, outputs, problems)
+
+
+dedup_.__name__ = "dedup"  # the command name (the function name would shadow the dedup module)
+app.registered_commands[-1].name = "dedup"
+
+
+def _check_dedup_target(input_: Path, target: Path) -> None:
+    """Refuse before the run what write_kept would refuse after it."""
+    if input_.exists() and target.resolve() == input_.resolve():
+        raise CliError(f"writing to {target} would overwrite the input; choose another output folder (-o)")
+    if input_.is_dir() and target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise CliError(f"{target} already exists and is not an empty folder; remove it or choose another -o")
+
+
+class _Counter:
+    """The ``kept`` predicate for write_kept: counts what is written and advances the progress bar."""
+
+    def __init__(self, kept_ids: set[str], progress: Progress, total: int) -> None:
+        self._kept = kept_ids
+        self._progress = progress
+        self.n = 0
+        progress.start("write", total)
+
+    def __call__(self, doc: Document) -> bool:
+        self._progress.advance()
+        if doc.id in self._kept:
+            self.n += 1
+            return True
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point (``doublet``); returns the exit code."""
+    command: Callable[..., Any] = typer.main.get_command(app).main
+    return int(command(args=argv, prog_name="doublet", standalone_mode=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

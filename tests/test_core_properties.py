@@ -1,0 +1,253 @@
+"""Invariants of the pure core (tokens, shingles, winnowing, MinHash/LSH, candidates, overlap, alignment,
+clusters), checked on generated inputs with hypothesis and against naive reference implementations."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import unicodedata
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import doublet
+from doublet.align import align_words, to_passages
+from doublet.candidates import fingerprint_pairs, lsh_pairs, split_keys
+from doublet.cluster import cluster_ids, components
+from doublet.fingerprints import boilerplate_mask, winnow
+from doublet.minhash import band_keys, optimal_bands, permutations, signatures
+from doublet.tokens import ngram_hashes, tokenize
+from doublet.verify import overlap
+
+WORDS = ("putin erdogan ankara moscow syria aleppo pipeline turkish stream energy hub talks leaders agreed "
+         "military operation humanitarian aid civilians city monday president said during construction "
+         "nuclear plant signed agreement presence media deal plans forward major").split()
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+# ---------------------------------------------------------------- tokens and normalization
+
+@given(st.text(max_size=300))
+def test_token_spans_are_ordered_and_inside_text(text):
+    t = tokenize(text)
+    assert len(t.starts) == len(t.ends) == len(t.hashes)
+    prev = 0
+    for s, e in zip(t.starts.tolist(), t.ends.tolist()):
+        assert prev <= s < e <= len(text)
+        prev = e
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=40), st.sampled_from([" ", "  ", "\n", " \n "]))
+def test_noise_does_not_change_words(words, sep):
+    """Case, curly quotes, hard wraps, glued sentences and full-width forms leave the word hashes unchanged."""
+    plain = " ".join(words) + "."
+    base = tokenize(plain).hashes.tolist()
+    variants = [
+        plain.upper(),
+        sep.join(words) + ".",
+        '"' + plain + '"',
+        "\u201c" + plain + "\u201d",
+        plain.replace(" ", ". ", 1).replace(". ", ".", 1),  # a glued sentence boundary
+        unicodedata.normalize("NFKC", plain).translate({c: c + 0xFEE0 for c in range(0x61, 0x7B)}),  # full width
+    ]
+    for v in variants:
+        assert tokenize(v).hashes.tolist() == base, v
+
+
+def test_mojibake_and_accents_are_repaired_with_raw_offsets():
+    clean = "Russia\u2019s caf\u00e9 \u00a9 Reuters said \u201cyes\u201d"
+    # UTF-8 read as Windows-1252 (bytes it leaves undefined read as Latin-1): 'Russiaâ€™s cafÃ© Â© ...'
+    garbled = "".join(bytes([c]).decode("cp1252", errors="ignore") or chr(c) for c in clean.encode("utf-8"))
+    tc, tg = tokenize(clean), tokenize(garbled)
+    assert tg.hashes.tolist() == tc.hashes.tolist()
+    # offsets point into the garbled raw text and cover the garbled word
+    words = [garbled[s:e] for s, e in zip(tg.starts.tolist(), tg.ends.tolist())]
+    assert words[0] == "Russia" and "caf" in words[2]
+    assert tokenize("cafe").hashes.tolist() == tokenize("caf\u00e9").hashes.tolist()  # accents dropped
+
+
+def test_scripts():
+    assert len(tokenize("Привет мир, как дела").hashes) == 4
+    assert len(tokenize("Καλημέρα κόσμε").hashes) == 2
+    assert len(tokenize("مَرْحَبًا بالعالم").hashes) == 2
+    assert tokenize("مَرْحَبًا").hashes.tolist() == tokenize("مرحبا").hashes.tolist()  # harakat dropped
+    assert len(tokenize("東京は日本の首都です").hashes) == 10  # CJK by characters
+    assert tokenize("inter-\nnational").hashes.tolist() == tokenize("international").hashes.tolist()
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=50), st.integers(1, 6))
+def test_ngram_hash_count(values, n):
+    h = ngram_hashes(np.array(values, dtype=np.uint64), n)
+    assert len(h) == (0 if not values else max(1, len(values) - n + 1))
+
+
+# ---------------------------------------------------------------- winnowing
+
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(1, 6))
+@settings(max_examples=60)
+def test_winnowing_guarantee(seed, window, n):
+    """Any shared run of window + n - 1 words yields a shared fingerprint."""
+    rng = random.Random(seed)
+    shared = [rng.choice(WORDS) for _ in range(window + n - 1)]
+    a = [rng.choice(WORDS) for _ in range(rng.randint(0, 30))] + shared + [rng.choice(WORDS) for _ in range(5)]
+    b = [rng.choice(WORDS) for _ in range(rng.randint(0, 30))] + shared
+    ha = ngram_hashes(tokenize(" ".join(a)).hashes, n)
+    hb = ngram_hashes(tokenize(" ".join(b)).hashes, n)
+    fa = set(ha[winnow(ha, window)].tolist())
+    fb = set(hb[winnow(hb, window)].tolist())
+    assert fa & fb
+
+
+def test_boilerplate_mask_bridges_close_fingerprints():
+    mask = boilerplate_mask(30, np.array([2, 8, 25]), shingle_size=3, window=6)
+    assert mask[2:11].all() and not mask[11:25].any() and mask[25:28].all() and not mask[:2].any()
+
+
+# ---------------------------------------------------------------- MinHash and LSH
+
+def test_minhash_estimates_jaccard():
+    rng = np.random.default_rng(3)
+    universe = rng.integers(0, 2**63, size=2000, dtype=np.uint64)
+    a = np.unique(universe[:1000])
+    b = np.unique(universe[400:1400])
+    true = len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+    pa, pb = permutations(256, 1)
+    sig = signatures(np.concatenate([a, b]), np.array([0, len(a), len(a) + len(b)]), pa, pb)
+    est = float(np.mean(sig[0] == sig[1]))
+    assert abs(est - true) < 0.1
+
+
+def test_optimal_bands_respect_budget_and_threshold():
+    for t in (0.3, 0.5, 0.7, 0.9):
+        b, r = optimal_bands(t, 128)
+        assert b * r <= 128
+        # the S-curve's inflection (1/b)^(1/r) lies near the threshold
+        assert abs((1 / b) ** (1 / r) - t) < 0.15
+    assert optimal_bands(0.9, 128)[1] > optimal_bands(0.3, 128)[1]
+
+
+@given(st.lists(st.integers(0, 5), min_size=2, max_size=40), st.integers(2, 6))
+def test_lsh_pairs_match_naive_buckets(bucket_of_doc, max_bucket):
+    keys = np.array(bucket_of_doc, dtype=np.uint64)
+    docs = np.arange(len(keys), dtype=np.int64)
+    got = {tuple(p) for p in zip(*map(np.ndarray.tolist, split_keys(lsh_pairs(keys, docs, max_bucket))))}
+    want = set()
+    for k in set(bucket_of_doc):
+        members = [d for d, kk in enumerate(bucket_of_doc) if kk == k]
+        if len(members) <= max_bucket:
+            want |= set(itertools.combinations(members, 2))
+        else:
+            want |= {(members[0], m) for m in members[1:]}
+    assert got == want
+
+
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9)), max_size=80), st.integers(2, 5), st.integers(1, 3))
+def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared):
+    hashes = np.array([h for h, _ in occurrences], dtype=np.uint64)
+    docs = np.array([d for _, d in occurrences], dtype=np.int64)
+    got = fingerprint_pairs(hashes, docs, max_df, min_shared)
+    holders: dict[int, set[int]] = {}
+    for h, d in occurrences:
+        holders.setdefault(h, set()).add(d)
+    counts: dict[tuple[int, int], int] = {}
+    for h, ds in holders.items():
+        if 2 <= len(ds) <= max_df:
+            for p in itertools.combinations(sorted(ds), 2):
+                counts[p] = counts.get(p, 0) + 1
+    want = {p: c for p, c in counts.items() if c >= min_shared}
+    gi, gj = split_keys(got.pairs)
+    assert dict(zip(zip(gi.tolist(), gj.tolist()), got.shared.tolist())) == want
+    assert set(got.boilerplate.tolist()) == {h for h, ds in holders.items() if len(ds) > max_df}
+
+
+# ---------------------------------------------------------------- exact overlap
+
+@given(st.sets(st.integers(0, 60)), st.sets(st.integers(0, 60)))
+def test_overlap_matches_sets(a, b):
+    ov = overlap(np.array(sorted(a), dtype=np.uint64), np.array(sorted(b), dtype=np.uint64))
+    if not a or not b:
+        assert ov.jaccard == 0.0
+        return
+    assert ov.shared == len(a & b)
+    assert ov.jaccard == len(a & b) / len(a | b)
+    assert ov.containment_a == len(a & b) / len(a)
+    assert ov.containment_b == len(a & b) / len(b)
+
+
+# ---------------------------------------------------------------- clusters
+
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=40))
+def test_components_match_naive_union_find(n, edges):
+    edges = [(i % n, j % n) for i, j in edges]
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for i, j in edges:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    want = [min(k for k in range(n) if find(k) == find(x)) for x in range(n)]
+    i = np.array([e[0] for e in edges], dtype=np.int64)
+    j = np.array([e[1] for e in edges], dtype=np.int64)
+    assert components(n, i, j).tolist() == want
+
+
+def test_cluster_ids_are_smallest_member_ids():
+    ids = ["d", "b", "c", "a", "e"]
+    assert cluster_ids(ids, np.array([0, 2]), np.array([1, 3])) == ["b", "b", "a", "a", "e"]
+
+
+# ---------------------------------------------------------------- alignment
+
+@given(st.integers(0, 100_000))
+@settings(max_examples=40, deadline=None)
+def test_alignment_finds_an_embedded_edited_passage(seed):
+    """A 40-word passage copied into unrelated text with one word changed is found, at the right offsets."""
+    rng = random.Random(seed)
+    passage = [rng.choice(WORDS) + str(rng.randint(0, 9)) for _ in range(40)]
+    edited = list(passage)
+    edited[rng.randint(5, 34)] = "CHANGED"
+    pre_a, post_a = sentence(rng, rng.randint(0, 50)), sentence(rng, rng.randint(0, 50))
+    pre_b = "zz " * rng.randint(0, 60)
+    a = f"{pre_a} {' '.join(passage)}. {post_a}"
+    b = f"{pre_b}\n{' '.join(edited)}.\n\nunrelated closing words here"
+    r = doublet.compare(a, b)
+    assert r.kind == "reuse"
+    assert len(r.passages) == 1
+    p = r.passages[0]
+    start_a = a.index(passage[0]) if pre_a == "" else len(pre_a) + 1
+    start_b = b.index(edited[0], len(pre_b))
+    assert abs(p.a_start - start_a) <= 30 and abs(p.b_start - start_b) <= 30
+    assert abs((p.a_end - p.a_start) - len(" ".join(passage))) <= 40
+
+
+def test_alignment_never_enters_boilerplate():
+    rng = random.Random(7)
+    story = " ".join(rng.choice(WORDS) + str(rng.randint(0, 99)) for _ in range(60))
+    footer = "all news log in to leave a comment share this story on social media subscribe to our newsletter"
+    a, b = f"{story} {footer}", f"{story}\n{footer}"
+    ta, tb = tokenize(a), tokenize(b)
+    n_story = len(tokenize(story))
+    mask_a = np.zeros(len(ta), bool)
+    mask_a[n_story:] = True
+    mask_b = np.zeros(len(tb), bool)
+    mask_b[n_story:] = True
+    spans = align_words(ta.hashes, tb.hashes, mask_a, mask_b, seed_size=3, max_gap=8, min_passage_words=15,
+                        min_identity=0.65)
+    assert spans and all(w.a1 <= n_story and w.b1 <= n_story for w in spans)
+    for p in to_passages(spans, ta, tb, a, b):
+        assert p.a_end <= len(story) + 1 and p.b_end <= len(story) + 1
+
+
+def test_unrelated_texts_share_nothing():
+    rng = random.Random(1)
+    r = doublet.compare(sentence(rng, 200), sentence(random.Random(2), 200))
+    assert r.kind is None and not r.passages
