@@ -37,8 +37,9 @@ import datasketch
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = "/work/shared/bench/dev-reuters/corpus.jsonl"
-DEFAULT_SCORER = "/work/shared/bench/score.py"
+SHARED = HERE.parent.parent / "shared"  # ../shared beside the repository
+DEFAULT_CORPUS = str(SHARED / "bench" / "dev-reuters" / "corpus.jsonl")
+DEFAULT_SCORER = str(SHARED / "bench" / "score.py")
 WORD = re.compile(r"\w+")
 
 

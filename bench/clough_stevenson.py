@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = "/work/shared/data/clough-stevenson-plagiarism"
+DEFAULT_DATA = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "clough-stevenson-plagiarism")
 CATEGORIES = ("cut", "light", "heavy", "non")
 MEASURES = ("containment_a", "coverage_a")
 

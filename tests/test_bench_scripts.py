@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "bench" / "clough_stevenson.py"
-DATA = Path("/work/shared/data/clough-stevenson-plagiarism")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clough-stevenson-plagiarism"
 
 
 @pytest.mark.skipif(not (DATA / "file_information.csv").is_file(), reason="shared Clough & Stevenson data absent")

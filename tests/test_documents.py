@@ -590,7 +590,10 @@ def test_problem_message_and_dict() -> None:
         "id": "doc\n7",
         "reason": "empty document",
         "action": "rejected",
+        "scope": "record",
     }
+    whole = InputProblem("in.jsonl.gz", "after line 3", None, "reading stopped", "rejected", "file")
+    assert whole.to_dict()["scope"] == "file"
 
 
 # --------------------------------------------------------------------------------------------
@@ -755,3 +758,16 @@ def test_csv_roundtrip_property(tmp_path: Path, pairs: list[tuple[str, str]]) ->
     assert [(d.id, d.text) for d in docs] == pairs
     out = write_kept(path, lambda d: True, tmp_path / "out")
     assert out.read_bytes() == path.read_bytes()
+
+
+def test_truncated_file_is_a_file_problem_not_a_record(tmp_path: Path) -> None:
+    """A file that stops part way is one file-scope problem: it is not counted as a rejected record."""
+    import gzip
+
+    good = b"".join(json.dumps({"id": f"d{k}", "text": "word " * 50}).encode() + b"\n" for k in range(200))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(gzip.compress(good)[:-40])
+    problems: list[InputProblem] = []
+    docs = list(read_documents([path], problems=problems))
+    assert 0 < len(docs) < 200
+    assert [p.scope for p in problems] == ["file"] and problems[0].where.startswith("after line")

@@ -82,9 +82,9 @@ def test_find_on_seeds_reports_one_reuse_pair_covering_shared_sentences(tmp_path
     nav_start = b.index("Who Emomali Rahmon")
     assert all(e <= nav_start for _, e in spans_b), "a passage reaches into 003's navigation block"
     for p in pair["passages"]:  # each passage reads as the same text on both sides
-        wa = doublet.tokens.tokenize(a[p["a_start"]:p["a_end"]]).hashes
-        wb = doublet.tokens.tokenize(b[p["b_start"]:p["b_end"]]).hashes
-        assert len(set(wa.tolist()) & set(wb.tolist())) >= 0.8 * min(len(wa), len(wb))
+        wa = set(doublet.tokens.tokenize(a[p["a_start"]:p["a_end"]]).hashes.tolist())
+        wb = set(doublet.tokens.tokenize(b[p["b_start"]:p["b_end"]]).hashes.tolist())
+        assert len(wa & wb) >= 0.8 * min(len(wa), len(wb))
 
     clusters = {json.loads(line)["id"]: json.loads(line)["cluster"]
                 for line in (out / "clusters.jsonl").read_text(encoding="utf-8").splitlines()}

@@ -1,4 +1,4 @@
-"""The Python API: ``doublet.find``, ``doublet.dedup_plan`` and ``doublet.compare``, mirroring the CLI.
+"""The Python API: ``doublet.find``, ``doublet.find_files`` and ``doublet.compare``, mirroring the CLI.
 
 >>> import doublet
 >>> result = doublet.find([("a", "some text ..."), ("b", "some other text ...")])

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, fields
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -60,7 +62,7 @@ def _config_docs() -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "Config":
             body = node.body
-            for stmt, nxt in zip(body, body[1:]):
+            for stmt, nxt in itertools.pairwise(body):
                 if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
                         and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                         and isinstance(nxt.value.value, str)):
@@ -82,35 +84,40 @@ def _flag(name: str) -> str:
 def _tuning(name: str, panel: str = TUNING_PANEL) -> Any:
     """A ``--name`` option for Config field ``name``: help = its docstring, shown default = its default."""
     default = _DEFAULTS[name]
-    shown = "derived from --threshold" if default is None else f"{default:,}" if isinstance(default, int) else str(default)
-    return typer.Option(_flag(name), help=escape(_DOCS.get(name, "")), show_default=shown, rich_help_panel=panel)
+    shown = "derived from --threshold" if default is None else f"{default:,}" if isinstance(default, int) else default
+    return typer.Option(_flag(name), help=_help(_DOCS.get(name, ""), shown), show_default=False,
+                        rich_help_panel=panel)
 
 
-Threshold = Annotated[Optional[float], _tuning("threshold")]
-NumPerm = Annotated[Optional[int], _tuning("num_perm")]
-ShingleSize = Annotated[Optional[int], _tuning("shingle_size")]
-Window = Annotated[Optional[int], _tuning("window")]
-MaxDf = Annotated[Optional[int], _tuning("max_df")]
-MinShared = Annotated[Optional[int], _tuning("min_shared")]
-MinWords = Annotated[Optional[int], _tuning("min_words")]
-MinPassageWords = Annotated[Optional[int], _tuning("min_passage_words")]
-MinIdentity = Annotated[Optional[float], _tuning("min_identity")]
-MaxGap = Annotated[Optional[int], _tuning("max_gap")]
-MaxChars = Annotated[Optional[int], _tuning("max_chars", INPUT_PANEL)]
-Seed = Annotated[Optional[int], _tuning("seed")]
-SeedSize = Annotated[Optional[int], _tuning("seed_size", ADVANCED_PANEL)]
-Bands = Annotated[Optional[int], _tuning("bands", ADVANCED_PANEL)]
-Rows = Annotated[Optional[int], _tuning("rows", ADVANCED_PANEL)]
-MaxBucket = Annotated[Optional[int], _tuning("max_bucket", ADVANCED_PANEL)]
-Workers = Annotated[Optional[int], typer.Option(
-    "--workers", "-w", help=escape(_DOCS.get("workers", "")), show_default="all cores", rich_help_panel=TUNING_PANEL)]
+def _help(text: str, default: Any) -> str:
+    return f"{escape(text)} [dim]\\[default: {escape(str(default))}][/dim]"
+
+
+Threshold = Annotated[float | None, _tuning("threshold")]
+NumPerm = Annotated[int | None, _tuning("num_perm")]
+ShingleSize = Annotated[int | None, _tuning("shingle_size")]
+Window = Annotated[int | None, _tuning("window")]
+MaxDf = Annotated[int | None, _tuning("max_df")]
+MinShared = Annotated[int | None, _tuning("min_shared")]
+MinWords = Annotated[int | None, _tuning("min_words")]
+MinPassageWords = Annotated[int | None, _tuning("min_passage_words")]
+MinIdentity = Annotated[float | None, _tuning("min_identity")]
+MaxGap = Annotated[int | None, _tuning("max_gap")]
+MaxChars = Annotated[int | None, _tuning("max_chars", INPUT_PANEL)]
+Seed = Annotated[int | None, _tuning("seed")]
+SeedSize = Annotated[int | None, _tuning("seed_size", ADVANCED_PANEL)]
+Bands = Annotated[int | None, _tuning("bands", ADVANCED_PANEL)]
+Rows = Annotated[int | None, _tuning("rows", ADVANCED_PANEL)]
+MaxBucket = Annotated[int | None, _tuning("max_bucket", ADVANCED_PANEL)]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", help=_help(_DOCS.get("workers", ""), "all cores"), show_default=False,
+    rich_help_panel=TUNING_PANEL)]
 
 IdField = Annotated[str, typer.Option("--id-field", help="Field or column that holds the document id.",
                                       rich_help_panel=INPUT_PANEL)]
 TextField = Annotated[str, typer.Option("--text-field", help="Field or column that holds the text.",
                                         rich_help_panel=INPUT_PANEL)]
-OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if needed).",
-                                      show_default=False, file_okay=True, dir_okay=True)]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if needed).", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
 
 FORMATS_HELP = (
@@ -132,35 +139,41 @@ def _config(params: Mapping[str, Any]) -> Config:
 
 def _option_message(message: str, given: Mapping[str, Any]) -> str:
     """Config says ``threshold must be ...``; a CLI user needs ``--threshold must be ... (got 1.5)``."""
-    name = message.split(" ", 1)[0]
-    if name in _DEFAULTS:
-        got = f" (got {given[name]})" if name in given else ""
-        return f"{_flag(name)}{message[len(name):]}{got}"
-    return message
+    names = "|".join(sorted(_DEFAULTS, key=len, reverse=True))  # every Config field has an option
+    text = re.sub(rf"\b({names})\b", lambda m: _flag(m.group(1)), message)
+    first = message.split(" ", 1)[0]
+    return f"{text} (got {given[first]})" if first in given else text
 
 
 # --------------------------------------------------------------------------------------------
 # Progress and report on stderr
 
 
+class _StateColumn(SpinnerColumn):
+    """A spinner while a stage runs, a check mark once it is done (also when its total was unknown)."""
+
+    def render(self, task: Task) -> Any:
+        return Text("✓", style="green") if task.fields.get("over") else super().render(task)
+
+
 class _CountColumn(ProgressColumn):
-    """``done/total`` and a rate when the total is known; ``done`` when it is not; nothing before any."""
+    """``done/total`` when the total is known, else ``done`` (once there is any), and the mean rate."""
 
     def render(self, task: Task) -> Text:
+        done = int(task.completed)
         if task.total is not None:
-            text = f"{int(task.completed):,}/{int(task.total):,}"
-        elif task.completed:
-            text = f"{int(task.completed):,}"
+            text = f"{done:,}/{int(task.total):,}"
+        elif done:
+            text = f"{done:,}"
         else:
             return Text("")
-        speed = task.finished_speed or task.speed
-        if speed:
-            text += f"  {speed:,.0f}/s"
+        if done and task.elapsed:
+            text += f"  {done / task.elapsed:,.0f}/s"
         return Text(text, style="progress.download")
 
 
 class _KnownBar(BarColumn):
-    """A bar only when the total is known (a spinner stands in otherwise)."""
+    """A bar only when the total is known (the spinner alone says "working" otherwise)."""
 
     def render(self, task: Task) -> Any:
         return super().render(task) if task.total is not None else Text("")
@@ -172,9 +185,8 @@ class RichProgress:
     _REFRESH_S = 0.1
 
     def __init__(self, console: Console) -> None:
-        self._bar = RichBar(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description:<16}"),
-                            _KnownBar(bar_width=30), _CountColumn(), TimeElapsedColumn(),
-                            console=console, transient=False)
+        self._bar = RichBar(_StateColumn(), TextColumn("{task.description:<14}"), _KnownBar(bar_width=30),
+                            _CountColumn(), TimeElapsedColumn(), console=console, transient=False)
         self._task: Any = None
         self._pending = 0
         self._last = 0.0
@@ -184,13 +196,13 @@ class RichProgress:
             self.done()
         if not self._bar.live.is_started:
             self._bar.start()
-        self._task = self._bar.add_task(stage, total=total)
+        self._task = self._bar.add_task(stage, total=total, over=False)
         self._pending, self._last = 0, time.monotonic()
 
     def advance(self, n: int = 1) -> None:
         self._pending += n
         now = time.monotonic()
-        if now - self._last >= self._REFRESH_S:  # per-item updates would cost more than the work
+        if now - self._last >= self._REFRESH_S:  # updating rich per item would cost more than the work
             self._flush()
             self._last = now
 
@@ -198,15 +210,15 @@ class RichProgress:
         if self._task is None:
             return
         self._flush()
-        task = self._bar.tasks[-1]
-        self._bar.update(self._task, total=task.total if task.total is not None else task.completed)
+        self._bar.update(self._task, over=True)
         self._bar.stop_task(self._task)
         self._task = None
 
     def close(self) -> None:
         if self._task is not None:
             self.done()
-        self._bar.stop()
+        if self._bar.live.is_started:
+            self._bar.stop()
 
     def _flush(self) -> None:
         if self._pending and self._task is not None:
@@ -225,8 +237,9 @@ def _line(console: Console, label: str, value: str) -> None:
 def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: Path, outputs: Sequence[str],
             problems: Sequence[InputProblem]) -> None:
     """One screen on stderr: what was read, found and written, how long it took, and the first problems."""
-    c, t, tp = summary["counts"], summary["timings_s"], summary["throughput"]
-    console.print(Text(f"doublet {command}: done in {t['total']:.2f} s", style="bold green"), soft_wrap=True)
+    c, t, tp, d = summary["counts"], summary["timings_s"], summary["throughput"], summary.get("dedup")
+    total = t["total"] + (d["write_s"] if d is not None else 0.0)
+    console.print(Text(f"doublet {command}: done in {total:.2f} s", style="bold green"), soft_wrap=True)
     _line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
           f"  ({c['input_records']:,} input records, {c['characters']:,} characters, {c['words']:,} words)")
     _line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
@@ -234,14 +247,13 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     _line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
     _line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
           f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
-    d = summary.get("dedup")
     if d is not None:
         _line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
               f" · rejected {d['rejected']:,} → {d['output']}")
     stages = " · ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "total")
     if d is not None:
         stages += f" · write {d['write_s']:.2f}"
-    _line(console, "time", f"{t['total']:.2f} s  ({stages})")
+    _line(console, "time", f"{total:.2f} s  ({stages})")
     rate = (f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · " if tp.get("docs_per_s") is not None
             else "")
     _line(console, "throughput", f"{rate}{summary['workers']} workers")
@@ -270,23 +282,23 @@ def _prepare_outdir(outdir: Path) -> None:
         raise CliError(f"cannot create output folder {outdir}: {exc.strerror or exc}; choose another -o") from None
 
 
-def _read(inputs: Sequence[Path], cfg: Config, id_field: str, text_field: str,
+def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
           problems: list[InputProblem]) -> Any:
     """Check the inputs (existence, format, Parquet columns) and stream their documents."""
     try:
-        return read_documents([str(p) for p in inputs], id_field=id_field, text_field=text_field,
+        return read_documents(list(inputs), id_field=id_field, text_field=text_field,
                               max_chars=cfg.max_chars, problems=problems)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
-def _run(inputs: Sequence[Path], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
+def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False) -> tuple[Result, list[InputProblem]]:
     problems: list[InputProblem] = []
     docs = _read(inputs, cfg, id_field, text_field, problems)
     _prepare_outdir(outdir)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
-    result.summary["inputs"] = [str(p) for p in inputs]
+    result.summary["inputs"] = list(inputs)  # as given
     return result, problems
 
 
@@ -307,10 +319,11 @@ class _Group(TyperGroup):
     """Shows usage errors (typer's and ours) as one red ``error:`` line with exit code 2."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+             complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
+             **extra: Any) -> Any:
         try:
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
-                              **extra)
+                              windows_expand_args=windows_expand_args, **extra)
             code = rv if isinstance(rv, int) else 0
         except CliError as exc:
             _error(str(exc))
@@ -318,7 +331,9 @@ class _Group(TyperGroup):
         except _ClickException as exc:
             code = getattr(exc, "exit_code", EXIT_USAGE)
             if type(exc).__name__ == "NoArgsIsHelpError":  # plain `doublet`: show the help
-                typer.echo(exc.format_message(), err=True)  # type: ignore[attr-defined]
+                text = exc.format_message()  # type: ignore[attr-defined]  # typer's rich help prints itself
+                if text.strip():
+                    typer.echo(text, err=True)
             else:
                 ctx = getattr(exc, "ctx", None)
                 hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
@@ -335,6 +350,12 @@ def _error(message: str) -> None:
     _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
 
 
+def _unwrap(text: str) -> str:
+    """Join hard-wrapped prose lines (typer's rich help keeps every newline); indented example blocks stay."""
+    blocks = text.strip().split("\n\n")
+    return "\n\n".join(b if b.startswith("  ") else " ".join(b.split("\n")) for b in blocks)
+
+
 APP_HELP = """\
 Find reused text in document collections: [bold]near-duplicate documents[/bold] (copies, light edits,
 re-posts) and [bold]passages reprinted[/bold] inside otherwise different documents, with their exact
@@ -349,7 +370,7 @@ Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or 
 [bold]Examples[/bold]
 
   doublet find corpus/ -o out/
-  doublet find news.jsonl.gz more.parquet -o out/ --id-field url --text-field body
+  doublet find news.jsonl.gz more.parquet -o out/ --text-field body
   doublet dedup crawl.csv -o deduped/ --keep longest
 
 Outputs go to the -o folder: pairs.jsonl (one reusing pair per line, with passages), clusters.jsonl
@@ -391,7 +412,7 @@ it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.js
 app = typer.Typer(
     cls=_Group,
     name="doublet",
-    help=APP_HELP,
+    help=_unwrap(APP_HELP),
     rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,
@@ -414,17 +435,17 @@ def _root(
     pass
 
 
-Inputs = Annotated[list[Path], typer.Argument(metavar="INPUT...", show_default=False,
+Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False,
                                               help="Folders of .txt files, or JSONL / CSV / TSV / Parquet files.")]
-Input = Annotated[Path, typer.Argument(metavar="INPUT", show_default=False,
+Input = Annotated[str, typer.Argument(metavar="INPUT", show_default=False,
                                        help="A folder of .txt files, or a JSONL / CSV / TSV / Parquet file.")]
 KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
 Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
 
 
-@app.command(help=FIND_HELP, no_args_is_help=True)
-def find(
+@app.command("find", help=_unwrap(FIND_HELP), no_args_is_help=True)
+def find_command(
     ctx: typer.Context,
     inputs: Inputs,
     outdir: OutDir,
@@ -462,8 +483,8 @@ def find(
         _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
 
 
-@app.command(help=DEDUP_HELP, no_args_is_help=True)
-def dedup_(
+@app.command("dedup", help=_unwrap(DEDUP_HELP), no_args_is_help=True)
+def dedup_command(
     ctx: typer.Context,
     input_: Input,
     outdir: OutDir,
@@ -491,18 +512,20 @@ def dedup_(
 ) -> None:
     cfg = _config(ctx.params)
     policy = keep.value
-    target = outdir / input_.resolve().name  # where write_kept puts the kept records
-    _check_dedup_target(input_, target)
+    source = Path(input_)
+    target = outdir / source.resolve().name  # where write_kept puts the kept records
+    _check_dedup_target(source, target)
     console = _stderr()
     progress = _progress(quiet, console)
     try:
         result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True)
         kept_ids, removals = dedup.plan(result, policy)
         t = time.perf_counter()
-        written = _Counter(kept_ids, progress, len(result.ids))
+        written = _KeptCounter(kept_ids, progress, len(result.ids))
+        rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
         try:
-            write_kept(str(input_), written, outdir, id_field=id_field, text_field=text_field,
-                       max_chars=cfg.max_chars, seen_ids=set(), problems=[])  # problems were reported by the run
+            write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
+                       seen_ids=set(), problems=rereading)
         except (FileExistsError, ValueError) as exc:
             raise CliError(str(exc)) from None
         progress.done()
@@ -511,25 +534,23 @@ def dedup_(
         _close(progress)
 
     counts = result.summary["counts"]
-    if written.n + len(removals) + counts["rejected"] != counts["input_records"] or written.n != len(kept_ids):
-        raise AssertionError(  # explicit, not `assert`: must hold with python -O too
+    rejected_again = sum(p.action == "rejected" and p.scope == "record" for p in rereading)
+    if (written.n + len(removals) + counts["rejected"] != counts["input_records"] or written.n != len(kept_ids)
+            or rejected_again != counts["rejected"]):
+        raise AssertionError(  # explicit, not `assert`: must hold under python -O too
             f"dedup lost records: kept {written.n} (planned {len(kept_ids)}) + removed {len(removals)} + rejected "
-            f"{counts['rejected']} != {counts['input_records']} input records (did {input_} change during the run?)")
+            f"{counts['rejected']} (again when writing: {rejected_again}) != {counts['input_records']} input "
+            f"records; did {input_} change during the run?")
     kept_name = target.name + ("/" if target.is_dir() else "")
     outputs = (kept_name, "removed.jsonl", *FIND_OUTPUTS)
     result.summary["outputs"] = list(outputs)
     result.summary["dedup"] = {"keep": policy, "kept": written.n, "removed": len(removals),
                                "rejected": counts["rejected"], "output": str(target), "write_s": round(write_s, 3)}
     with open(outdir / "removed.jsonl", "w", encoding="utf-8") as f:
-        for r in removals:
-            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in removals)
     result.write(outdir)
     if not quiet:
         _report(console, "dedup", result.summary, outdir, outputs, problems)
-
-
-dedup_.__name__ = "dedup"  # the command name (the function name would shadow the dedup module)
-app.registered_commands[-1].name = "dedup"
 
 
 def _check_dedup_target(input_: Path, target: Path) -> None:
@@ -540,7 +561,7 @@ def _check_dedup_target(input_: Path, target: Path) -> None:
         raise CliError(f"{target} already exists and is not an empty folder; remove it or choose another -o")
 
 
-class _Counter:
+class _KeptCounter:
     """The ``kept`` predicate for write_kept: counts what is written and advances the progress bar."""
 
     def __init__(self, kept_ids: set[str], progress: Progress, total: int) -> None:

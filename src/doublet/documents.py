@@ -145,10 +145,11 @@ class InputProblem:
     id: str | None
     reason: str
     action: str  # REJECTED (not processed) or REPAIRED (processed after a fix)
+    scope: str = "record"  # "record": one input record; "file": a file or folder whose records were not read
 
     def message(self) -> str:
         """One line: ``<source>:<where>: id <id>: <reason> (<action>)``."""
-        head = self.source if self.where is None else f"{self.source}:{self.where}"
+        head = self.source if self.where in (None, "file") else f"{self.source}:{self.where}"
         ident = "" if self.id is None else f" id {self.id}:"
         return _one_line(f"{head}:{ident} {self.reason} ({self.action})")
 
@@ -159,6 +160,7 @@ class InputProblem:
             "id": self.id,
             "reason": self.reason,
             "action": self.action,
+            "scope": self.scope,
         }
 
 
@@ -299,7 +301,8 @@ class _Checker:
     def _report(self, src: int, rec: _Record, doc_id: str | None, reason: str, action: str) -> None:
         if self._problems is not None:
             source = rec.source if rec.source is not None else self._sources[src][0]
-            self._problems.append(InputProblem(source, _where(rec), doc_id, reason, action))
+            scope = "file" if rec.locator[0] == "file" or rec.where == "folder" else "record"
+            self._problems.append(InputProblem(source, _where(rec), doc_id, reason, action, scope))
 
 
 def _missing_field(name: str, what: str, field_names: Iterable[str] | None) -> str:

@@ -160,17 +160,18 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
     kinds = Counter(p.kind for p in pairs)
     sizes = Counter(clusters)
     dup_sizes = Counter(dup_clusters)
-    actions = Counter(getattr(p, "action", "rejected") for p in problems)
+    actions = Counter((p.action, p.scope) for p in problems)
     chars = sum(len(x) for x in texts)
     summary: dict[str, Any] = {
         "doublet_version": __version__,
         "engine": "local",
         "workers": cfg.workers,
         "counts": {
-            "input_records": n + actions.get("rejected", 0),
+            "input_records": n + actions[("rejected", "record")],
             "documents": n,
-            "rejected": actions.get("rejected", 0),
-            "repaired": actions.get("repaired", 0),
+            "rejected": actions[("rejected", "record")],
+            "repaired": actions[("repaired", "record")],
+            "unreadable_inputs": actions[("rejected", "file")],
             "characters": chars,
             "words": int(sum(len(p.tokens) for p in prints)),
             "pairs": len(pairs),
