@@ -8,6 +8,7 @@ import random
 import unicodedata
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +16,9 @@ import doublet
 from doublet.align import align_words, to_passages
 from doublet.candidates import fingerprint_pairs, lsh_pairs, split_keys
 from doublet.cluster import cluster_ids, components
-from doublet.fingerprints import boilerplate_mask, winnow
-from doublet.minhash import band_keys, optimal_bands, permutations, signatures
+from doublet import _kernel
+from doublet.fingerprints import boilerplate_mask
+from doublet.minhash import optimal_bands
 from doublet.tokens import ngram_hashes, tokenize
 from doublet.verify import overlap
 
@@ -95,11 +97,26 @@ def test_winnowing_guarantee(seed, window, n):
     shared = [rng.choice(WORDS) for _ in range(window + n - 1)]
     a = [rng.choice(WORDS) for _ in range(rng.randint(0, 30))] + shared + [rng.choice(WORDS) for _ in range(5)]
     b = [rng.choice(WORDS) for _ in range(rng.randint(0, 30))] + shared
-    ha = ngram_hashes(tokenize(" ".join(a)).hashes, n)
-    hb = ngram_hashes(tokenize(" ".join(b)).hashes, n)
-    fa = set(ha[winnow(ha, window)].tolist())
-    fb = set(hb[winnow(hb, window)].tolist())
+    fa = set(np.frombuffer(_kernel.prints_from_hashes(tokenize(" ".join(a)).hashes, n, window, 16, 1)[2],
+                           np.uint64).tolist())
+    fb = set(np.frombuffer(_kernel.prints_from_hashes(tokenize(" ".join(b)).hashes, n, window, 16, 1)[2],
+                           np.uint64).tolist())
     assert fa & fb
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=60), st.integers(1, 8))
+def test_winnowing_matches_reference(values, window):
+    """The kernel's winnowing equals the definition: rightmost minimum of every window, deduplicated."""
+    words = np.array(values, dtype=np.uint64)
+    shingles = ngram_hashes(words, 1)
+    _, _, fph, fpp = _kernel.prints_from_hashes(words, 1, window, 8, 1)
+    s = shingles.tolist()
+    if len(s) <= window:
+        want = [max(range(len(s)), key=lambda i: (-s[i], i))]
+    else:
+        want = sorted({max(range(st_, st_ + window), key=lambda i: (-s[i], i)) for st_ in range(len(s) - window + 1)})
+    assert np.frombuffer(fpp, np.uint32).tolist() == want
+    assert np.frombuffer(fph, np.uint64).tolist() == [s[i] for i in want]
 
 
 def test_boilerplate_mask_bridges_close_fingerprints():
@@ -107,18 +124,36 @@ def test_boilerplate_mask_bridges_close_fingerprints():
     assert mask[2:11].all() and not mask[11:25].any() and mask[25:28].all() and not mask[:2].any()
 
 
+def test_boilerplate_mask_widens_to_whole_lines():
+    """A boilerplate run that starts or ends within window + shingle_size - 1 words of a line break (or of the
+    text's end) is widened to it; runs further from a break are left as they are."""
+    breaks = np.zeros(59, dtype=bool)
+    breaks[[19, 39]] = True  # lines: words 0-19, 20-39, 40-59
+    mask = boilerplate_mask(60, np.array([44, 50]), shingle_size=3, window=6, breaks=breaks)
+    assert mask[40:].all() and not mask[:40].any()  # back to the line start, on to the end of the text
+    mask = boilerplate_mask(60, np.array([26]), shingle_size=3, window=6, breaks=breaks)
+    assert mask.nonzero()[0].tolist() == list(range(20, 29))  # 6 words after the break: widened back only
+    mask = boilerplate_mask(60, np.array([30]), shingle_size=3, window=6, breaks=breaks)
+    assert mask.nonzero()[0].tolist() == [30, 31, 32]  # mid-line, far from both breaks
+
+
 # ---------------------------------------------------------------- MinHash and LSH
 
-def test_minhash_estimates_jaccard():
-    rng = np.random.default_rng(3)
-    universe = rng.integers(0, 2**63, size=2000, dtype=np.uint64)
-    a = np.unique(universe[:1000])
-    b = np.unique(universe[400:1400])
-    true = len(np.intersect1d(a, b)) / len(np.union1d(a, b))
-    pa, pb = permutations(256, 1)
-    sig = signatures(np.concatenate([a, b]), np.array([0, len(a), len(a) + len(b)]), pa, pb)
-    est = float(np.mean(sig[0] == sig[1]))
-    assert abs(est - true) < 0.1
+@pytest.mark.parametrize("size", [20, 100, 1000])
+def test_minhash_estimates_jaccard(size):
+    """One-permutation MinHash with densification: the share of equal values estimates the Jaccard index,
+    for small sets (many empty bins, densified) and large ones; averaged over seeds the bias is small."""
+    rng = np.random.default_rng(size)
+    universe = rng.integers(0, 2**63, size=3 * size, dtype=np.uint64)
+    a, b = universe[:size], universe[size // 2: size // 2 + size]  # Jaccard 1/3
+    true = (size - size // 2) / (size + size // 2)
+    ests = []
+    for seed in range(40):
+        sa = np.frombuffer(_kernel.prints_from_hashes(a, 1, 4, 128, seed)[0], np.uint32)
+        sb = np.frombuffer(_kernel.prints_from_hashes(b, 1, 4, 128, seed)[0], np.uint32)
+        ests.append(float(np.mean(sa == sb)))
+    assert abs(np.mean(ests) - true) < 0.03
+    assert max(abs(e - true) for e in ests) < 0.2
 
 
 def test_optimal_bands_respect_budget_and_threshold():

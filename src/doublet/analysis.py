@@ -2,55 +2,125 @@
 
 An engine (local, Spark, the index) only decides *where* these run; what they compute is defined once here:
 
-* :func:`fingerprint` — one document's words, shingle set and winnowed passage fingerprints;
-* :func:`compare_prints` — exact overlap and aligned passages of two fingerprinted documents, and the
-  verdict: ``near-duplicate`` (Jaccard ≥ threshold), ``reuse`` (at least ``min_words`` words in verbatim
-  runs of aligned passages) or ``None``.
+* :func:`fingerprint_batch` — for many documents at once: MinHash signatures and winnowed passage
+  fingerprints (the C kernel; documents with mojibake are repaired with ftfy first);
+* :func:`view` — what verification needs about one candidate document: words with raw offsets, the
+  shingle set and the fingerprint positions (recomputed from the text, by the same kernel);
+* :func:`compare_views` — exact overlap and aligned passages of two documents, and the verdict:
+  ``near-duplicate`` (Jaccard ≥ threshold), ``reuse`` (at least ``min_words`` words in verbatim runs of
+  aligned passages) or ``None``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _kernel
 from .align import Passage, align_words, to_passages
 from .config import Config
-from .fingerprints import boilerplate_mask, winnow
-from .tokens import Tokens, ngram_hashes, tokenize
+from .fingerprints import boilerplate_mask
+from .tokens import Tokens, _scan, ngram_hashes, repaired, tokenize
 from .verify import overlap
 
 
 @dataclass(frozen=True, slots=True)
-class DocPrint:
-    """Everything doublet keeps about one document between stages."""
+class BatchPrints:
+    """Fingerprints of a batch of documents, as flat arrays (document ``i`` owns ``fp_counts[i]`` fingerprints)."""
+
+    n_words: np.ndarray  # uint32 per document
+    sigs: np.ndarray  # (n_docs, num_perm) uint32 MinHash signatures
+    has_sig: np.ndarray  # bool per document: False when it has no words
+    fp_counts: np.ndarray  # int64 per document
+    fp_hashes: np.ndarray  # uint64, all documents back to back
+    fp_pos: np.ndarray  # uint32: index of the fingerprint shingle's first word
+
+    @staticmethod
+    def concat(parts: Sequence["BatchPrints"], num_perm: int) -> "BatchPrints":
+        if not parts:
+            return BatchPrints(np.empty(0, np.uint32), np.empty((0, num_perm), np.uint32), np.empty(0, bool),
+                               np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, np.uint32))
+        return BatchPrints(*(np.concatenate([getattr(p, f) for p in parts]) for f in BatchPrints.__slots__))
+
+
+def _kernel_prints(hashes: np.ndarray, cfg: Config) -> tuple[bytes, int, bytes, bytes]:
+    return _kernel.prints_from_hashes(np.ascontiguousarray(hashes, np.uint64), cfg.shingle_size, cfg.window,
+                                      cfg.num_perm, cfg.seed)
+
+
+def fingerprint_batch(texts: Sequence[str], cfg: Config) -> BatchPrints:
+    """MinHash signatures and winnowed fingerprints of many documents (one C call; mojibake repaired)."""
+    words, flags, sigs, has, counts, fph, fpp = _kernel.fingerprint_batch(
+        texts, cfg.shingle_size, cfg.window, cfg.num_perm, cfg.seed)
+    n = len(texts)
+    out = BatchPrints(
+        n_words=np.frombuffer(words, np.uint32),
+        sigs=np.frombuffer(sigs, np.uint32).reshape(n, cfg.num_perm),
+        has_sig=np.frombuffer(has, np.uint8).astype(bool),
+        fp_counts=np.frombuffer(counts, np.uint32).astype(np.int64),
+        fp_hashes=np.frombuffer(fph, np.uint64),
+        fp_pos=np.frombuffer(fpp, np.uint32),
+    )
+    flagged = np.flatnonzero(np.frombuffer(flags, np.uint8) & _kernel.FLAG_MOJIBAKE)
+    return _with_repairs(out, texts, flagged, cfg) if flagged.size else out
+
+
+def _with_repairs(out: BatchPrints, texts: Sequence[str], flagged: np.ndarray, cfg: Config) -> BatchPrints:
+    """Recompute the documents whose text ftfy repairs, and splice them into the batch."""
+    bounds = np.r_[0, np.cumsum(out.fp_counts)]
+    fph = [out.fp_hashes[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
+    fpp = [out.fp_pos[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
+    n_words, sigs, has, counts = out.n_words.copy(), out.sigs.copy(), out.has_sig.copy(), out.fp_counts.copy()
+    for i in flagged.tolist():
+        fix = repaired(texts[i])
+        if fix is None:
+            continue
+        hashes = _scan(fix[0])[2]
+        sig, has_sig, h, p = _kernel_prints(hashes, cfg)
+        n_words[i], sigs[i], has[i] = hashes.shape[0], np.frombuffer(sig, np.uint32), bool(has_sig)
+        fph[i], fpp[i] = np.frombuffer(h, np.uint64), np.frombuffer(p, np.uint32)
+        counts[i] = fph[i].shape[0]
+    return BatchPrints(n_words, sigs, has, counts, np.concatenate(fph) if fph else out.fp_hashes,
+                       np.concatenate(fpp) if fpp else out.fp_pos)
+
+
+@dataclass(frozen=True, slots=True)
+class DocView:
+    """What verification and alignment need about one document."""
 
     tokens: Tokens
     shingles: np.ndarray  # sorted unique word-shingle hashes (the document's shingle set)
     fp_hashes: np.ndarray  # winnowed fingerprint hashes
     fp_pos: np.ndarray  # their positions (index of the shingle's first word)
 
-    def mask(self, boilerplate: np.ndarray, cfg: Config) -> np.ndarray:
+    def mask(self, text: str, boilerplate: np.ndarray, cfg: Config) -> np.ndarray:
         """Boolean mask of this document's words that belong to boilerplate (given sorted boilerplate hashes)."""
         if boilerplate.shape[0] == 0 or self.fp_hashes.shape[0] == 0:
             return np.zeros(len(self.tokens), dtype=bool)
         idx = np.searchsorted(boilerplate, self.fp_hashes)
         idx[idx == boilerplate.shape[0]] = 0
         hit = boilerplate[idx] == self.fp_hashes
-        return boilerplate_mask(len(self.tokens), self.fp_pos[hit], cfg.shingle_size, cfg.window)
+        if not hit.any():
+            return np.zeros(len(self.tokens), dtype=bool)
+        return boilerplate_mask(len(self.tokens), self.fp_pos[hit].astype(np.int64), cfg.shingle_size, cfg.window,
+                                line_breaks(text, self.tokens))
 
 
-def fingerprint(text: str, cfg: Config) -> DocPrint:
-    """Tokenize, shingle and winnow one document."""
+def line_breaks(text: str, tokens: Tokens) -> np.ndarray:
+    """``breaks[k]``: is there a line break between word ``k`` and word ``k + 1``?"""
+    nl = np.cumsum(np.frombuffer(text.encode("utf-32-le"), np.uint32) == 10)
+    nl = np.r_[0, nl]  # nl[i] = line breaks in text[:i]
+    return nl[tokens.starts[1:]] > nl[tokens.ends[:-1]]
+
+
+def view(text: str, cfg: Config) -> DocView:
+    """Words, shingle set and fingerprints of one document."""
     tokens = tokenize(text)
-    shingles = ngram_hashes(tokens.hashes, cfg.shingle_size)
-    if len(tokens) >= cfg.shingle_size:
-        pos = winnow(shingles, cfg.window)
-        fp_hashes = shingles[pos]
-    else:
-        pos = np.empty(0, dtype=np.int64)
-        fp_hashes = np.empty(0, dtype=np.uint64)
-    return DocPrint(tokens=tokens, shingles=np.unique(shingles), fp_hashes=fp_hashes, fp_pos=pos)
+    _, _, h, p = _kernel_prints(tokens.hashes, cfg)
+    return DocView(tokens=tokens, shingles=np.unique(ngram_hashes(tokens.hashes, cfg.shingle_size)),
+                   fp_hashes=np.frombuffer(h, np.uint64), fp_pos=np.frombuffer(p, np.uint32))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +147,8 @@ class PairResult:
         }
 
 
-def compare_prints(id_a: str, id_b: str, text_a: str, text_b: str, pa: DocPrint, pb: DocPrint,
-                   mask_a: np.ndarray, mask_b: np.ndarray, cfg: Config) -> PairResult:
+def compare_views(id_a: str, id_b: str, text_a: str, text_b: str, pa: DocView, pb: DocView,
+                  mask_a: np.ndarray, mask_b: np.ndarray, cfg: Config) -> PairResult:
     """Exact overlap, aligned passages and verdict for one pair."""
     ov = overlap(pa.shingles, pb.shingles)
     spans = align_words(pa.tokens.hashes, pb.tokens.hashes, mask_a, mask_b, seed_size=cfg.seed_size,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import PairResult, compare_prints, fingerprint
+from .analysis import PairResult, compare_views, view
 from .config import Config
 from .documents import Document, InputProblem, documents_from_items, read_documents
 from .engines import local
@@ -43,6 +43,6 @@ def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field:
 def compare(text_a: str, text_b: str, config: Config | None = None) -> PairResult:
     """Compare two texts directly: exact overlap, aligned passages and verdict (no boilerplate statistics)."""
     cfg = config or Config()
-    pa, pb = fingerprint(text_a, cfg), fingerprint(text_b, cfg)
+    pa, pb = view(text_a, cfg), view(text_b, cfg)
     no_a, no_b = np.zeros(len(pa.tokens), bool), np.zeros(len(pb.tokens), bool)
-    return compare_prints("a", "b", text_a, text_b, pa, pb, no_a, no_b, cfg)
+    return compare_views("a", "b", text_a, text_b, pa, pb, no_a, no_b, cfg)

@@ -519,7 +519,7 @@ def dedup_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True)
-        kept_ids, removals = dedup.plan(result, policy)
+        kept_ids, removals = dedup.plan(result, policy, cfg)
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, len(result.ids))
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .analysis import view
+from .config import Config
 from .result import Result
 from .verify import overlap
 
@@ -35,13 +37,14 @@ class Removal:
                 "via": self.via}
 
 
-def plan(result: Result, keep: str = "first") -> tuple[set[str], list[Removal]]:
-    """Kept ids and removals for a run made with ``keep_corpus=True``."""
+def plan(result: Result, keep: str = "first", cfg: Config | None = None) -> tuple[set[str], list[Removal]]:
+    """Kept ids and removals for a run made with ``keep_corpus=True`` (and the config it was made with)."""
+    cfg = cfg or Config()
     if keep not in KEEP_POLICIES:
         raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {keep!r}")
-    if result.texts is None or result.prints is None:
+    if result.texts is None:
         raise ValueError("dedup needs a run made with keep_corpus=True")
-    texts, prints = result.texts, result.prints
+    texts = result.texts
     members: dict[str, list[int]] = {}
     for k, c in enumerate(result.near_duplicate_clusters):
         members.setdefault(c, []).append(k)
@@ -61,7 +64,7 @@ def plan(result: Result, keep: str = "first") -> tuple[set[str], list[Removal]]:
             if key in direct:
                 removals.append(Removal(rid, kid, direct[key], cluster, "pair"))
             else:
-                j = overlap(prints[k].shingles, prints[keeper].shingles).jaccard
+                j = overlap(view(texts[k], cfg).shingles, view(texts[keeper], cfg).shingles).jaccard
                 removals.append(Removal(rid, kid, j, cluster, "cluster"))
     order = {d: k for k, d in enumerate(result.ids)}
     removals.sort(key=lambda r: order[r.id])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .analysis import DocPrint, PairResult
+from .analysis import PairResult
 
 
 @dataclass
@@ -29,8 +29,6 @@ class Result:
     summary: dict[str, Any] = field(default_factory=dict)
     texts: list[str] | None = field(default=None, repr=False)
     """Document texts, kept only when the run was asked to (``keep_corpus=True``)."""
-    prints: list[DocPrint] | None = field(default=None, repr=False)
-    """Document fingerprints, kept only when the run was asked to (``keep_corpus=True``)."""
 
     def cluster_of(self) -> dict[str, str]:
         """Map document id -> cluster id (smallest id of its reuse component)."""

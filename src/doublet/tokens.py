@@ -2,54 +2,25 @@
 
 A *word* is a maximal run of Unicode letters, combining marks and digits (``\\p{L}\\p{M}\\p{N}``): this
 works for Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari and every other script that separates words
-with spaces. URLs and e-mail addresses are not words (a URL's headline slug would otherwise
-match the headline). Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are cut
+with spaces. Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are cut
 into single characters, so their shingles are character n-grams. A word broken across a hard wrap with a
-hyphen (``inter-\\nnational``) is one word.
+hyphen (``inter-\\nnational``) is one word. URLs and e-mail addresses are not words (a URL's headline slug
+would otherwise match the headline).
 
-Each word is reduced to a 64-bit hash of its normalized form (:func:`doublet.normalize.normalize_word`,
-xxh3-64 of the UTF-8 bytes). Word hashes are stable across processes, machines and engines, so every engine
-computes identical shingles. Shingles (word n-grams) are combined from word hashes in NumPy.
+Each word is reduced to a 64-bit hash of its normalized form (see :mod:`doublet.normalize`). The scanning,
+normalization and hashing run in the C kernel (``doublet._kernel``, tables generated from
+:func:`doublet.normalize.normalize_word`), so every engine and every machine computes identical hashes.
+Texts that contain mojibake are repaired with ftfy first and their words mapped back to raw offsets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import re
-from itertools import repeat
-
 import numpy as np
-import regex
-import xxhash
 
-from ._unicode_ranges import NEEDS_REGEX_CLASS
-from .normalize import normalize_word, offset_map, repairs
-
-_SPACELESS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_HYPHEN_WRAP = r"(?:-\r?\n[ \t]*(?=[a-z])"  # a hyphen at a line end, continued by a lower-case ASCII letter
-
-# Each pattern yields (separator, word) pairs; separator and word lengths give the offsets in bulk.
-# The fast path (Python's `re`) is used for texts without combining marks or space-less scripts; there
-# `[^\W_]` is the same class as `[\p{L}\p{N}]`. Other texts take the `regex` path, which keeps combining
-# marks inside words and splits space-less scripts into characters.
-_FAST_RE = re.compile(rf"([\W_]*)([^\W_]+{_HYPHEN_WRAP}[^\W_]+)*)")
-_SLOW_RE = regex.compile(
-    rf"(?V1)([^\p{{L}}\p{{M}}\p{{N}}]*)"
-    rf"([{_SPACELESS}]|[[\p{{L}}\p{{M}}\p{{N}}]--[{_SPACELESS}]]+{_HYPHEN_WRAP}[[\p{{L}}\p{{M}}\p{{N}}]--[{_SPACELESS}]]+)*)"
-)
-_NEEDS_SLOW = re.compile(NEEDS_REGEX_CLASS)
-# URLs and e-mail addresses are addresses, not prose: their parts (a headline slug, a domain) are not words.
-_ADDRESS_RE = re.compile(
-    r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>\"\u201c\u201d]+"  # scheme:// or www.
-    r"|\b[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*\.[a-zA-Z]{2,}/[^\s<>\"\u201c\u201d]*"  # host.tld/path
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail
-)
-
-_MASK64 = (1 << 64) - 1
-_NGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
-_hash_cache: dict[str, int] = {}
-_CACHE_LIMIT = 2_000_000
+from . import _kernel
+from .normalize import offset_map, repairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,70 +35,50 @@ class Tokens:
         return int(self.hashes.shape[0])
 
 
-def word_hash(word: str) -> int:
-    """64-bit hash of a raw word's normalized form (never 0: 0 marks "not cached" in :func:`word_hashes`)."""
-    return xxhash.xxh3_64_intdigest(normalize_word(word).encode("utf-8")) or 1
+def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    s, e, h, flags = _kernel.tokenize(text)
+    return np.frombuffer(s, np.int64), np.frombuffer(e, np.int64), np.frombuffer(h, np.uint64), flags
 
 
-def word_hashes(ws: list[str]) -> np.ndarray:
-    """Hashes of raw words, through a cache (a corpus's vocabulary is Zipfian: most words are cached)."""
-    out = np.fromiter(map(_hash_cache.get, ws, repeat(0)), dtype=np.uint64, count=len(ws))
-    missing = np.flatnonzero(out == 0)
-    if missing.size:
-        if len(_hash_cache) + missing.size > _CACHE_LIMIT:
-            _hash_cache.clear()
-        for i in missing.tolist():
-            w = ws[i]
-            h = _hash_cache.get(w)
-            if h is None:
-                h = _hash_cache[w] = word_hash(w)
-            out[i] = h
-    return out
+def repaired(text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """The text with its mojibake repaired, and maps from repaired positions to raw start/end offsets.
 
-
-def words(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Raw words of ``text``: start offsets, end offsets, and the word strings (no repair, no normalization).
-
-    URLs and e-mail addresses are blanked out first (same length, so offsets are unchanged).
+    ``None`` when ftfy changes nothing. A word spanning ``fixed[i:j]`` spans ``text[starts[i]:ends[j]]``.
     """
-    if "/" in text or "www." in text or "@" in text:
-        text = _ADDRESS_RE.sub(lambda m: " " * len(m.group()), text)
-    pat = _SLOW_RE if _NEEDS_SLOW.search(text) else _FAST_RE
-    found = pat.findall(text)
-    if not found:
-        return np.empty(0, np.int64), np.empty(0, np.int64), []
-    seps, ws = zip(*found)
-    n = len(ws)
-    sep_len = np.fromiter(map(len, seps), dtype=np.int64, count=n)
-    word_len = np.fromiter(map(len, ws), dtype=np.int64, count=n)
-    ends = np.cumsum(sep_len + word_len)
-    return ends - word_len, ends, list(ws)
+    reps = repairs(text)
+    if not reps:
+        return None
+    parts: list[str] = []
+    m_start: list[np.ndarray] = []
+    m_end: list[np.ndarray] = []
+    pos = 0
+    for r_start, r_end, fixed in reps:
+        same = np.arange(pos, r_start, dtype=np.int64)
+        parts.append(text[pos:r_start])
+        m_start.append(same)
+        m_end.append(same)
+        fs, fe = offset_map(text[r_start:r_end], fixed)
+        parts.append(fixed)
+        m_start.append(np.asarray(fs[:-1], dtype=np.int64) + r_start)
+        m_end.append(np.asarray(fe[:-1], dtype=np.int64) + r_start)
+        pos = r_end
+    tail = np.arange(pos, len(text) + 1, dtype=np.int64)
+    parts.append(text[pos:])
+    m_start.append(tail)
+    m_end.append(tail)
+    return "".join(parts), np.concatenate(m_start), np.concatenate(m_end)
 
 
 def tokenize(text: str) -> Tokens:
     """Find the words of ``text`` with their raw offsets and hashes, repairing mojibake on the way."""
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
-    found: list[str] = []
-    pos = 0
-
-    def scan(segment: str, base: int) -> None:
-        s, e, w = words(segment)
-        starts.append(s + base)
-        ends.append(e + base)
-        found.extend(w)
-
-    for r_start, r_end, fixed in repairs(text):
-        scan(text[pos:r_start], pos)
-        m_start, m_end = offset_map(text[r_start:r_end], fixed)
-        s, e, w = words(fixed)
-        starts.append(np.asarray([r_start + m_start[i] for i in s], dtype=np.int64))
-        ends.append(np.asarray([r_start + m_end[i] for i in e], dtype=np.int64))
-        found.extend(w)
-        pos = r_end
-    scan(text[pos:], pos)
-    hashes = word_hashes(found)
-    return Tokens(starts=np.concatenate(starts), ends=np.concatenate(ends), hashes=hashes)
+    starts, ends, hashes, flags = _scan(text)
+    if flags & _kernel.FLAG_MOJIBAKE:
+        fix = repaired(text)
+        if fix is not None:
+            fixed, to_start, to_end = fix
+            fs, fe, hashes, _ = _scan(fixed)
+            starts, ends = to_start[fs], to_end[fe]
+    return Tokens(starts=starts, ends=ends, hashes=hashes)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -145,12 +96,4 @@ def ngram_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
     Order-sensitive (a polynomial in the word hashes, then mixed). A text with fewer than ``n`` (but at least
     one) words gets a single hash of all its words, so short documents still have one shingle.
     """
-    t = word_hashes.shape[0]
-    if t == 0:
-        return np.empty(0, dtype=np.uint64)
-    k = min(n, t)
-    m = t - k + 1
-    acc = word_hashes[:m].copy()
-    for j in range(1, k):
-        acc = acc * _NGRAM_MUL + word_hashes[j : j + m]
-    return mix64(acc + np.uint64(k))
+    return np.frombuffer(_kernel.ngrams(np.ascontiguousarray(word_hashes, dtype=np.uint64), n), np.uint64)

@@ -2,11 +2,13 @@
 
 Stages (timed separately in the summary):
 
-1. **fingerprint** — :func:`doublet.analysis.fingerprint` per document (``cfg.workers`` processes);
-2. **minhash** — signatures of all shingle sets at once, then LSH band keys;
+1. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` per batch of documents (``cfg.workers``
+   processes): MinHash signatures and winnowed fingerprints;
+2. **lsh** — band keys of all signatures, then buckets;
 3. **candidates** — LSH buckets (near-duplicates) and fingerprint postings with the document-frequency cap
    (partial reuse; fingerprints above the cap are boilerplate);
-4. **verify+align** — :func:`doublet.analysis.compare_prints` on every candidate pair;
+4. **verify+align** — :func:`doublet.analysis.compare_views` on every candidate pair (documents'
+   words and shingle sets are recomputed from the text, by the same kernel, and cached);
 5. **cluster** — connected components of the reported pairs, and of the near-duplicate pairs alone.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -22,20 +24,21 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..analysis import DocPrint, PairResult, compare_prints, fingerprint
+from ..analysis import BatchPrints, DocView, PairResult, compare_views, fingerprint_batch, view
 from ..candidates import fingerprint_pairs, lsh_pairs, split_keys
 from ..cluster import cluster_ids
 from ..config import Config
-from ..minhash import band_keys, permutations, signatures
+from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
 
-_BATCH = 256
+_BATCH = 512
+_VIEW_CACHE = 20_000
 
 
-def _fingerprint_batch(args: tuple[list[str], Config]) -> list[DocPrint]:
+def _fingerprint_batch(args: tuple[list[str], Config]) -> BatchPrints:
     texts, cfg = args
-    return [fingerprint(t, cfg) for t in texts]
+    return fingerprint_batch(texts, cfg)
 
 
 def _batches(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -49,22 +52,22 @@ def _batches(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def fingerprint_all(documents: Iterable[Any], cfg: Config, progress: Progress) -> tuple[list[str], list[str], list[DocPrint]]:
+def fingerprint_all(documents: Iterable[Any], cfg: Config, progress: Progress) -> tuple[list[str], list[str], BatchPrints]:
     """Read and fingerprint every document; returns ids, texts and prints in input order."""
     ids: list[str] = []
     texts: list[str] = []
-    prints: list[DocPrint] = []
+    parts: list[BatchPrints] = []
     progress.start("fingerprint", None)
 
-    def collect(batch: list[Any], result: list[DocPrint]) -> None:
+    def collect(batch: list[Any], result: BatchPrints) -> None:
         ids.extend(d.id for d in batch)
         texts.extend(d.text for d in batch)
-        prints.extend(result)
+        parts.append(result)
         progress.advance(len(batch))
 
     if cfg.workers <= 1:
         for batch in _batches(documents, _BATCH):
-            collect(batch, _fingerprint_batch(([d.text for d in batch], cfg)))
+            collect(batch, fingerprint_batch([d.text for d in batch], cfg))
     else:
         with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
             pending: list[tuple[list[Any], Any]] = []
@@ -76,14 +79,14 @@ def fingerprint_all(documents: Iterable[Any], cfg: Config, progress: Progress) -
             for b, fut in pending:
                 collect(b, fut.result())
     progress.done()
-    return ids, texts, prints
+    return ids, texts, BatchPrints.concat(parts, cfg.num_perm)
 
 
 def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = None,
         progress: Progress | None = None, keep_corpus: bool = False) -> Result:
     """Find near-duplicate and reusing pairs among ``documents`` (objects with ``id`` and ``text``).
 
-    ``keep_corpus`` keeps texts and fingerprints in the result (for dedup and reports).
+    ``keep_corpus`` keeps the texts in the result (for dedup and reports).
     """
     progress = progress or NullProgress()
     problems = problems if problems is not None else []
@@ -94,43 +97,41 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
     n = len(ids)
     timings["read+fingerprint"] = time.perf_counter() - t0
 
-    # --- MinHash + LSH (near-duplicates)
+    # --- LSH (near-duplicates)
     t = time.perf_counter()
-    progress.start("minhash", None)
-    lengths = np.fromiter((p.shingles.shape[0] for p in prints), dtype=np.int64, count=n)
-    offsets = np.r_[0, np.cumsum(lengths)]
-    all_shingles = np.concatenate([p.shingles for p in prints]) if n else np.empty(0, np.uint64)
-    a, b = permutations(cfg.num_perm, cfg.seed)
-    sigs = signatures(all_shingles, offsets, a, b)
-    del all_shingles
+    progress.start("lsh", None)
     bands, rows = cfg.lsh_params()
-    keys = band_keys(sigs, bands, rows)
-    has = np.flatnonzero(lengths > 0)
-    lsh = lsh_pairs(keys[has].ravel(), np.repeat(has, bands), cfg.max_bucket)
+    has = np.flatnonzero(prints.has_sig)
+    keys = band_keys(prints.sigs[has], bands, rows)
+    lsh = lsh_pairs(keys.ravel(), np.repeat(has, bands), cfg.max_bucket)
     progress.done()
-    timings["minhash+lsh"] = time.perf_counter() - t
+    timings["lsh"] = time.perf_counter() - t
 
     # --- fingerprint postings (partial reuse, boilerplate)
     t = time.perf_counter()
     progress.start("candidates", None)
-    fp_counts = np.fromiter((p.fp_hashes.shape[0] for p in prints), dtype=np.int64, count=n)
-    fp_h = np.concatenate([p.fp_hashes for p in prints]) if n else np.empty(0, np.uint64)
-    fp_d = np.repeat(np.arange(n, dtype=np.int64), fp_counts)
-    fpc = fingerprint_pairs(fp_h, fp_d, cfg.max_df, cfg.min_shared)
-    del fp_h, fp_d
+    fp_d = np.repeat(np.arange(n, dtype=np.int64), prints.fp_counts)
+    fpc = fingerprint_pairs(prints.fp_hashes, fp_d, cfg.max_df, cfg.min_shared)
+    del fp_d
     cand = np.union1d(lsh, fpc.pairs)
     progress.done()
     timings["candidates"] = time.perf_counter() - t
 
     # --- verify and align
     t = time.perf_counter()
-    masks: dict[int, np.ndarray] = {}
+    views: OrderedDict[int, tuple[DocView, np.ndarray]] = OrderedDict()
 
-    def mask(k: int) -> np.ndarray:
-        m = masks.get(k)
-        if m is None:
-            m = masks[k] = prints[k].mask(fpc.boilerplate, cfg)
-        return m
+    def doc(k: int) -> tuple[DocView, np.ndarray]:
+        """View and boilerplate mask of document k (least recently used ones are recomputed)."""
+        got = views.get(k)
+        if got is None:
+            v = view(texts[k], cfg)
+            got = views[k] = (v, v.mask(texts[k], fpc.boilerplate, cfg))
+            if len(views) > _VIEW_CACHE:
+                views.popitem(last=False)
+        else:
+            views.move_to_end(k)
+        return got
 
     ci, cj = split_keys(cand)
     progress.start("verify+align", int(cand.shape[0]))
@@ -138,7 +139,8 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
     for i, j in zip(ci.tolist(), cj.tolist()):
         if ids[i] > ids[j]:
             i, j = j, i
-        r = compare_prints(ids[i], ids[j], texts[i], texts[j], prints[i], prints[j], mask(i), mask(j), cfg)
+        (va, ma), (vb, mb) = doc(i), doc(j)
+        r = compare_views(ids[i], ids[j], texts[i], texts[j], va, vb, ma, mb, cfg)
         if r.kind is not None:
             pairs.append(r)
         progress.advance()
@@ -173,7 +175,7 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
             "repaired": actions[("repaired", "record")],
             "unreadable_inputs": actions[("rejected", "file")],
             "characters": chars,
-            "words": int(sum(len(p.tokens) for p in prints)),
+            "words": int(prints.n_words.sum()),
             "pairs": len(pairs),
             "near_duplicate_pairs": kinds.get("near-duplicate", 0),
             "reuse_pairs": kinds.get("reuse", 0),
@@ -199,8 +201,7 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
         "problems": [p.to_dict() for p in problems],
     }
     return Result(ids=ids, pairs=pairs, clusters=clusters, near_duplicate_clusters=dup_clusters,
-                  problems=list(problems), summary=summary, texts=texts if keep_corpus else None,
-                  prints=prints if keep_corpus else None)
+                  problems=list(problems), summary=summary, texts=texts if keep_corpus else None)
 
 
 def default_workers() -> int:
@@ -209,3 +210,14 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
+
+
+def fingerprint_texts(texts: list[str], cfg: Config) -> int:
+    """The fingerprint stage alone, in this process: normalize, tokenize, shingle, MinHash and winnow.
+
+    For benchmarks (MB/s per core); returns the number of fingerprints made.
+    """
+    made = 0
+    for lo in range(0, len(texts), _BATCH):
+        made += int(fingerprint_batch(texts[lo:lo + _BATCH], cfg).fp_hashes.shape[0])
+    return made

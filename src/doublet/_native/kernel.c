@@ -1,0 +1,460 @@
+/*
+ * doublet._kernel — the per-document hot loops of doublet, in C.
+ *
+ * One implementation of each of these algorithms, used by every engine through doublet.tokens and
+ * doublet.analysis (Python never re-implements them):
+ *
+ *   words       a word is a maximal run of letters, marks and digits (Unicode L, M, N); characters of
+ *               scripts written without spaces (Han, Kana, Thai, ...) are words by themselves; a word
+ *               broken by a hyphen at a line end and continued by a lower-case ASCII letter is one word;
+ *               URLs and e-mail addresses are not words.
+ *   normalize   each character is replaced by its normalized form (NFKC, casefold, accents dropped on
+ *               Latin/Greek/Cyrillic/Hebrew/Arabic), from the generated table unitables.h.
+ *   word hash   FNV-1a over the normalized code points, finished with the SplitMix64 mixer.
+ *   shingles    hash of n consecutive word hashes: acc = acc * M + h, finished with SplitMix64.
+ *   MinHash     one-permutation hashing (Li, Owen & Zhang 2012) with optimal densification (Shrivastava
+ *               2017): each shingle goes to one of k bins and keeps the bin's minimum; empty bins borrow
+ *               from a bin chosen by a fixed probe sequence. Every bin collides with probability equal to
+ *               the Jaccard similarity, as k independent permutations would, at the cost of one hash per
+ *               shingle instead of k.
+ *   winnowing   rightmost minimum of every window of w shingle hashes (Schleimer et al. 2003).
+ *
+ * The module also flags texts that contain typical mojibake (UTF-8 read as Windows-1252), so that
+ * Python can repair them with ftfy and tokenize the repaired text.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unitables.h"
+
+#define FLAG_MOJIBAKE 1u
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+static inline uint16_t entry_of(Py_UCS4 cp) {
+    if (cp >= 0x110000) return 0;
+    return dbl_stage2[(uint32_t)dbl_stage1[cp >> 8] * 256u + (cp & 255u)];
+}
+
+static inline uint64_t feed(uint64_t h, uint16_t e, Py_UCS4 cp) {
+    uint8_t len = dbl_entry_len[e];
+    if (len == 255) return (h ^ cp) * 0x100000001B3ULL;
+    const uint32_t *p = dbl_pool + dbl_entry_off[e];
+    for (uint8_t k = 0; k < len; k++) h = (h ^ p[k]) * 0x100000001B3ULL;
+    return h;
+}
+
+#define FNV_INIT 0xCBF29CE484222325ULL
+
+/* Characters that start / continue typical UTF-8-as-cp1252 mojibake (same sets as doublet.normalize). */
+static inline int moji_first(Py_UCS4 c) {
+    return c == 0xC2 || c == 0xC3 || c == 0xC5 || c == 0xCE || c == 0xCF || c == 0xD0 || c == 0xD1 ||
+           c == 0xD8 || c == 0xD9 || c == 0xE2 || c == 0xEF;
+}
+static inline int moji_second(Py_UCS4 c) {
+    if (c >= 0x80 && c <= 0xBF) return 1;
+    switch (c) {
+    case 0x152: case 0x153: case 0x160: case 0x161: case 0x178: case 0x17D: case 0x17E: case 0x192:
+    case 0x2C6: case 0x2DC: case 0x2013: case 0x2014: case 0x2020: case 0x2021: case 0x2022: case 0x2026:
+    case 0x2030: case 0x2039: case 0x203A: case 0x20AC: case 0x2122:
+        return 1;
+    default:
+        return c >= 0x2018 && c <= 0x201E;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ text access */
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+} Text;
+
+static inline Py_UCS4 at(const Text *t, Py_ssize_t i) { return PyUnicode_READ(t->kind, t->data, i); }
+
+static inline int is_space(Py_UCS4 c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static inline int url_stop(Py_UCS4 c) { return is_space(c) || c == '<' || c == '>' || c == '"' || c == 0x201C || c == 0x201D; }
+static inline int ascii_alpha(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static inline int ascii_alnum(Py_UCS4 c) { return ascii_alpha(c) || (c >= '0' && c <= '9'); }
+static inline int host_char(Py_UCS4 c) { return ascii_alnum(c) || c == '.' || c == '-'; }
+static inline int scheme_char(Py_UCS4 c) { return ascii_alnum(c) || c == '+' || c == '.' || c == '-'; }
+static inline int mail_char(Py_UCS4 c) { return ascii_alnum(c) || c == '_' || c == '.' || c == '+' || c == '-'; }
+
+static Py_ssize_t url_end(const Text *t, Py_ssize_t i) {
+    while (i < t->n && !url_stop(at(t, i))) i++;
+    return i;
+}
+
+/* Mark URLs (scheme://..., www...., host.tld/path) and e-mail addresses in skip[]; returns 1 if any. */
+static int mark_addresses(const Text *t, uint8_t *skip) {
+    int any = 0;
+    Py_ssize_t n = t->n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = at(t, i);
+        Py_ssize_t s = -1, e = -1;
+        if (c == ':' && i + 2 < n && at(t, i + 1) == '/' && at(t, i + 2) == '/') {
+            s = i;
+            while (s > 0 && scheme_char(at(t, s - 1))) s--;
+            if (s < i && ascii_alpha(at(t, s))) e = url_end(t, i + 3); else s = -1;
+        } else if ((c == 'w' || c == 'W') && i + 3 < n && (at(t, i + 1) | 32) == 'w' && (at(t, i + 2) | 32) == 'w' &&
+                   at(t, i + 3) == '.' && (i == 0 || !ascii_alnum(at(t, i - 1)))) {
+            s = i;
+            e = url_end(t, i + 4);
+        } else if (c == '/' && i > 0 && host_char(at(t, i - 1))) {
+            Py_ssize_t b = i;
+            while (b > 0 && host_char(at(t, b - 1))) b--;
+            /* a dot followed by >= 2 letters right before the slash, at a word boundary */
+            Py_ssize_t k = i, letters = 0;
+            while (k > b && ascii_alpha(at(t, k - 1))) { k--; letters++; }
+            if (letters >= 2 && k > b && at(t, k - 1) == '.' && k - 1 > b && (b == 0 || !ascii_alnum(at(t, b - 1)))) {
+                s = b;
+                e = url_end(t, i);
+            }
+        } else if (c == '@' && i > 0 && mail_char(at(t, i - 1))) {
+            Py_ssize_t b = i, k = i + 1, dot = 0;
+            while (b > 0 && mail_char(at(t, b - 1))) b--;
+            while (k < n && (ascii_alnum(at(t, k)) || at(t, k) == '-' || at(t, k) == '.' || at(t, k) == '_')) {
+                if (at(t, k) == '.' && k > i + 1) dot = 1;
+                k++;
+            }
+            if (dot) { s = b; e = k; }
+        }
+        if (s >= 0 && e > s) {
+            memset(skip + s, 1, (size_t)(e - s));
+            any = 1;
+            if (e - 1 > i) i = e - 1;
+        }
+    }
+    return any;
+}
+
+static int may_have_address(const Text *t) {
+    for (Py_ssize_t i = 0; i < t->n; i++) {
+        Py_UCS4 c = at(t, i);
+        if (c == '/' || c == '@' || c == 'w' || c == 'W') return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ buffers */
+
+typedef struct {
+    void *p;
+    size_t len, cap, item;
+} Buf;
+
+static int buf_reserve(Buf *b, size_t more) {
+    if (b->len + more <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + more) cap *= 2;
+    void *q = realloc(b->p, cap * b->item);
+    if (!q) return -1;
+    b->p = q;
+    b->cap = cap;
+    return 0;
+}
+
+#define BUF_PUSH(b, T, v) (((T *)(b).p)[(b).len++] = (v))
+
+static PyObject *buf_bytes(Buf *b) {
+    return PyBytes_FromStringAndSize((const char *)b->p, (Py_ssize_t)(b->len * b->item));
+}
+
+static void buf_free(Buf *b) { free(b->p); b->p = NULL; b->len = b->cap = 0; }
+
+/* ------------------------------------------------------------------------------------------ tokenizer */
+
+/* Tokenize t into hashes (and offsets when starts != NULL). Returns flags, or -1 on memory error. */
+static int tokenize_text(const Text *t, Buf *hashes, Buf *starts, Buf *ends, Buf *skipbuf) {
+    unsigned flags = 0;
+    Py_ssize_t n = t->n, i = 0;
+    const uint8_t *skip = NULL;
+    if (may_have_address(t)) {
+        skipbuf->len = 0;
+        if (buf_reserve(skipbuf, (size_t)n + 1)) return -1;
+        memset(skipbuf->p, 0, (size_t)n + 1);
+        if (mark_addresses(t, (uint8_t *)skipbuf->p)) skip = (const uint8_t *)skipbuf->p;
+    }
+    while (i < n) {
+        Py_UCS4 cp = at(t, i);
+        if (cp >= 0xC2 && cp <= 0xEF && i + 1 < n && moji_first(cp) && moji_second(at(t, i + 1))) flags |= FLAG_MOJIBAKE;
+        if (skip && skip[i]) { i++; continue; }
+        uint16_t e = entry_of(cp);
+        uint8_t cls = dbl_entry_class[e];
+        if (cls == 0) { i++; continue; }
+        Py_ssize_t start = i;
+        uint64_t h = feed(FNV_INIT, e, cp);
+        i++;
+        if (cls == 1) {
+            for (;;) {
+                while (i < n && !(skip && skip[i])) {
+                    Py_UCS4 c = at(t, i);
+                    uint16_t f = entry_of(c);
+                    if (dbl_entry_class[f] != 1) break;
+                    if (c >= 0xC2 && c <= 0xEF && i + 1 < n && moji_first(c) && moji_second(at(t, i + 1))) flags |= FLAG_MOJIBAKE;
+                    h = feed(h, f, c);
+                    i++;
+                }
+                /* a hyphen at a line end continued by a lower-case ASCII letter joins the two parts */
+                if (i + 1 < n && at(t, i) == '-') {
+                    Py_ssize_t j = i + 1;
+                    if (at(t, j) == '\r') j++;
+                    if (j < n && at(t, j) == '\n') {
+                        j++;
+                        while (j < n && (at(t, j) == ' ' || at(t, j) == '\t')) j++;
+                        if (j < n && at(t, j) >= 'a' && at(t, j) <= 'z' && !(skip && skip[j])) { i = j; continue; }
+                    }
+                }
+                break;
+            }
+        }
+        if (buf_reserve(hashes, 1)) return -1;
+        BUF_PUSH(*hashes, uint64_t, mix64(h));
+        if (starts) {
+            if (buf_reserve(starts, 1) || buf_reserve(ends, 1)) return -1;
+            BUF_PUSH(*starts, int64_t, (int64_t)start);
+            BUF_PUSH(*ends, int64_t, (int64_t)i);
+        }
+    }
+    return (int)flags;
+}
+
+/* ------------------------------------------------------------------------------------------ shingles */
+
+#define NGRAM_MUL 0x9E3779B97F4A7C15ULL
+
+/* n-gram hashes of word hashes h[0..t): out must hold max(1, t - n + 1) values; returns the count. */
+static size_t ngrams(const uint64_t *h, size_t t, size_t n, uint64_t *out) {
+    if (t == 0) return 0;
+    size_t k = n < t ? n : t;
+    size_t m = t - k + 1;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t acc = h[i];
+        for (size_t j = 1; j < k; j++) acc = acc * NGRAM_MUL + h[i + j];
+        out[i] = mix64(acc + (uint64_t)k);
+    }
+    return m;
+}
+
+/* One-permutation MinHash with optimal densification. Returns 1 if the signature is defined. */
+static int oph(const uint64_t *s, size_t m, uint32_t k, uint64_t seed, uint32_t *sig, uint8_t *filled) {
+    if (m == 0) return 0;
+    uint64_t sm = mix64(seed ^ 0x5851F42D4C957F2DULL);
+    for (uint32_t b = 0; b < k; b++) { sig[b] = UINT32_MAX; filled[b] = 0; }
+    for (size_t i = 0; i < m; i++) {
+        uint64_t y = mix64(s[i] ^ sm);
+        uint32_t b = (uint32_t)(((y >> 32) * (uint64_t)k) >> 32);
+        uint32_t v = (uint32_t)y;
+        if (!filled[b] || v < sig[b]) { sig[b] = v; filled[b] = 1; }
+    }
+    for (uint32_t b = 0; b < k; b++) {
+        if (filled[b]) continue;
+        for (uint64_t attempt = 1;; attempt++) {
+            uint64_t r = mix64(sm + (uint64_t)b * 0x9E3779B97F4A7C15ULL + attempt * 0xC2B2AE3D27D4EB4FULL);
+            uint32_t j = (uint32_t)(((r >> 32) * (uint64_t)k) >> 32);
+            if (filled[j]) { sig[b] = sig[j]; break; }
+        }
+    }
+    return 1;
+}
+
+/* Winnowing: positions of the rightmost minimum of every window of w values, deduplicated. */
+static size_t winnow(const uint64_t *s, size_t m, size_t w, uint32_t *pos) {
+    if (m == 0) return 0;
+    if (m <= w) {
+        size_t best = 0;
+        for (size_t i = 1; i < m; i++) if (s[i] <= s[best]) best = i;
+        pos[0] = (uint32_t)best;
+        return 1;
+    }
+    size_t cnt = 0, cur = 0;
+    for (size_t i = 1; i < w; i++) if (s[i] <= s[cur]) cur = i;
+    pos[cnt++] = (uint32_t)cur;
+    for (size_t start = 1; start + w <= m; start++) {
+        size_t last = start + w - 1;
+        if (cur < start) {
+            cur = start;
+            for (size_t i = start + 1; i <= last; i++) if (s[i] <= s[cur]) cur = i;
+        } else if (s[last] <= s[cur]) {
+            cur = last;
+        }
+        if (pos[cnt - 1] != (uint32_t)cur) pos[cnt++] = (uint32_t)cur;
+    }
+    return cnt;
+}
+
+/* ------------------------------------------------------------------------------------------ Python API */
+
+static int load_text(PyObject *o, Text *t) {
+    if (!PyUnicode_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "expected str, got %.100s", Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    if (PyUnicode_READY(o) < 0) return -1;
+    t->kind = PyUnicode_KIND(o);
+    t->data = PyUnicode_DATA(o);
+    t->n = PyUnicode_GET_LENGTH(o);
+    return 0;
+}
+
+static PyObject *py_tokenize(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    Text t;
+    if (load_text(text, &t)) return NULL;
+    Buf h = {0, 0, 0, 8}, s = {0, 0, 0, 8}, e = {0, 0, 0, 8}, skip = {0, 0, 0, 1};
+    int flags = tokenize_text(&t, &h, &s, &e, &skip);
+    PyObject *res = NULL;
+    if (flags < 0) PyErr_NoMemory();
+    else res = Py_BuildValue("(NNNi)", buf_bytes(&s), buf_bytes(&e), buf_bytes(&h), flags);
+    buf_free(&h); buf_free(&s); buf_free(&e); buf_free(&skip);
+    return res;
+}
+
+static PyObject *py_ngrams(PyObject *self, PyObject *args) {
+    Py_buffer hb;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*n", &hb, &n)) return NULL;
+    size_t t = (size_t)hb.len / 8;
+    if (n < 1) { PyBuffer_Release(&hb); PyErr_SetString(PyExc_ValueError, "n must be >= 1"); return NULL; }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(t ? (t >= (size_t)n ? t - n + 1 : 1) : 0) * 8);
+    if (out) ngrams((const uint64_t *)hb.buf, t, (size_t)n, (uint64_t *)PyBytes_AS_STRING(out));
+    PyBuffer_Release(&hb);
+    return out;
+}
+
+typedef struct {
+    Buf shingles, pos, fph, fpp;
+    uint32_t *sig;
+    uint8_t *filled;
+} Scratch;
+
+/* From word hashes: signature (into sig, returns defined?), fingerprints appended to fph/fpp. */
+static int prints_of(const uint64_t *h, size_t t, size_t n, size_t w, uint32_t k, uint64_t seed, Scratch *sc,
+                     uint32_t *sig, uint32_t *fp_count) {
+    sc->shingles.len = 0;
+    if (buf_reserve(&sc->shingles, t + 1) || buf_reserve(&sc->pos, t + 1)) return -1;
+    size_t m = ngrams(h, t, n, (uint64_t *)sc->shingles.p);
+    int has = oph((const uint64_t *)sc->shingles.p, m, k, seed, sig, sc->filled);
+    size_t c = 0;
+    if (t >= n) {
+        c = winnow((const uint64_t *)sc->shingles.p, m, w, (uint32_t *)sc->pos.p);
+        if (buf_reserve(&sc->fph, c) || buf_reserve(&sc->fpp, c)) return -1;
+        for (size_t i = 0; i < c; i++) {
+            uint32_t p = ((uint32_t *)sc->pos.p)[i];
+            BUF_PUSH(sc->fph, uint64_t, ((uint64_t *)sc->shingles.p)[p]);
+            BUF_PUSH(sc->fpp, uint32_t, p);
+        }
+    }
+    *fp_count = (uint32_t)c;
+    return has;
+}
+
+static PyObject *py_prints_from_hashes(PyObject *self, PyObject *args) {
+    Py_buffer hb;
+    Py_ssize_t n, w;
+    unsigned int k;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "y*nnIK", &hb, &n, &w, &k, &seed)) return NULL;
+    if (n < 1 || w < 1 || k < 1) { PyBuffer_Release(&hb); PyErr_SetString(PyExc_ValueError, "bad parameters"); return NULL; }
+    Scratch sc = {{0, 0, 0, 8}, {0, 0, 0, 4}, {0, 0, 0, 8}, {0, 0, 0, 4}, NULL, NULL};
+    sc.filled = malloc(k);
+    PyObject *sig = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)k * 4), *res = NULL;
+    uint32_t cnt = 0;
+    if (!sc.filled || !sig) { PyErr_NoMemory(); goto done; }
+    int has = prints_of((const uint64_t *)hb.buf, (size_t)hb.len / 8, (size_t)n, (size_t)w, k, seed, &sc,
+                        (uint32_t *)PyBytes_AS_STRING(sig), &cnt);
+    if (has < 0) { PyErr_NoMemory(); goto done; }
+    res = Py_BuildValue("(OiNN)", sig, has, buf_bytes(&sc.fph), buf_bytes(&sc.fpp));
+done:
+    Py_XDECREF(sig);
+    free(sc.filled);
+    buf_free(&sc.shingles); buf_free(&sc.pos); buf_free(&sc.fph); buf_free(&sc.fpp);
+    PyBuffer_Release(&hb);
+    return res;
+}
+
+static PyObject *py_fingerprint_batch(PyObject *self, PyObject *args) {
+    PyObject *texts;
+    Py_ssize_t n, w;
+    unsigned int k;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "OnnIK", &texts, &n, &w, &k, &seed)) return NULL;
+    if (n < 1 || w < 1 || k < 1) { PyErr_SetString(PyExc_ValueError, "bad parameters"); return NULL; }
+    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t d = PySequence_Fast_GET_SIZE(seq);
+    Text *tx = PyMem_Malloc(sizeof(Text) * (size_t)(d ? d : 1));
+    if (!tx) { Py_DECREF(seq); return PyErr_NoMemory(); }
+    for (Py_ssize_t i = 0; i < d; i++) {
+        if (load_text(PySequence_Fast_GET_ITEM(seq, i), &tx[i])) { PyMem_Free(tx); Py_DECREF(seq); return NULL; }
+    }
+    PyObject *words = PyBytes_FromStringAndSize(NULL, d * 4), *flags = PyBytes_FromStringAndSize(NULL, d),
+             *sigs = PyBytes_FromStringAndSize(NULL, d * (Py_ssize_t)k * 4), *has = PyBytes_FromStringAndSize(NULL, d),
+             *counts = PyBytes_FromStringAndSize(NULL, d * 4), *res = NULL;
+    Scratch sc = {{0, 0, 0, 8}, {0, 0, 0, 4}, {0, 0, 0, 8}, {0, 0, 0, 4}, NULL, NULL};
+    Buf hashes = {0, 0, 0, 8}, skip = {0, 0, 0, 1};
+    int failed = 0;
+    sc.filled = malloc(k);
+    if (!words || !flags || !sigs || !has || !counts || !sc.filled) { PyErr_NoMemory(); goto done; }
+    uint32_t *wp = (uint32_t *)PyBytes_AS_STRING(words), *sp = (uint32_t *)PyBytes_AS_STRING(sigs),
+             *cp = (uint32_t *)PyBytes_AS_STRING(counts);
+    uint8_t *fp = (uint8_t *)PyBytes_AS_STRING(flags), *hp = (uint8_t *)PyBytes_AS_STRING(has);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < d && !failed; i++) {
+        hashes.len = 0;
+        int f = tokenize_text(&tx[i], &hashes, NULL, NULL, &skip);
+        if (f < 0) { failed = 1; break; }
+        int hs = prints_of((const uint64_t *)hashes.p, hashes.len, (size_t)n, (size_t)w, k, seed, &sc,
+                           sp + (size_t)i * k, &cp[i]);
+        if (hs < 0) { failed = 1; break; }
+        wp[i] = (uint32_t)hashes.len;
+        fp[i] = (uint8_t)f;
+        hp[i] = (uint8_t)hs;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) { PyErr_NoMemory(); goto done; }
+    res = Py_BuildValue("(OOOOONN)", words, flags, sigs, has, counts, buf_bytes(&sc.fph), buf_bytes(&sc.fpp));
+done:
+    Py_XDECREF(words); Py_XDECREF(flags); Py_XDECREF(sigs); Py_XDECREF(has); Py_XDECREF(counts);
+    free(sc.filled);
+    buf_free(&sc.shingles); buf_free(&sc.pos); buf_free(&sc.fph); buf_free(&sc.fpp);
+    buf_free(&hashes); buf_free(&skip);
+    PyMem_Free(tx);
+    Py_DECREF(seq);
+    return res;
+}
+
+static PyMethodDef methods[] = {
+    {"tokenize", py_tokenize, METH_VARARGS,
+     "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
+    {"ngrams", py_ngrams, METH_VARARGS, "ngrams(word_hashes: uint64 buffer, n) -> uint64 shingle hashes as bytes."},
+    {"prints_from_hashes", py_prints_from_hashes, METH_VARARGS,
+     "prints_from_hashes(word_hashes, shingle_size, window, num_perm, seed) -> (sig, has_sig, fp_hashes, fp_pos)."},
+    {"fingerprint_batch", py_fingerprint_batch, METH_VARARGS,
+     "fingerprint_batch(texts, shingle_size, window, num_perm, seed) -> (n_words u32, flags u8, sigs u32, "
+     "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32), all as bytes."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel",
+                                    "doublet's per-document hot loops (tokenize, shingle, MinHash, winnow).", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__kernel(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m) {
+        PyModule_AddIntConstant(m, "FLAG_MOJIBAKE", FLAG_MOJIBAKE);
+        PyModule_AddStringConstant(m, "UNICODE_VERSION", DBL_UNICODE_VERSION);
+    }
+    return m;
+}
