@@ -133,8 +133,10 @@ def test_boilerplate_mask_widens_to_whole_lines():
     assert mask[40:].all() and not mask[:40].any()  # back to the line start, on to the end of the text
     mask = boilerplate_mask(60, np.array([26]), shingle_size=3, window=6, breaks=breaks)
     assert mask.nonzero()[0].tolist() == list(range(20, 29))  # 6 words after the break: widened back only
-    mask = boilerplate_mask(60, np.array([30]), shingle_size=3, window=6, breaks=breaks)
-    assert mask.nonzero()[0].tolist() == [30, 31, 32]  # mid-line, far from both breaks
+    breaks = np.zeros(89, dtype=bool)
+    breaks[[29, 59]] = True  # lines of 30 words
+    mask = boilerplate_mask(90, np.array([44]), shingle_size=3, window=6, breaks=breaks)
+    assert mask.nonzero()[0].tolist() == [44, 45, 46]  # mid-line, far from both breaks
 
 
 # ---------------------------------------------------------------- MinHash and LSH
