@@ -1,6 +1,6 @@
 """Passage alignment: which stretches of two documents are the same text, at word and character offsets.
 
-Seed and extend, in three vectorized steps and one short loop:
+Seed and extend (in the C kernel, ``doublet/_native/kernel.c``):
 
 1. **Seeds**: word ``seed_size``-grams present in both documents, leaving out seeds that touch boilerplate
    words and seeds repeated more than ``max_repeat`` times in either document (lists, tables, refrains).
@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tokens import Tokens, ngram_hashes
+from . import _kernel
+from .tokens import Tokens
 
-MAX_REPEAT = 4
+MAX_REPEAT = 4  # must match doublet/_native/kernel.c
 _CLOSERS = frozenset(".,;:!?%)]}\"'\u201d\u2019\u00bb\u2026")
 _OPENERS = frozenset("\"'(\u201c\u2018\u00ab[")
 
@@ -58,127 +59,14 @@ class WordSpan:
     matched: int
 
 
-def _seeds(hashes: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seed hashes and positions of one document, without boilerplate-touching or repeated seeds."""
-    seeds = ngram_hashes(hashes, size)
-    pos = np.arange(seeds.shape[0], dtype=np.int64)
-    if hashes.shape[0] < size:
-        return seeds[:0], pos[:0]
-    csum = np.r_[0, np.cumsum(mask, dtype=np.int64)]
-    ok = (csum[pos + size] - csum[pos]) == 0
-    _, inverse, counts = np.unique(seeds, return_inverse=True, return_counts=True)
-    ok &= counts[inverse] <= MAX_REPEAT
-    return seeds[ok], pos[ok]
-
-
-def _matches(ha: np.ndarray, pa: np.ndarray, hb: np.ndarray, pb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All position pairs (i in a, j in b) with equal seed hashes."""
-    order = np.argsort(hb, kind="stable")
-    hb_s, pb_s = hb[order], pb[order]
-    lo = np.searchsorted(hb_s, ha, "left")
-    hi = np.searchsorted(hb_s, ha, "right")
-    cnt = hi - lo
-    hit = cnt > 0
-    if not hit.any():
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    cnt, lo = cnt[hit], lo[hit]
-    i = np.repeat(pa[hit], cnt)
-    first = np.repeat(np.cumsum(cnt) - cnt, cnt)
-    j = pb_s[np.repeat(lo, cnt) + (np.arange(i.shape[0]) - first)]
-    return i, j
-
-
-def _diagonal_runs(i: np.ndarray, j: np.ndarray, size: int, max_gap: int) -> list[tuple[int, int, int, int, int]]:
-    """Seeds grouped into runs along diagonals: (a0, a1, b0, b1, matched) sorted by (a0, b0)."""
-    d = j - i
-    order = np.lexsort((i, d))
-    i, d = i[order], d[order]
-    brk = np.r_[True, (d[1:] != d[:-1]) | (i[1:] - i[:-1] > size + max_gap)]
-    starts = np.flatnonzero(brk)
-    ends = np.r_[starts[1:], i.shape[0]] - 1
-    step = np.minimum(np.r_[np.diff(i), size], size)
-    step[ends] = size
-    matched = np.add.reduceat(step, starts)
-    a0, a1, dd = i[starts], i[ends] + size, d[starts]
-    runs = sorted(zip(a0.tolist(), a1.tolist(), (a0 + dd).tolist(), (a1 + dd).tolist(), matched.tolist()))
-    return runs
-
-
 def align_words(ha: np.ndarray, hb: np.ndarray, mask_a: np.ndarray, mask_b: np.ndarray, *, seed_size: int,
                 max_gap: int, min_passage_words: int, min_identity: float) -> list[WordSpan]:
-    """Aligned passages of two word-hash sequences, in word indices, sorted by position in a."""
-    sa, pa = _seeds(ha, mask_a, seed_size)
-    sb, pb = _seeds(hb, mask_b, seed_size)
-    if sa.shape[0] == 0 or sb.shape[0] == 0:
-        return []
-    i, j = _matches(sa, pa, sb, pb)
-    if i.shape[0] == 0:
-        return []
-    runs = _diagonal_runs(i, j, seed_size, max_gap)
-    ca = np.r_[0, np.cumsum(mask_a, dtype=np.int64)]
-    cb = np.r_[0, np.cumsum(mask_b, dtype=np.int64)]
-
-    active: list[list[int]] = []  # chains: [a0, a1, b0, b1, matched]
-    done: list[list[int]] = []
-    for a0, a1, b0, b1, m in runs:
-        still = []
-        for ch in active:
-            (done if ch[1] < a0 - max_gap else still).append(ch)
-        active = still
-        best, best_cost = None, None
-        for ch in active:
-            gi, gj = a0 - ch[1], b0 - ch[3]
-            if gi > max_gap or gj > max_gap or gi < -seed_size or gj < -seed_size:
-                continue
-            if a1 <= ch[1] or b1 <= ch[3]:
-                continue
-            if gi > 0 and ca[a0] - ca[ch[1]] > 0:
-                continue
-            if gj > 0 and cb[b0] - cb[ch[3]] > 0:
-                continue
-            cost = max(gi, 0) + max(gj, 0) + abs(gi - gj)
-            if best_cost is None or cost < best_cost:
-                best, best_cost = ch, cost
-        if best is None:
-            active.append([a0, a1, b0, b1, m])
-        else:
-            best[4] += m - max(0, -(a0 - best[1]))
-            best[1], best[3] = max(best[1], a1), max(best[3], b1)
-    done.extend(active)
-
-    good = []
-    for a0, a1, b0, b1, m in done:
-        la, lb = a1 - a0, b1 - b0
-        if min(la, lb) >= min_passage_words and m >= min_identity * max(la, lb):
-            good.append(WordSpan(a0, a1, b0, b1, min(m, la, lb)))
-    good.sort(key=lambda w: (-w.matched, w.a0, w.b0))
-    taken: list[WordSpan] = []
-    for w in good:
-        trimmed = _trim(w, taken)
-        if trimmed is not None and min(trimmed.a1 - trimmed.a0, trimmed.b1 - trimmed.b0) >= min_passage_words:
-            taken.append(trimmed)
-    taken.sort(key=lambda w: (w.a0, w.b0))
-    return taken
-
-
-def _trim(w: WordSpan, taken: list[WordSpan]) -> WordSpan | None:
-    """``w`` cut back so that it overlaps none of ``taken`` on either side (both sides cut alike), or None."""
-    a0, a1, b0, b1 = w.a0, w.a1, w.b0, w.b1
-    for t in taken:
-        for lo, hi, t_lo, t_hi in ((a0, a1, t.a0, t.a1), (b0, b1, t.b0, t.b1)):
-            if hi <= t_lo or lo >= t_hi:
-                continue
-            if lo >= t_lo and hi <= t_hi:
-                return None
-            if lo < t_lo:  # w sticks out before t: cut its tail
-                cut = hi - t_lo
-                a1, b1 = a1 - cut, b1 - cut
-            else:  # w sticks out after t: cut its head
-                cut = t_hi - lo
-                a0, b0 = a0 + cut, b0 + cut
-            if a1 <= a0 or b1 <= b0:
-                return None
-    return WordSpan(a0, a1, b0, b1, min(w.matched, a1 - a0, b1 - b0))
+    """Aligned passages of two word-hash sequences, in word indices, sorted by position in a (C kernel)."""
+    out = _kernel.align(np.ascontiguousarray(ha, np.uint64), np.ascontiguousarray(hb, np.uint64),
+                        np.ascontiguousarray(mask_a, np.uint8), np.ascontiguousarray(mask_b, np.uint8),
+                        seed_size, max_gap, min_passage_words, min_identity)
+    rows = np.frombuffer(out, np.int64).reshape(-1, 5).tolist()
+    return [WordSpan(*r) for r in rows]
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:

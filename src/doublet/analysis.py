@@ -22,7 +22,7 @@ from . import _kernel
 from .align import Passage, align_words, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
-from .tokens import Tokens, _scan, ngram_hashes, repaired, tokenize
+from .tokens import Tokens, _scan, ngram_hashes, repaired_text, tokenize
 from .verify import overlap
 
 
@@ -74,10 +74,10 @@ def _with_repairs(out: BatchPrints, texts: Sequence[str], flagged: np.ndarray, c
     fpp = [out.fp_pos[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
     n_words, sigs, has, counts = out.n_words.copy(), out.sigs.copy(), out.has_sig.copy(), out.fp_counts.copy()
     for i in flagged.tolist():
-        fix = repaired(texts[i])
-        if fix is None:
+        fixed = repaired_text(texts[i])
+        if fixed is None:
             continue
-        hashes = _scan(fix[0])[2]
+        hashes = _scan(fixed)[2]
         sig, has_sig, h, p = _kernel_prints(hashes, cfg)
         n_words[i], sigs[i], has[i] = hashes.shape[0], np.frombuffer(sig, np.uint32), bool(has_sig)
         fph[i], fpp[i] = np.frombuffer(h, np.uint64), np.frombuffer(p, np.uint32)

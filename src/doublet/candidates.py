@@ -10,6 +10,7 @@ where convenient (:func:`pair_keys`, :func:`split_keys`).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,41 @@ def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int) -> np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
+class Postings:
+    """What the fingerprints of one hash partition say: pair occurrences, boilerplate, document frequencies."""
+
+    pair_keys: np.ndarray  # one uint64 pair key per fingerprint the two documents share (repeats = count)
+    boilerplate: np.ndarray  # hashes found in more than max_df documents (sorted)
+    df_histogram: Counter  # distinct fingerprints with df 1, 2..max_df, > max_df
+
+
+def postings(hashes: np.ndarray, docs: np.ndarray, max_df: int) -> Postings:
+    """Shared fingerprints of a set of (hash, document) rows holding *every* row of the hashes it contains.
+
+    A fingerprint's document frequency (df) is the number of distinct documents holding it. Fingerprints
+    found in 2..``max_df`` documents yield one pair occurrence per pair of their documents; those above
+    ``max_df`` are boilerplate.
+    """
+    order = np.lexsort((docs, hashes))
+    h, d = hashes[order], docs[order]
+    keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
+    h, d = h[keep], d[keep]
+    starts, df = _runs(h)
+    boiler = df > max_df
+    usable = (df >= 2) & ~boiler
+    hist = Counter({"df=1": int((df == 1).sum()), f"df=2..{max_df}": int(usable.sum()),
+                    f"df>{max_df}": int(boiler.sum())})
+    return Postings(_pairs_within_runs(d, starts[usable], df[usable]), np.sort(h[starts[boiler]]), hist)
+
+
+def count_pairs(keys: np.ndarray, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pair keys occurring at least ``min_shared`` times, and their counts."""
+    uniq, counts = np.unique(keys, return_counts=True)
+    sel = counts >= min_shared
+    return uniq[sel], counts[sel].astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
 class FingerprintCandidates:
     """Outcome of the fingerprint stage over a corpus."""
 
@@ -83,25 +119,8 @@ class FingerprintCandidates:
 
 
 def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, max_df: int, min_shared: int) -> FingerprintCandidates:
-    """Pairs of documents sharing at least ``min_shared`` fingerprints found in 2..``max_df`` documents.
-
-    ``hashes[k]`` is a fingerprint of document ``docs[k]``. A fingerprint's document frequency (df) is the
-    number of distinct documents holding it. Fingerprints with ``df > max_df`` are returned as boilerplate.
-    """
-    order = np.lexsort((docs, hashes))
-    h, d = hashes[order], docs[order]
-    keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
-    h, d = h[keep], d[keep]
-    starts, df = _runs(h)
-    boiler = df > max_df
-    usable = (df >= 2) & ~boiler
-    keys = _pairs_within_runs(d, starts[usable], df[usable])
-    uniq, counts = np.unique(keys, return_counts=True)
-    sel = counts >= min_shared
-    return FingerprintCandidates(
-        pairs=uniq[sel],
-        shared=counts[sel].astype(np.int64),
-        boilerplate=np.sort(h[starts[boiler]]),
-        df_histogram={"df=1": int((df == 1).sum()), f"df=2..{max_df}": int(usable.sum()),
-                      f"df>{max_df}": int(boiler.sum())},
-    )
+    """Pairs of documents sharing at least ``min_shared`` fingerprints found in 2..``max_df`` documents
+    (in memory; engines use :func:`postings` per partition and :func:`count_pairs` per pair partition)."""
+    post = postings(hashes, docs, max_df)
+    pairs, shared = count_pairs(post.pair_keys, min_shared)
+    return FingerprintCandidates(pairs, shared, post.boilerplate, dict(post.df_histogram))

@@ -77,7 +77,11 @@ class Config:
 
     # --- execution
     workers: int = 1
-    """Processes for the fingerprint stage (the CLI defaults to all cores)."""
+    """Processes for the fingerprint and verification stages (the CLI defaults to all cores)."""
+    memory_limit: int | None = None
+    """Memory budget in bytes (CLI: e.g. 2GB): sizes spill partitions and caches. None: no explicit budget."""
+    tmp_dir: str | None = None
+    """Folder for the run's spill files (texts, fingerprint partitions); None: the system's temp folder."""
     seed: int = 1
     """Seed of the MinHash permutations; runs with the same seed give identical results."""
 
@@ -99,6 +103,7 @@ class Config:
             (0.0 <= self.min_identity <= 1.0, "min_identity must be in [0, 1]"),
             (self.max_chars >= 1, "max_chars must be >= 1"),
             (self.workers >= 1, "workers must be >= 1"),
+            (self.memory_limit is None or self.memory_limit >= 64 << 20, "memory_limit must be at least 64MB"),
             ((self.bands is None) == (self.rows is None), "give both bands and rows, or neither"),
         ]
         for ok, msg in checks:
@@ -126,6 +131,20 @@ class Config:
         if not d["extra"]:
             d.pop("extra")
         return d
+
+    @staticmethod
+    def parse_size(text: str | int) -> int:
+        """Bytes from ``2GB``, ``512MB``, ``1.5G``, ``800M``, ``1024`` (binary units: 1GB = 2**30 bytes)."""
+        if isinstance(text, int):
+            return text
+        t = text.strip().upper().rstrip("B").rstrip("I")
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+        try:
+            if t and t[-1] in units:
+                return int(float(t[:-1]) * units[t[-1]])
+            return int(float(t))
+        except ValueError:
+            raise ValueError(f"cannot read {text!r} as a size; write e.g. 2GB or 512MB") from None
 
     @classmethod
     def field_names(cls) -> list[str]:

@@ -42,18 +42,18 @@ def plan(result: Result, keep: str = "first", cfg: Config | None = None) -> tupl
     cfg = cfg or Config()
     if keep not in KEEP_POLICIES:
         raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {keep!r}")
-    if result.texts is None:
+    if result.store is None or result.char_lengths is None:
         raise ValueError("dedup needs a run made with keep_corpus=True")
-    texts = result.texts
+    lengths = result.char_lengths
     members: dict[str, list[int]] = {}
     for k, c in enumerate(result.near_duplicate_clusters):
         members.setdefault(c, []).append(k)
-    direct = {(p.a, p.b): p.jaccard for p in result.pairs if p.kind == "near-duplicate"}
+    direct = {(p.a, p.b): p.jaccard for p in result.iter_pairs() if p.kind == "near-duplicate"}
 
     kept: set[str] = set()
     removals: list[Removal] = []
     for cluster, idx in members.items():
-        keeper = idx[0] if keep == "first" else max(idx, key=lambda k: (len(texts[k]), -k))
+        keeper = idx[0] if keep == "first" else max(idx, key=lambda k: (int(lengths[k]), -k))
         kid = result.ids[keeper]
         kept.add(kid)
         for k in idx:
@@ -64,7 +64,7 @@ def plan(result: Result, keep: str = "first", cfg: Config | None = None) -> tupl
             if key in direct:
                 removals.append(Removal(rid, kid, direct[key], cluster, "pair"))
             else:
-                j = overlap(view(texts[k], cfg).shingles, view(texts[keeper], cfg).shingles).jaccard
+                j = overlap(view(result.text(k), cfg).shingles, view(result.text(keeper), cfg).shingles).jaccard
                 removals.append(Removal(rid, kid, j, cluster, "cluster"))
     order = {d: k for k, d in enumerate(result.ids)}
     removals.sort(key=lambda r: order[r.id])

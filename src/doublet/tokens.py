@@ -40,6 +40,21 @@ def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     return np.frombuffer(s, np.int64), np.frombuffer(e, np.int64), np.frombuffer(h, np.uint64), flags
 
 
+def repaired_text(text: str) -> str | None:
+    """The text with its mojibake repaired (``None`` when ftfy changes nothing)."""
+    reps = repairs(text)
+    if not reps:
+        return None
+    parts: list[str] = []
+    pos = 0
+    for r_start, r_end, fixed in reps:
+        parts.append(text[pos:r_start])
+        parts.append(fixed)
+        pos = r_end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def repaired(text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
     """The text with its mojibake repaired, and maps from repaired positions to raw start/end offsets.
 

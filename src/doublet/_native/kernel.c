@@ -435,9 +435,225 @@ done:
     return res;
 }
 
+
+/* ------------------------------------------------------------------------------------------ alignment */
+/*
+ * Passage alignment (see doublet/align.py for the description). Seeds are word n-grams (n = seed_size)
+ * that touch no boilerplate word and occur at most MAX_REPEAT times in their document; matching seeds
+ * are grouped into runs along diagonals (gaps of at most max_gap words), runs are chained across nearby
+ * diagonals in reading order, and chains long and dense enough become passages, taken longest first and
+ * cut back where they overlap a passage already taken.
+ */
+#define MAX_REPEAT 4
+
+typedef struct { uint64_t h; int64_t pos; } Seed;
+typedef struct { int64_t a0, a1, b0, b1, m; } Span;
+
+static int cmp_seed(const void *x, const void *y) {
+    const Seed *a = x, *b = y;
+    if (a->h != b->h) return a->h < b->h ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+static int cmp_u64(const void *x, const void *y) {
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+static int cmp_span_pos(const void *x, const void *y) {
+    const Span *a = x, *b = y;
+    if (a->a0 != b->a0) return a->a0 < b->a0 ? -1 : 1;
+    if (a->a1 != b->a1) return a->a1 < b->a1 ? -1 : 1;
+    if (a->b0 != b->b0) return a->b0 < b->b0 ? -1 : 1;
+    if (a->b1 != b->b1) return a->b1 < b->b1 ? -1 : 1;
+    return (a->m > b->m) - (a->m < b->m);
+}
+static int cmp_span_best(const void *x, const void *y) {
+    const Span *a = x, *b = y;
+    if (a->m != b->m) return a->m > b->m ? -1 : 1;
+    if (a->a0 != b->a0) return a->a0 < b->a0 ? -1 : 1;
+    return (a->b0 > b->b0) - (a->b0 < b->b0);
+}
+
+/* Valid seeds of one document, sorted by (hash, position). Returns the count, or -1 on memory error. */
+static Py_ssize_t seeds_of(const uint64_t *h, size_t t, const uint8_t *mask, size_t s, Seed **out) {
+    *out = NULL;
+    if (t < s || t == 0) return 0;
+    size_t m = t - s + 1;
+    uint64_t *g = malloc(m * sizeof(uint64_t));
+    int64_t *csum = malloc((t + 1) * sizeof(int64_t));
+    Seed *sd = malloc(m * sizeof(Seed));
+    if (!g || !csum || !sd) { free(g); free(csum); free(sd); return -1; }
+    ngrams(h, t, s, g);
+    csum[0] = 0;
+    for (size_t i = 0; i < t; i++) csum[i + 1] = csum[i] + (mask ? mask[i] != 0 : 0);
+    for (size_t i = 0; i < m; i++) { sd[i].h = g[i]; sd[i].pos = (int64_t)i; }
+    qsort(sd, m, sizeof(Seed), cmp_seed);
+    /* keep seeds that occur at most MAX_REPEAT times in the text (lists, tables and refrains repeat)
+       and touch no boilerplate word */
+    size_t w = 0;
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        while (j < m && sd[j].h == sd[i].h) j++;
+        if (j - i <= MAX_REPEAT)
+            for (size_t k = i; k < j; k++)
+                if (csum[sd[k].pos + (int64_t)s] - csum[sd[k].pos] == 0) sd[w++] = sd[k];
+        i = j;
+    }
+    free(g);
+    free(csum);
+    *out = sd;
+    return (Py_ssize_t)w;
+}
+
+static PyObject *py_align(PyObject *self, PyObject *args) {
+    Py_buffer ha, hb, ma, mb;
+    Py_ssize_t seed_size, max_gap, min_words;
+    double min_identity;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnd", &ha, &hb, &ma, &mb, &seed_size, &max_gap, &min_words, &min_identity))
+        return NULL;
+    PyObject *res = NULL;
+    size_t ta = (size_t)ha.len / 8, tb = (size_t)hb.len / 8;
+    const uint8_t *mka = ma.len ? (const uint8_t *)ma.buf : NULL, *mkb = mb.len ? (const uint8_t *)mb.buf : NULL;
+    Seed *sa = NULL, *sb = NULL;
+    uint64_t *keys = NULL;
+    Span *runs = NULL, *chains = NULL, *good = NULL;
+    size_t *active = NULL;
+    int64_t *ca = NULL, *cb = NULL;
+    size_t nkeys = 0, cap = 0, nruns = 0, nchains = 0, ngood = 0;
+    const int64_t s = seed_size, gap = max_gap;
+    if (seed_size < 1 || (ma.len && (size_t)ma.len != ta) || (mb.len && (size_t)mb.len != tb)) {
+        PyErr_SetString(PyExc_ValueError, "bad alignment arguments");
+        goto done;
+    }
+    Py_ssize_t na = seeds_of((const uint64_t *)ha.buf, ta, mka, (size_t)s, &sa);
+    Py_ssize_t nb = seeds_of((const uint64_t *)hb.buf, tb, mkb, (size_t)s, &sb);
+    if (na < 0 || nb < 0) { PyErr_NoMemory(); goto done; }
+    /* matches, keyed by (diagonal, i) so that one sort groups them into diagonal runs */
+    const int64_t off = (int64_t)ta + 1;
+    for (Py_ssize_t i = 0, j = 0; i < na && j < nb;) {
+        if (sa[i].h < sb[j].h) { i++; continue; }
+        if (sa[i].h > sb[j].h) { j++; continue; }
+        Py_ssize_t i2 = i, j2 = j;
+        while (i2 < na && sa[i2].h == sa[i].h) i2++;
+        while (j2 < nb && sb[j2].h == sb[j].h) j2++;
+        for (Py_ssize_t x = i; x < i2; x++)
+            for (Py_ssize_t y = j; y < j2; y++) {
+                if (nkeys == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    uint64_t *q = realloc(keys, cap * sizeof(uint64_t));
+                    if (!q) { PyErr_NoMemory(); goto done; }
+                    keys = q;
+                }
+                keys[nkeys++] = ((uint64_t)(sb[y].pos - sa[x].pos + off) << 32) | (uint64_t)sa[x].pos;
+            }
+        i = i2;
+        j = j2;
+    }
+    if (nkeys == 0) { res = PyBytes_FromStringAndSize(NULL, 0); goto done; }
+    qsort(keys, nkeys, sizeof(uint64_t), cmp_u64);
+    runs = malloc(nkeys * sizeof(Span));
+    if (!runs) { PyErr_NoMemory(); goto done; }
+    for (size_t k = 0; k < nkeys;) {
+        int64_t d = (int64_t)(keys[k] >> 32) - off, i0 = (int64_t)(keys[k] & 0xFFFFFFFFu), last = i0, m = 0;
+        size_t q = k + 1;
+        while (q < nkeys && (int64_t)(keys[q] >> 32) - off == d && (int64_t)(keys[q] & 0xFFFFFFFFu) - last <= s + gap) {
+            int64_t i = (int64_t)(keys[q] & 0xFFFFFFFFu);
+            m += (i - last < s) ? i - last : s;
+            last = i;
+            q++;
+        }
+        m += s;
+        runs[nruns++] = (Span){i0, last + s, i0 + d, last + s + d, m};
+        k = q;
+    }
+    qsort(runs, nruns, sizeof(Span), cmp_span_pos);
+    /* chain runs across diagonals */
+    ca = malloc((ta + 1) * sizeof(int64_t));
+    cb = malloc((tb + 1) * sizeof(int64_t));
+    chains = malloc(nruns * sizeof(Span));
+    active = malloc(nruns * sizeof(size_t));
+    if (!ca || !cb || !chains || !active) { PyErr_NoMemory(); goto done; }
+    ca[0] = cb[0] = 0;
+    for (size_t i = 0; i < ta; i++) ca[i + 1] = ca[i] + (mka ? mka[i] != 0 : 0);
+    for (size_t i = 0; i < tb; i++) cb[i + 1] = cb[i] + (mkb ? mkb[i] != 0 : 0);
+    size_t nactive = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        Span g = runs[r];
+        size_t keep = 0;
+        for (size_t k = 0; k < nactive; k++)
+            if (!(chains[active[k]].a1 < g.a0 - gap)) active[keep++] = active[k];
+        nactive = keep;
+        Py_ssize_t best = -1;
+        int64_t best_cost = 0;
+        for (size_t k = 0; k < nactive; k++) {
+            Span *c = &chains[active[k]];
+            int64_t gi = g.a0 - c->a1, gj = g.b0 - c->b1;
+            if (gi > gap || gj > gap || gi < -s || gj < -s) continue;
+            if (g.a1 <= c->a1 || g.b1 <= c->b1) continue;
+            if (gi > 0 && ca[g.a0] - ca[c->a1] > 0) continue;
+            if (gj > 0 && cb[g.b0] - cb[c->b1] > 0) continue;
+            int64_t cost = (gi > 0 ? gi : 0) + (gj > 0 ? gj : 0) + (gi > gj ? gi - gj : gj - gi);
+            if (best < 0 || cost < best_cost) { best = (Py_ssize_t)active[k]; best_cost = cost; }
+        }
+        if (best < 0) {
+            chains[nchains] = g;
+            active[nactive++] = nchains++;
+        } else {
+            Span *c = &chains[best];
+            int64_t over = c->a1 - g.a0;
+            c->m += g.m - (over > 0 ? over : 0);
+            if (g.a1 > c->a1) c->a1 = g.a1;
+            if (g.b1 > c->b1) c->b1 = g.b1;
+        }
+    }
+    /* passages: long and dense enough, longest first, cut back where they overlap one taken */
+    good = malloc((nchains ? nchains : 1) * sizeof(Span));
+    if (!good) { PyErr_NoMemory(); goto done; }
+    for (size_t k = 0; k < nchains; k++) {
+        Span c = chains[k];
+        int64_t la = c.a1 - c.a0, lb = c.b1 - c.b0, lmax = la > lb ? la : lb, lmin = la < lb ? la : lb;
+        if (lmin >= min_words && (double)c.m >= min_identity * (double)lmax) {
+            if (c.m > lmin) c.m = lmin;
+            good[ngood++] = c;
+        }
+    }
+    qsort(good, ngood, sizeof(Span), cmp_span_best);
+    size_t ntaken = 0;
+    for (size_t k = 0; k < ngood; k++) {
+        Span w = good[k];
+        int dead = 0;
+        for (size_t q = 0; q < ntaken && !dead; q++) {
+            Span t = good[q];
+            for (int side = 0; side < 2 && !dead; side++) {
+                int64_t lo = side ? w.b0 : w.a0, hi = side ? w.b1 : w.a1;
+                int64_t tlo = side ? t.b0 : t.a0, thi = side ? t.b1 : t.a1;
+                if (hi <= tlo || lo >= thi) continue;
+                if (lo >= tlo && hi <= thi) { dead = 1; break; }
+                if (lo < tlo) { int64_t cut = hi - tlo; w.a1 -= cut; w.b1 -= cut; }
+                else { int64_t cut = thi - lo; w.a0 += cut; w.b0 += cut; }
+                if (w.a1 <= w.a0 || w.b1 <= w.b0) dead = 1;
+            }
+        }
+        if (dead) continue;
+        int64_t la = w.a1 - w.a0, lb = w.b1 - w.b0;
+        if ((la < lb ? la : lb) < min_words) continue;
+        if (w.m > la) w.m = la;
+        if (w.m > lb) w.m = lb;
+        good[ntaken++] = w;
+    }
+    qsort(good, ntaken, sizeof(Span), cmp_span_pos);
+    res = PyBytes_FromStringAndSize((const char *)good, (Py_ssize_t)(ntaken * sizeof(Span)));
+done:
+    free(sa); free(sb); free(keys); free(runs); free(chains); free(active); free(good); free(ca); free(cb);
+    PyBuffer_Release(&ha); PyBuffer_Release(&hb); PyBuffer_Release(&ma); PyBuffer_Release(&mb);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"tokenize", py_tokenize, METH_VARARGS,
      "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
+    {"align", py_align, METH_VARARGS,
+     "align(hashes_a, hashes_b, mask_a, mask_b, seed_size, max_gap, min_passage_words, min_identity) -> "
+     "int64 (n, 5) array as bytes: a0, a1, b0, b1, matched words per passage, sorted by position."},
     {"ngrams", py_ngrams, METH_VARARGS, "ngrams(word_hashes: uint64 buffer, n) -> uint64 shingle hashes as bytes."},
     {"prints_from_hashes", py_prints_from_hashes, METH_VARARGS,
      "prints_from_hashes(word_hashes, shingle_size, window, num_perm, seed) -> (sig, has_sig, fp_hashes, fp_pos)."},

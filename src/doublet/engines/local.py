@@ -1,45 +1,107 @@
-"""The local engine: every stage in this process, the fingerprint stage spread over worker processes.
+"""The local engine: one machine, every core, corpora larger than memory.
 
 Stages (timed separately in the summary):
 
-1. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` per batch of documents (``cfg.workers``
-   processes): MinHash signatures and winnowed fingerprints;
-2. **lsh** — band keys of all signatures, then buckets;
-3. **candidates** — LSH buckets (near-duplicates) and fingerprint postings with the document-frequency cap
-   (partial reuse; fingerprints above the cap are boilerplate);
-4. **verify+align** — :func:`doublet.analysis.compare_views` on every candidate pair (documents'
-   words and shingle sets are recomputed from the text, by the same kernel, and cached);
+1. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` per batch of documents in ``cfg.workers``
+   processes. The main process keeps only ids and LSH band keys in memory; texts go to a
+   :class:`~doublet.spill.TextStore` and fingerprints to hash-partitioned spill files.
+2. **lsh** — buckets of band keys (:func:`doublet.candidates.lsh_pairs`).
+3. **candidates** — one fingerprint partition at a time: postings, document frequencies and boilerplate
+   (:func:`doublet.candidates.postings`); pair occurrences are spilled by pair key and counted one pair
+   partition at a time (:func:`doublet.candidates.count_pairs`). Memory holds one partition, not the corpus.
+4. **verify+align** — :func:`doublet.analysis.compare_views` on every candidate pair, in ``cfg.workers``
+   processes that read texts back from the store; results stream to ``pairs.jsonl`` in (a, b) order.
 5. **cluster** — connected components of the reported pairs, and of the near-duplicate pairs alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from ..analysis import BatchPrints, DocView, PairResult, compare_views, fingerprint_batch, view
-from ..candidates import fingerprint_pairs, lsh_pairs, split_keys
+from ..analysis import DocView, PairResult, compare_views, fingerprint_batch, view
+from ..candidates import count_pairs, lsh_pairs, pair_keys, postings, split_keys
 from ..cluster import cluster_ids
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
+from ..spill import Partitions, TextReader, TextStore, WorkDir
+from ..tokens import mix64
 
-_BATCH = 512
-_VIEW_CACHE = 20_000
+_BATCH = 512  # documents per fingerprint job
+_PAIRS_PER_JOB = 2_000  # candidate pairs per verification job
+_VIEW_BYTES = 16_384  # rough size of one cached document view
 
 
-def _fingerprint_batch(args: tuple[list[str], Config]) -> BatchPrints:
+# ------------------------------------------------------------------------------------------ workers
+
+def _fingerprint_job(args: tuple[list[str], Config]) -> tuple[np.ndarray, ...]:
+    """Fingerprint one batch; return what the main process keeps (band keys, not signatures)."""
     texts, cfg = args
-    return fingerprint_batch(texts, cfg)
+    bp = fingerprint_batch(texts, cfg)
+    bands, rows = cfg.lsh_params()
+    chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), bp.fp_counts, bp.fp_hashes
 
+
+class _Verifier:
+    """Per-process state of the verification stage: texts, boilerplate and a cache of document views."""
+
+    def __init__(self, reader: TextReader, boilerplate: np.ndarray, cfg: Config, cache_size: int):
+        self.reader, self.boilerplate, self.cfg, self.cache_size = reader, boilerplate, cfg, cache_size
+        self.views: OrderedDict[int, tuple[str, DocView, np.ndarray]] = OrderedDict()
+
+    def doc(self, k: int) -> tuple[str, DocView, np.ndarray]:
+        got = self.views.get(k)
+        if got is None:
+            text = self.reader.get(k)
+            v = view(text, self.cfg)
+            got = self.views[k] = (text, v, v.mask(text, self.boilerplate, self.cfg))
+            if len(self.views) > self.cache_size:
+                self.views.popitem(last=False)
+        else:
+            self.views.move_to_end(k)
+        return got
+
+    def job(self, pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> tuple[list[str], np.ndarray, int]:
+        """Compare pairs (i, j) with ids (a, b), a < b; return JSON lines and (index, kind) of reported ones."""
+        ii, jj, ida, idb = pairs
+        lines: list[str] = []
+        kept: list[tuple[int, int, int]] = []
+        for i, j, a, b in zip(ii.tolist(), jj.tolist(), ida, idb):
+            ta, va, ma = self.doc(i)
+            tb, vb, mb = self.doc(j)
+            r = compare_views(a, b, ta, tb, va, vb, ma, mb, self.cfg)
+            if r.kind is not None:
+                lines.append(json.dumps(r.to_dict(), ensure_ascii=False))
+                kept.append((i, j, r.kind == "near-duplicate"))
+        return lines, np.array(kept, dtype=np.int64).reshape(-1, 3), len(ida)
+
+
+_VERIFIER: _Verifier | None = None
+
+
+def _init_verifier(reader: TextReader, boilerplate: np.ndarray, cfg: Config, cache_size: int) -> None:
+    global _VERIFIER
+    _VERIFIER = _Verifier(reader, boilerplate, cfg, cache_size)
+
+
+def _verify_job(pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> tuple[list[str], np.ndarray, int]:
+    assert _VERIFIER is not None
+    return _VERIFIER.job(pairs)
+
+
+# ------------------------------------------------------------------------------------------ helpers
 
 def _batches(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
     batch: list[Any] = []
@@ -52,118 +114,206 @@ def _batches(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def fingerprint_all(documents: Iterable[Any], cfg: Config, progress: Progress) -> tuple[list[str], list[str], BatchPrints]:
-    """Read and fingerprint every document; returns ids, texts and prints in input order."""
-    ids: list[str] = []
-    texts: list[str] = []
-    parts: list[BatchPrints] = []
-    progress.start("fingerprint", None)
+class _Serial(Executor):
+    """An executor that runs jobs in this process (``workers=1``), with the same interface as a pool."""
 
-    def collect(batch: list[Any], result: BatchPrints) -> None:
-        ids.extend(d.id for d in batch)
-        texts.extend(d.text for d in batch)
-        parts.append(result)
-        progress.advance(len(batch))
+    def __init__(self, initializer: Any = None, initargs: tuple = ()):
+        if initializer is not None:
+            initializer(*initargs)
 
-    if cfg.workers <= 1:
-        for batch in _batches(documents, _BATCH):
-            collect(batch, fingerprint_batch([d.text for d in batch], cfg))
-    else:
-        with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
-            pending: list[tuple[list[Any], Any]] = []
-            for batch in _batches(documents, _BATCH):
-                pending.append((batch, pool.submit(_fingerprint_batch, ([d.text for d in batch], cfg))))
-                if len(pending) >= 4 * cfg.workers:
-                    b, fut = pending.pop(0)
-                    collect(b, fut.result())
-            for b, fut in pending:
-                collect(b, fut.result())
-    progress.done()
-    return ids, texts, BatchPrints.concat(parts, cfg.num_perm)
+    def map(self, fn: Any, *iterables: Any, timeout: Any = None, chunksize: int = 1) -> Iterator[Any]:
+        return map(fn, *iterables)
 
+
+def _pool(workers: int, initializer: Any = None, initargs: tuple = ()) -> Executor:
+    if workers <= 1:
+        return _Serial(initializer, initargs)
+    return ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs)
+
+
+def _ordered_map(pool: Executor, fn: Any, jobs: Iterable[Any], ahead: int) -> Iterator[Any]:
+    """Like ``pool.map`` but with at most ``ahead`` jobs in flight (bounded memory for streaming input)."""
+    if isinstance(pool, _Serial):
+        yield from map(fn, jobs)
+        return
+    pending: list[Any] = []
+    for job in jobs:
+        pending.append(pool.submit(fn, job))
+        if len(pending) >= ahead:
+            yield pending.pop(0).result()
+    for fut in pending:
+        yield fut.result()
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process plus the largest of its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return int((own + kids) * 1024)
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ------------------------------------------------------------------------------------------ the run
 
 def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = None,
         progress: Progress | None = None, keep_corpus: bool = False) -> Result:
     """Find near-duplicate and reusing pairs among ``documents`` (objects with ``id`` and ``text``).
 
-    ``keep_corpus`` keeps the texts in the result (for dedup and reports).
+    ``keep_corpus`` keeps the texts readable through :meth:`Result.text` (for dedup and reports) until the
+    result is closed.
     """
     progress = progress or NullProgress()
     problems = problems if problems is not None else []
+    work = WorkDir(cfg.tmp_dir)
+    try:
+        return _run(documents, cfg, problems, progress, keep_corpus, work)
+    except BaseException:
+        work.close()
+        raise
+
+
+def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: Progress, keep_corpus: bool,
+         work: WorkDir) -> Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    bands, rows = cfg.lsh_params()
+    # spill layout: enough fingerprint partitions that one fits a quarter of the memory budget
+    fp_bits = 6 if cfg.memory_limit is None or cfg.memory_limit >= 1 << 30 else 8
+    store = TextStore(work.path / "texts.bin")
+    fps = Partitions(work.path / "fp", {"hash": np.uint64, "doc": np.uint32}, bits=fp_bits)
 
-    ids, texts, prints = fingerprint_all(documents, cfg, progress)
+    # --- 1. fingerprint
+    ids: list[str] = []
+    words: list[np.ndarray] = []
+    chars: list[np.ndarray] = []
+    has: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    progress.start("fingerprint", None)
+
+    def jobs() -> Iterator[tuple[list[str], Config]]:
+        for batch in _batches(documents, _BATCH):
+            texts = [d.text for d in batch]
+            ids.extend(d.id for d in batch)
+            store.append(texts)
+            yield texts, cfg
+
+    with _pool(cfg.workers) as pool:
+        base = 0
+        for n_words, n_chars, has_sig, bkeys, counts, hashes in _ordered_map(pool, _fingerprint_job, jobs(),
+                                                                          2 * cfg.workers + 2):
+            n = n_words.shape[0]
+            fps.append("hash", hash=hashes, doc=np.repeat(np.arange(base, base + n, dtype=np.uint32), counts))
+            words.append(n_words)
+            chars.append(n_chars)
+            has.append(has_sig)
+            keys.append(bkeys)
+            base += n
+            progress.advance(n)
+    progress.done()
     n = len(ids)
+    n_words_all = np.concatenate(words) if words else np.empty(0, np.uint32)
+    n_chars_all = np.concatenate(chars) if chars else np.empty(0, np.int64)
+    has_all = np.concatenate(has) if has else np.empty(0, bool)
+    keys_all = np.concatenate(keys) if keys else np.empty((0, bands), np.uint64)
+    del words, chars, has, keys
     timings["read+fingerprint"] = time.perf_counter() - t0
 
-    # --- LSH (near-duplicates)
+    # --- 2. LSH
     t = time.perf_counter()
     progress.start("lsh", None)
-    bands, rows = cfg.lsh_params()
-    has = np.flatnonzero(prints.has_sig)
-    keys = band_keys(prints.sigs[has], bands, rows)
-    lsh = lsh_pairs(keys.ravel(), np.repeat(has, bands), cfg.max_bucket)
+    with_sig = np.flatnonzero(has_all)
+    lsh = lsh_pairs(keys_all[with_sig].ravel(), np.repeat(with_sig, bands), cfg.max_bucket)
+    del keys_all
     progress.done()
     timings["lsh"] = time.perf_counter() - t
 
-    # --- fingerprint postings (partial reuse, boilerplate)
+    # --- 3. fingerprint postings, partition by partition
     t = time.perf_counter()
-    progress.start("candidates", None)
-    fp_d = np.repeat(np.arange(n, dtype=np.int64), prints.fp_counts)
-    fpc = fingerprint_pairs(prints.fp_hashes, fp_d, cfg.max_df, cfg.min_shared)
-    del fp_d
-    cand = np.union1d(lsh, fpc.pairs)
+    progress.start("candidates", len(fps))
+    occurrences = Partitions(work.path / "pairs", {"key": np.uint64, "pair": np.uint64}, bits=fp_bits)
+    boiler: list[np.ndarray] = []
+    hist: Counter = Counter()
+    for p in range(len(fps)):
+        rows_p = fps.read(p)
+        post = postings(rows_p["hash"], rows_p["doc"].astype(np.int64), cfg.max_df)
+        boiler.append(post.boilerplate)
+        hist.update(post.df_histogram)
+        if post.pair_keys.shape[0]:
+            occurrences.append("key", key=mix64(post.pair_keys), pair=post.pair_keys)
+        progress.advance()
+    fp_pairs = [count_pairs(occurrences.read(q)["pair"], cfg.min_shared)[0] for q in range(len(occurrences))]
+    fp_cand = np.concatenate(fp_pairs) if fp_pairs else np.empty(0, np.uint64)
+    boilerplate = np.sort(np.concatenate(boiler)) if boiler else np.empty(0, np.uint64)
+    cand = np.union1d(lsh, fp_cand)
+    n_lsh, n_fp = int(lsh.shape[0]), int(fp_cand.shape[0])
     progress.done()
     timings["candidates"] = time.perf_counter() - t
 
-    # --- verify and align
+    # --- 4. verify and align, in (a, b) order so that pairs.jsonl streams out sorted
     t = time.perf_counter()
-    views: OrderedDict[int, tuple[DocView, np.ndarray]] = OrderedDict()
-
-    def doc(k: int) -> tuple[DocView, np.ndarray]:
-        """View and boilerplate mask of document k (least recently used ones are recomputed)."""
-        got = views.get(k)
-        if got is None:
-            v = view(texts[k], cfg)
-            got = views[k] = (v, v.mask(texts[k], fpc.boilerplate, cfg))
-            if len(views) > _VIEW_CACHE:
-                views.popitem(last=False)
-        else:
-            views.move_to_end(k)
-        return got
-
+    order = sorted(range(n), key=ids.__getitem__)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
     ci, cj = split_keys(cand)
-    progress.start("verify+align", int(cand.shape[0]))
-    pairs: list[PairResult] = []
-    for i, j in zip(ci.tolist(), cj.tolist()):
-        if ids[i] > ids[j]:
-            i, j = j, i
-        (va, ma), (vb, mb) = doc(i), doc(j)
-        r = compare_views(ids[i], ids[j], texts[i], texts[j], va, vb, ma, mb, cfg)
-        if r.kind is not None:
-            pairs.append(r)
-        progress.advance()
+    swap = rank[ci] > rank[cj]
+    ci, cj = np.where(swap, cj, ci), np.where(swap, ci, cj)
+    seq = np.lexsort((rank[cj], rank[ci]))
+    ci, cj = ci[seq], cj[seq]
+    progress.start("verify+align", int(ci.shape[0]))
+    budget = (cfg.memory_limit or 8 << 30) // (4 * max(1, cfg.workers))
+    cache_size = int(max(256, min(8192, budget // _VIEW_BYTES)))
+
+    def verify_jobs() -> Iterator[tuple[np.ndarray, np.ndarray, list[str], list[str]]]:
+        for lo in range(0, ci.shape[0], _PAIRS_PER_JOB):
+            a, b = ci[lo:lo + _PAIRS_PER_JOB], cj[lo:lo + _PAIRS_PER_JOB]
+            yield a, b, [ids[k] for k in a.tolist()], [ids[k] for k in b.tolist()]
+
+    pairs_path = work.path / "pairs.jsonl"
+    reported: list[np.ndarray] = []
+    n_passages = 0
+    with open(pairs_path, "w", encoding="utf-8") as out, \
+            _pool(cfg.workers, _init_verifier, (store.reader(), boilerplate, cfg, cache_size)) as pool:
+        for lines, kept, done in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
+            for line in lines:
+                out.write(line + "\n")
+                n_passages += line.count('"a_start"')
+            reported.append(kept)
+            progress.advance(done)
     progress.done()
-    pairs.sort(key=lambda p: (p.a, p.b))
+    del ci, cj, cand, lsh, fp_cand
     timings["verify+align"] = time.perf_counter() - t
 
-    # --- clusters
+    # --- 5. clusters
     t = time.perf_counter()
-    index = {d: k for k, d in enumerate(ids)}
-    pi = np.array([index[p.a] for p in pairs], dtype=np.int64)
-    pj = np.array([index[p.b] for p in pairs], dtype=np.int64)
-    dup = np.array([p.kind == "near-duplicate" for p in pairs], dtype=bool)
+    kept_all = np.concatenate(reported) if reported else np.empty((0, 3), np.int64)
+    pi, pj, dup = kept_all[:, 0], kept_all[:, 1], kept_all[:, 2].astype(bool)
     clusters = cluster_ids(ids, pi, pj)
     dup_clusters = cluster_ids(ids, pi[dup], pj[dup])
     timings["cluster"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
-    kinds = Counter(p.kind for p in pairs)
+    # drop what is no longer needed; keep the texts only if asked
+    for part in (fps, occurrences):
+        part.flush()
+    for folder in ("fp", "pairs"):
+        for f in (work.path / folder).glob("*"):
+            f.unlink()
+    store.close()
+    if not keep_corpus:
+        (work.path / "texts.bin").unlink()
+
+    n_dup = int(dup.sum())
     sizes = Counter(clusters)
     dup_sizes = Counter(dup_clusters)
     actions = Counter((p.action, p.scope) for p in problems)
-    chars = sum(len(x) for x in texts)
+    total_chars = int(n_chars_all.sum())
     summary: dict[str, Any] = {
         "doublet_version": __version__,
         "engine": "local",
@@ -174,12 +324,12 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
             "rejected": actions[("rejected", "record")],
             "repaired": actions[("repaired", "record")],
             "unreadable_inputs": actions[("rejected", "file")],
-            "characters": chars,
-            "words": int(prints.n_words.sum()),
-            "pairs": len(pairs),
-            "near_duplicate_pairs": kinds.get("near-duplicate", 0),
-            "reuse_pairs": kinds.get("reuse", 0),
-            "passages": sum(len(p.passages) for p in pairs),
+            "characters": total_chars,
+            "words": int(n_words_all.sum()),
+            "pairs": int(kept_all.shape[0]),
+            "near_duplicate_pairs": n_dup,
+            "reuse_pairs": int(kept_all.shape[0]) - n_dup,
+            "passages": n_passages,
             "clusters": len(sizes),
             "clusters_with_reuse": sum(1 for s in sizes.values() if s > 1),
             "largest_cluster": max(sizes.values(), default=0),
@@ -187,29 +337,25 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
             "documents_removable_as_near_duplicates": sum(s - 1 for s in dup_sizes.values()),
         },
         "candidates": {
-            "lsh": int(lsh.shape[0]),
-            "fingerprint": int(fpc.pairs.shape[0]),
-            "compared": int(cand.shape[0]),
-            "fingerprints": fpc.df_histogram,
+            "lsh": n_lsh,
+            "fingerprint": n_fp,
+            "compared": int(seq.shape[0]),
+            "fingerprints": dict(hist),
+            "boilerplate_fingerprints": int(boilerplate.shape[0]),
         },
         "parameters": cfg.to_dict(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "throughput": {
             "docs_per_s": round(n / timings["total"], 1) if timings["total"] else None,
-            "mb_per_s": round(chars / 1e6 / timings["total"], 2) if timings["total"] else None,
+            "mb_per_s": round(total_chars / 1e6 / timings["total"], 2) if timings["total"] else None,
         },
+        "peak_rss_mb": round(peak_rss_bytes() / 1e6, 1),
         "problems": [p.to_dict() for p in problems],
     }
-    return Result(ids=ids, pairs=pairs, clusters=clusters, near_duplicate_clusters=dup_clusters,
-                  problems=list(problems), summary=summary, texts=texts if keep_corpus else None)
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
+    return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dup_clusters, problems=list(problems),
+                  summary=summary, pairs_path=pairs_path, work=work,
+                  store=TextReader(str(store.path), store.reader().index) if keep_corpus else None,
+                  char_lengths=n_chars_all)
 
 
 def fingerprint_texts(texts: list[str], cfg: Config) -> int:
@@ -221,3 +367,6 @@ def fingerprint_texts(texts: list[str], cfg: Config) -> int:
     for lo in range(0, len(texts), _BATCH):
         made += int(fingerprint_batch(texts[lo:lo + _BATCH], cfg).fp_hashes.shape[0])
     return made
+
+
+__all__ = ["run", "fingerprint_texts", "default_workers", "peak_rss_bytes", "pair_keys"]

@@ -1,0 +1,147 @@
+"""On-disk working storage for runs larger than memory: document texts and partitioned arrays.
+
+* :class:`TextStore` — every document's text, UTF-8, appended to one file; read back by document index with
+  ``os.pread`` (no memory map, so reading does not count against the process's resident memory).
+* :class:`Partitions` — append-only spill of parallel NumPy arrays (e.g. fingerprint hash + document)
+  into ``P`` files by a key's top bits, then read back one partition at a time: the datatrove-style
+  "write sorted runs, then merge" pattern, with the partition as the run. A partition holds about
+  ``1/P`` of the data, so memory is bounded by the largest partition, not by the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+
+class WorkDir:
+    """A private temporary folder, removed on :meth:`close` or when the object is collected."""
+
+    def __init__(self, parent: str | None = None):
+        self.path = Path(tempfile.mkdtemp(prefix="doublet-", dir=parent))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+class TextStore:
+    """Texts appended in document order and read back by index."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh = open(path, "ab")
+        self._offsets: list[np.ndarray] = []
+        self._end = 0
+        self._index: np.ndarray | None = None
+        self._fd: int | None = None
+
+    def append(self, texts: list[str]) -> None:
+        data = [t.encode("utf-8", "surrogatepass") for t in texts]
+        sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+        self._offsets.append(self._end + np.r_[0, np.cumsum(sizes)[:-1]] if len(data) else sizes)
+        self._fh.write(b"".join(data))
+        self._end += int(sizes.sum())
+        self._index = None
+
+    def _ensure(self) -> np.ndarray:
+        if self._index is None:
+            self._fh.flush()
+            starts = np.concatenate(self._offsets) if self._offsets else np.empty(0, np.int64)
+            self._index = np.r_[starts, self._end]
+        return self._index
+
+    def __len__(self) -> int:
+        return int(self._ensure().shape[0] - 1)
+
+    def get(self, i: int) -> str:
+        idx = self._ensure()
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        start, end = int(idx[i]), int(idx[i + 1])
+        return os.pread(self._fd, end - start, start).decode("utf-8", "surrogatepass")
+
+    def lengths(self) -> np.ndarray:
+        """Bytes of each text (UTF-8)."""
+        return np.diff(self._ensure())
+
+    def reader(self) -> "TextReader":
+        """A picklable handle for other processes."""
+        return TextReader(str(self.path), self._ensure())
+
+    def close(self) -> None:
+        self._fh.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class TextReader:
+    """Read-only access to a finished :class:`TextStore` (safe to send to worker processes)."""
+
+    def __init__(self, path: str, index: np.ndarray):
+        self.path = path
+        self.index = index
+        self._fd: int | None = None
+
+    def __getstate__(self) -> dict:
+        return {"path": self.path, "index": self.index, "_fd": None}
+
+    def get(self, i: int) -> str:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        start, end = int(self.index[i]), int(self.index[i + 1])
+        return os.pread(self._fd, end - start, start).decode("utf-8", "surrogatepass")
+
+
+class Partitions:
+    """Parallel arrays spilled into ``2**bits`` files by the top bits of a uint64 key column."""
+
+    def __init__(self, folder: Path, columns: dict[str, np.dtype], bits: int = 6):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.columns = columns
+        self.bits = bits
+        self.sizes = np.zeros(1 << bits, dtype=np.int64)
+        self._handles: dict[tuple[int, str], object] = {}
+
+    def _file(self, part: int, column: str) -> Path:
+        return self.folder / f"{part:03d}.{column}"
+
+    def append(self, by: str, **arrays: np.ndarray) -> None:
+        """Append rows; ``by`` names the uint64 column whose top bits choose the partition."""
+        part = (arrays[by] >> np.uint64(64 - self.bits)).astype(np.int64)
+        order = np.argsort(part, kind="stable")
+        counts = np.bincount(part, minlength=1 << self.bits)
+        bounds = np.r_[0, np.cumsum(counts)]
+        for name, arr in arrays.items():
+            arr = np.ascontiguousarray(arr[order], dtype=self.columns[name])
+            for p in np.flatnonzero(counts).tolist():
+                fh = self._handles.get((p, name))
+                if fh is None:
+                    fh = self._handles[(p, name)] = open(self._file(p, name), "ab")
+                arr[bounds[p]:bounds[p + 1]].tofile(fh)
+        self.sizes += counts
+
+    def flush(self) -> None:
+        """Close the append handles (call before reading)."""
+        for fh in self._handles.values():
+            fh.close()  # type: ignore[attr-defined]
+        self._handles.clear()
+
+    def read(self, part: int) -> dict[str, np.ndarray]:
+        """All rows of one partition (empty arrays if it has none)."""
+        self.flush()
+        out = {}
+        for name, dtype in self.columns.items():
+            path = self._file(part, name)
+            out[name] = np.fromfile(path, dtype=dtype) if path.exists() else np.empty(0, dtype=dtype)
+        return out
+
+    def __len__(self) -> int:
+        return 1 << self.bits
