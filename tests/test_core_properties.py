@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import doublet
-from doublet.align import align_words, to_passages
+from doublet.align import align_words, seeds, to_passages
 from doublet.candidates import fingerprint_pairs, lsh_pairs, split_keys
 from doublet.cluster import cluster_ids, components
 from doublet import _kernel
@@ -277,8 +277,8 @@ def test_alignment_never_enters_boilerplate():
     mask_a[n_story:] = True
     mask_b = np.zeros(len(tb), bool)
     mask_b[n_story:] = True
-    spans = align_words(ta.hashes, tb.hashes, mask_a, mask_b, seed_size=3, max_gap=8, min_passage_words=15,
-                        min_identity=0.65)
+    spans = align_words(seeds(ta.hashes, mask_a, 3), seeds(tb.hashes, mask_b, 3), mask_a, mask_b, seed_size=3,
+                        max_gap=8, min_passage_words=15, min_identity=0.65)
     assert spans and all(w.a1 <= n_story and w.b1 <= n_story for w in spans)
     for p in to_passages(spans, ta, tb, a, b):
         assert p.a_end <= len(story) + 1 and p.b_end <= len(story) + 1

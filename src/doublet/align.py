@@ -59,12 +59,18 @@ class WordSpan:
     matched: int
 
 
-def align_words(ha: np.ndarray, hb: np.ndarray, mask_a: np.ndarray, mask_b: np.ndarray, *, seed_size: int,
+def seeds(hashes: np.ndarray, mask: np.ndarray, seed_size: int) -> bytes:
+    """Alignment seeds of one document: word ``seed_size``-grams touching no boilerplate word and repeated at
+    most ``MAX_REPEAT`` times, as sorted records for :func:`align_words` (computed once per document)."""
+    return _kernel.seeds(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(mask, np.uint8), seed_size)
+
+
+def align_words(seeds_a: bytes, seeds_b: bytes, mask_a: np.ndarray, mask_b: np.ndarray, *, seed_size: int,
                 max_gap: int, min_passage_words: int, min_identity: float) -> list[WordSpan]:
-    """Aligned passages of two word-hash sequences, in word indices, sorted by position in a (C kernel)."""
-    out = _kernel.align(np.ascontiguousarray(ha, np.uint64), np.ascontiguousarray(hb, np.uint64),
-                        np.ascontiguousarray(mask_a, np.uint8), np.ascontiguousarray(mask_b, np.uint8),
-                        seed_size, max_gap, min_passage_words, min_identity)
+    """Aligned passages of two documents (given their seeds and boilerplate masks), in word indices, sorted by
+    position in a (C kernel)."""
+    out = _kernel.align(seeds_a, seeds_b, np.ascontiguousarray(mask_a, np.uint8),
+                        np.ascontiguousarray(mask_b, np.uint8), seed_size, max_gap, min_passage_words, min_identity)
     rows = np.frombuffer(out, np.int64).reshape(-1, 5).tolist()
     return [WordSpan(*r) for r in rows]
 

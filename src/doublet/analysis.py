@@ -6,7 +6,8 @@ An engine (local, Spark, the index) only decides *where* these run; what they co
   fingerprints (the C kernel; documents with mojibake are repaired with ftfy first);
 * :func:`view` — what verification needs about one candidate document: words with raw offsets, the
   shingle set and the fingerprint positions (recomputed from the text, by the same kernel);
-* :func:`compare_views` — exact overlap and aligned passages of two documents, and the verdict:
+* :func:`prepare` — a view plus the document's boilerplate mask and alignment seeds;
+* :func:`compare_prepared` — exact overlap and aligned passages of two documents, and the verdict:
   ``near-duplicate`` (Jaccard ≥ threshold), ``reuse`` (at least ``min_words`` words in verbatim runs of
   aligned passages) or ``None``.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernel
-from .align import Passage, align_words, to_passages
+from .align import Passage, align_words, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
 from .tokens import Tokens, _scan, ngram_hashes, repaired_text, tokenize
@@ -110,8 +111,8 @@ class DocView:
 
 def line_breaks(text: str, tokens: Tokens) -> np.ndarray:
     """``breaks[k]``: is there a line break between word ``k`` and word ``k + 1``?"""
-    nl = np.cumsum(np.frombuffer(text.encode("utf-32-le"), np.uint32) == 10)
-    nl = np.r_[0, nl]  # nl[i] = line breaks in text[:i]
+    nl = np.zeros(len(text) + 1, dtype=np.int32)
+    np.cumsum(np.frombuffer(text.encode("utf-32-le"), np.uint32) == 10, out=nl[1:])
     return nl[tokens.starts[1:]] > nl[tokens.ends[:-1]]
 
 
@@ -121,6 +122,26 @@ def view(text: str, cfg: Config) -> DocView:
     _, _, h, p = _kernel_prints(tokens.hashes, cfg)
     return DocView(tokens=tokens, shingles=np.unique(ngram_hashes(tokens.hashes, cfg.shingle_size)),
                    fp_hashes=np.frombuffer(h, np.uint64), fp_pos=np.frombuffer(p, np.uint32))
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A document ready for comparison: its text, view, boilerplate mask and alignment seeds."""
+
+    text: str
+    view: DocView
+    mask: np.ndarray  # uint8 per word, 1 = boilerplate
+    seeds: bytes
+
+
+def prepare(text: str, cfg: Config, boilerplate: np.ndarray | None = None) -> Prepared:
+    """Everything :func:`compare_prepared` needs about one document, given the corpus's boilerplate hashes."""
+    v = view(text, cfg)
+    if boilerplate is None or boilerplate.shape[0] == 0:
+        mask = np.zeros(len(v.tokens), dtype=np.uint8)
+    else:
+        mask = v.mask(text, boilerplate, cfg).astype(np.uint8)
+    return Prepared(text, v, mask, seeds(v.tokens.hashes, mask, cfg.seed_size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +168,11 @@ class PairResult:
         }
 
 
-def compare_views(id_a: str, id_b: str, text_a: str, text_b: str, pa: DocView, pb: DocView,
-                  mask_a: np.ndarray, mask_b: np.ndarray, cfg: Config) -> PairResult:
+def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Config) -> PairResult:
     """Exact overlap, aligned passages and verdict for one pair."""
+    pa, pb, text_a, text_b = da.view, db.view, da.text, db.text
     ov = overlap(pa.shingles, pb.shingles)
-    spans = align_words(pa.tokens.hashes, pb.tokens.hashes, mask_a, mask_b, seed_size=cfg.seed_size,
+    spans = align_words(da.seeds, db.seeds, da.mask, db.mask, seed_size=cfg.seed_size,
                         max_gap=cfg.max_gap, min_passage_words=cfg.min_passage_words,
                         min_identity=cfg.min_identity)
     passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))

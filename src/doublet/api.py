@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
-from .analysis import PairResult, compare_views, view
+from .analysis import PairResult, compare_prepared, prepare
 from .config import Config
 from .documents import Document, InputProblem, documents_from_items, read_documents
 from .engines import local
@@ -43,6 +41,4 @@ def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field:
 def compare(text_a: str, text_b: str, config: Config | None = None) -> PairResult:
     """Compare two texts directly: exact overlap, aligned passages and verdict (no boilerplate statistics)."""
     cfg = config or Config()
-    pa, pb = view(text_a, cfg), view(text_b, cfg)
-    no_a, no_b = np.zeros(len(pa.tokens), bool), np.zeros(len(pb.tokens), bool)
-    return compare_views("a", "b", text_a, text_b, pa, pb, no_a, no_b, cfg)
+    return compare_prepared("a", "b", prepare(text_a, cfg), prepare(text_b, cfg), cfg)

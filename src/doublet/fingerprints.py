@@ -32,14 +32,10 @@ def boilerplate_mask(n_words: int, positions: np.ndarray, shingle_size: int, win
     if positions.shape[0] == 0 or n_words == 0:
         return mask
     pos = np.sort(positions)
-    delta = np.zeros(n_words + 1, dtype=np.int32)
-    np.add.at(delta, pos, 1)
-    np.add.at(delta, np.minimum(pos + shingle_size, n_words), -1)
-    # bridge gaps between close boilerplate fingerprints
-    gaps = np.flatnonzero(np.diff(pos) <= window)
-    if gaps.size:
-        np.add.at(delta, pos[gaps], 1)
-        np.add.at(delta, pos[gaps + 1], -1)
+    gaps = np.flatnonzero(np.diff(pos) <= window)  # bridge gaps between close boilerplate fingerprints
+    opens = np.concatenate([pos, pos[gaps]])
+    closes = np.concatenate([np.minimum(pos + shingle_size, n_words), pos[gaps + 1]])
+    delta = np.bincount(opens, minlength=n_words + 1) - np.bincount(closes, minlength=n_words + 1)
     mask[:] = np.cumsum(delta[:n_words]) > 0
     if breaks is not None and breaks.any():
         margin = window + shingle_size - 1

@@ -504,29 +504,47 @@ static Py_ssize_t seeds_of(const uint64_t *h, size_t t, const uint8_t *mask, siz
     return (Py_ssize_t)w;
 }
 
+static PyObject *py_seeds(PyObject *self, PyObject *args) {
+    Py_buffer hb, mb;
+    Py_ssize_t seed_size;
+    if (!PyArg_ParseTuple(args, "y*y*n", &hb, &mb, &seed_size)) return NULL;
+    PyObject *res = NULL;
+    size_t t = (size_t)hb.len / 8;
+    Seed *sd = NULL;
+    if (seed_size < 1 || (mb.len && (size_t)mb.len != t)) {
+        PyErr_SetString(PyExc_ValueError, "bad seed arguments");
+    } else {
+        Py_ssize_t n = seeds_of((const uint64_t *)hb.buf, t, mb.len ? (const uint8_t *)mb.buf : NULL, (size_t)seed_size, &sd);
+        if (n < 0) PyErr_NoMemory();
+        else res = PyBytes_FromStringAndSize((const char *)sd, n * (Py_ssize_t)sizeof(Seed));
+    }
+    free(sd);
+    PyBuffer_Release(&hb);
+    PyBuffer_Release(&mb);
+    return res;
+}
+
 static PyObject *py_align(PyObject *self, PyObject *args) {
-    Py_buffer ha, hb, ma, mb;
+    Py_buffer sab, sbb, ma, mb;
     Py_ssize_t seed_size, max_gap, min_words;
     double min_identity;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnd", &ha, &hb, &ma, &mb, &seed_size, &max_gap, &min_words, &min_identity))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnd", &sab, &sbb, &ma, &mb, &seed_size, &max_gap, &min_words, &min_identity))
         return NULL;
     PyObject *res = NULL;
-    size_t ta = (size_t)ha.len / 8, tb = (size_t)hb.len / 8;
-    const uint8_t *mka = ma.len ? (const uint8_t *)ma.buf : NULL, *mkb = mb.len ? (const uint8_t *)mb.buf : NULL;
-    Seed *sa = NULL, *sb = NULL;
+    size_t ta = (size_t)ma.len, tb = (size_t)mb.len;
+    const uint8_t *mka = (const uint8_t *)ma.buf, *mkb = (const uint8_t *)mb.buf;
+    const Seed *sa = (const Seed *)sab.buf, *sb = (const Seed *)sbb.buf;
+    Py_ssize_t na = sab.len / (Py_ssize_t)sizeof(Seed), nb = sbb.len / (Py_ssize_t)sizeof(Seed);
     uint64_t *keys = NULL;
     Span *runs = NULL, *chains = NULL, *good = NULL;
     size_t *active = NULL;
     int64_t *ca = NULL, *cb = NULL;
     size_t nkeys = 0, cap = 0, nruns = 0, nchains = 0, ngood = 0;
     const int64_t s = seed_size, gap = max_gap;
-    if (seed_size < 1 || (ma.len && (size_t)ma.len != ta) || (mb.len && (size_t)mb.len != tb)) {
+    if (seed_size < 1) {
         PyErr_SetString(PyExc_ValueError, "bad alignment arguments");
         goto done;
     }
-    Py_ssize_t na = seeds_of((const uint64_t *)ha.buf, ta, mka, (size_t)s, &sa);
-    Py_ssize_t nb = seeds_of((const uint64_t *)hb.buf, tb, mkb, (size_t)s, &sb);
-    if (na < 0 || nb < 0) { PyErr_NoMemory(); goto done; }
     /* matches, keyed by (diagonal, i) so that one sort groups them into diagonal runs */
     const int64_t off = (int64_t)ta + 1;
     for (Py_ssize_t i = 0, j = 0; i < na && j < nb;) {
@@ -573,8 +591,8 @@ static PyObject *py_align(PyObject *self, PyObject *args) {
     active = malloc(nruns * sizeof(size_t));
     if (!ca || !cb || !chains || !active) { PyErr_NoMemory(); goto done; }
     ca[0] = cb[0] = 0;
-    for (size_t i = 0; i < ta; i++) ca[i + 1] = ca[i] + (mka ? mka[i] != 0 : 0);
-    for (size_t i = 0; i < tb; i++) cb[i + 1] = cb[i] + (mkb ? mkb[i] != 0 : 0);
+    for (size_t i = 0; i < ta; i++) ca[i + 1] = ca[i] + (mka[i] != 0);
+    for (size_t i = 0; i < tb; i++) cb[i + 1] = cb[i] + (mkb[i] != 0);
     size_t nactive = 0;
     for (size_t r = 0; r < nruns; r++) {
         Span g = runs[r];
@@ -643,17 +661,20 @@ static PyObject *py_align(PyObject *self, PyObject *args) {
     qsort(good, ntaken, sizeof(Span), cmp_span_pos);
     res = PyBytes_FromStringAndSize((const char *)good, (Py_ssize_t)(ntaken * sizeof(Span)));
 done:
-    free(sa); free(sb); free(keys); free(runs); free(chains); free(active); free(good); free(ca); free(cb);
-    PyBuffer_Release(&ha); PyBuffer_Release(&hb); PyBuffer_Release(&ma); PyBuffer_Release(&mb);
+    free(keys); free(runs); free(chains); free(active); free(good); free(ca); free(cb);
+    PyBuffer_Release(&sab); PyBuffer_Release(&sbb); PyBuffer_Release(&ma); PyBuffer_Release(&mb);
     return res;
 }
 
 static PyMethodDef methods[] = {
     {"tokenize", py_tokenize, METH_VARARGS,
      "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
+    {"seeds", py_seeds, METH_VARARGS,
+     "seeds(word_hashes, mask, seed_size) -> alignment seeds of one document (sorted (hash, pos) records)."},
     {"align", py_align, METH_VARARGS,
-     "align(hashes_a, hashes_b, mask_a, mask_b, seed_size, max_gap, min_passage_words, min_identity) -> "
-     "int64 (n, 5) array as bytes: a0, a1, b0, b1, matched words per passage, sorted by position."},
+     "align(seeds_a, seeds_b, mask_a, mask_b, seed_size, max_gap, min_passage_words, min_identity) -> "
+     "int64 (n, 5) array as bytes: a0, a1, b0, b1, matched words per passage, sorted by position. The masks "
+     "(one byte per word, 1 = boilerplate) give the documents' lengths."},
     {"ngrams", py_ngrams, METH_VARARGS, "ngrams(word_hashes: uint64 buffer, n) -> uint64 shingle hashes as bytes."},
     {"prints_from_hashes", py_prints_from_hashes, METH_VARARGS,
      "prints_from_hashes(word_hashes, shingle_size, window, num_perm, seed) -> (sig, has_sig, fp_hashes, fp_pos)."},

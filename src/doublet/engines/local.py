@@ -9,7 +9,7 @@ Stages (timed separately in the summary):
 3. **candidates** — one fingerprint partition at a time: postings, document frequencies and boilerplate
    (:func:`doublet.candidates.postings`); pair occurrences are spilled by pair key and counted one pair
    partition at a time (:func:`doublet.candidates.count_pairs`). Memory holds one partition, not the corpus.
-4. **verify+align** — :func:`doublet.analysis.compare_views` on every candidate pair, in ``cfg.workers``
+4. **verify+align** — :func:`doublet.analysis.compare_prepared` on every candidate pair, in ``cfg.workers``
    processes that read texts back from the store; results stream to ``pairs.jsonl`` in (a, b) order.
 5. **cluster** — connected components of the reported pairs, and of the near-duplicate pairs alone.
 """
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..analysis import DocView, PairResult, compare_views, fingerprint_batch, view
+from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..candidates import count_pairs, lsh_pairs, pair_keys, postings, split_keys
 from ..cluster import cluster_ids
 from ..config import Config
@@ -59,14 +59,12 @@ class _Verifier:
 
     def __init__(self, reader: TextReader, boilerplate: np.ndarray, cfg: Config, cache_size: int):
         self.reader, self.boilerplate, self.cfg, self.cache_size = reader, boilerplate, cfg, cache_size
-        self.views: OrderedDict[int, tuple[str, DocView, np.ndarray]] = OrderedDict()
+        self.views: OrderedDict[int, Prepared] = OrderedDict()
 
-    def doc(self, k: int) -> tuple[str, DocView, np.ndarray]:
+    def doc(self, k: int) -> Prepared:
         got = self.views.get(k)
         if got is None:
-            text = self.reader.get(k)
-            v = view(text, self.cfg)
-            got = self.views[k] = (text, v, v.mask(text, self.boilerplate, self.cfg))
+            got = self.views[k] = prepare(self.reader.get(k), self.cfg, self.boilerplate)
             if len(self.views) > self.cache_size:
                 self.views.popitem(last=False)
         else:
@@ -79,9 +77,7 @@ class _Verifier:
         lines: list[str] = []
         kept: list[tuple[int, int, int]] = []
         for i, j, a, b in zip(ii.tolist(), jj.tolist(), ida, idb):
-            ta, va, ma = self.doc(i)
-            tb, vb, mb = self.doc(j)
-            r = compare_views(a, b, ta, tb, va, vb, ma, mb, self.cfg)
+            r = compare_prepared(a, b, self.doc(i), self.doc(j), self.cfg)
             if r.kind is not None:
                 lines.append(json.dumps(r.to_dict(), ensure_ascii=False))
                 kept.append((i, j, r.kind == "near-duplicate"))
