@@ -109,6 +109,13 @@ SeedSize = Annotated[int | None, _tuning("seed_size", ADVANCED_PANEL)]
 Bands = Annotated[int | None, _tuning("bands", ADVANCED_PANEL)]
 Rows = Annotated[int | None, _tuning("rows", ADVANCED_PANEL)]
 MaxBucket = Annotated[int | None, _tuning("max_bucket", ADVANCED_PANEL)]
+MemoryLimit = Annotated[str | None, typer.Option(
+    "--memory-limit", help=_help("Memory budget, e.g. 2GB or 512MB: sizes spill partitions and caches; texts and "
+                                 "fingerprints always live on disk during a run.", "none"),
+    show_default=False, rich_help_panel=TUNING_PANEL)]
+TmpDir = Annotated[str | None, typer.Option(
+    "--tmp-dir", help=_help(_DOCS.get("tmp_dir", ""), "the system temp folder"), show_default=False,
+    rich_help_panel=ADVANCED_PANEL)]
 Workers = Annotated[int | None, typer.Option(
     "--workers", "-w", help=_help(_DOCS.get("workers", ""), "all cores"), show_default=False,
     rich_help_panel=TUNING_PANEL)]
@@ -132,6 +139,8 @@ def _config(params: Mapping[str, Any]) -> Config:
     given = {k: v for k, v in params.items() if k in _DEFAULTS and v is not None}
     given.setdefault("workers", local.default_workers())
     try:
+        if "memory_limit" in given:
+            given["memory_limit"] = Config.parse_size(given["memory_limit"])
         return Config(**given)
     except ValueError as exc:
         raise CliError(_option_message(str(exc), given)) from None
@@ -464,6 +473,8 @@ def find_command(
     max_chars: MaxChars = None,
     seed: Seed = None,
     workers: Workers = None,
+    memory_limit: MemoryLimit = None,
+    tmp_dir: TmpDir = None,
     seed_size: SeedSize = None,
     bands: Bands = None,
     rows: Rows = None,
@@ -504,6 +515,8 @@ def dedup_command(
     max_chars: MaxChars = None,
     seed: Seed = None,
     workers: Workers = None,
+    memory_limit: MemoryLimit = None,
+    tmp_dir: TmpDir = None,
     seed_size: SeedSize = None,
     bands: Bands = None,
     rows: Rows = None,
