@@ -22,8 +22,8 @@ Only real text is used as material (``Path(__file__).resolve().parents[2] / "sha
 * BBC News articles (headline + body).
 
 Articles under 30 words or 200 characters, over 30,000 characters, or that are mostly not words
-(uuencoded binaries) are left out; exact duplicates (BBC has 98) are kept once. About 39,000 articles
-remain, in an order shuffled by the seed.
+(uuencoded binaries) are left out; exact duplicates (BBC has 98) are kept once. About 37,000 articles
+remain (37,093), in an order shuffled by the seed.
 
 What a corpus contains
 ----------------------
@@ -58,19 +58,30 @@ prefix of the corpus of any larger N with the same seed. Same N and seed give a 
   except for one per-document "Published <date> · <n> comments" line. That is boilerplate shared by
   thousands of unrelated documents at 100k+ documents: it must not count as reuse.
 
-Sizes (seed 1): documents average about 2.5 KB once generated texts dominate (1M docs ~ 2.5 GB). Small
-corpora are mostly real articles, which are shorter (10k docs ~ 1.7 KB per doc; 100k ~ 2.3 KB): compare
-sizes in MB as well as in documents. The reprints of a source are also reuse pairs with each other and
-with any reprint made from them; 20 Newsgroups replies quote earlier posts and Reuters re-issues
-stories, so there is real (unlisted) reuse too: the truth file is for measuring recall, not precision.
+Sizes (seed 1; texts = UTF-8 bytes of the "text" fields, the JSONL file is ~2 % larger):
 
-Markov copy check (``--check-ngrams 2000``, seed 1): of 2,000 generated texts, few share any word 8-gram
-with another one beyond what 2,000 real articles share among themselves; the numbers are printed (see
-the stderr report) and recorded in bench/results/speed.json by bench/speed.py.
+    docs        texts      per doc   real / generated / reprints (full, excerpt, embed)      time (2 cores)
+    10,000      18.4 MB    1.84 KB   7,393 / 0 / 2,607 (1,389, 606, 612)                     2 s
+    100,000     221 MB     2.21 KB   37,093 / 37,867 / 25,040 (12,333, 6,353, 6,354)         13-17 s
+    1,000,000   2,579 MB   2.58 KB   37,093 / 713,086 / 249,821 (104,777, 72,616, 72,428)    170-200 s
 
-Speed and memory: the material and model (~0.5 GB) are built once (~15 s) and shared with ``--workers``
-forked processes; generation is vectorised across the texts of a chunk; chunks are written in order with
-at most two per worker in flight, so memory does not grow with N.
+Small corpora are mostly real articles, which are shorter than generated texts, so bytes grow faster than
+documents: 100k -> 1M is x10 in documents but x11.7 in bytes. Compare throughput in MB/s, not only in
+documents. ``full`` is the most common mode because short real sources are always reprinted in full.
+The reprints of a source are also reuse pairs with each other; 20 Newsgroups replies quote earlier posts
+and Reuters re-issues stories, so there is real, unlisted reuse too: the truth file measures recall, not
+precision. (doublet finds 99 % of the listed pairs of the 10k corpus.)
+
+Markov copy check (``--check-ngrams 2000``, seed 1), lowercased ``\\w+`` word 8-grams: 12 % of 2,000
+generated texts share any 8-gram with another of them (0.06 % of their 8-grams; 9e-5 of the pairs),
+against 24 % of 2,000 real articles (4 % of their 8-grams; 2e-4 of the pairs); 0.16 % of generated
+8-grams occur in a real article.
+
+Speed and memory: the real articles and the model (~0.25 GB) are built once (~15 s) and kept in
+``$DOUBLET_BENCH_CACHE`` (default ``~/.cache/doublet-bench/``; ``none`` turns it off; keyed by generator
+version and the data files' sizes and times), then load in ~1 s; forked ``--workers`` share them. Generation is
+vectorised across the texts of a 4,000-document chunk; chunks are written in order with at most two per
+worker in flight, so memory does not grow with N (~0.4 GB per process).
 """
 
 from __future__ import annotations
@@ -191,7 +202,9 @@ def _tar_members(path: Path) -> list[tuple[str, bytes]]:
     return sorted(out)
 
 
-_NG_SKIP_LINE = re.compile(r"^\s*(>|\||:|In article|.*\bwrites:\s*$|.*\bwrote:\s*$)")
+def _quote_or_attribution(line: str) -> bool:
+    """A 20NG line that quotes another post or introduces a quote."""
+    return line.lstrip().startswith((">", "|", ":", "In article")) or line.rstrip().endswith(("writes:", "wrote:"))
 
 
 def _newsgroups(data: Path) -> Iterable[tuple[str, list[str]]]:
@@ -205,7 +218,7 @@ def _newsgroups(data: Path) -> Iterable[tuple[str, list[str]]]:
         main = re.split(r"\n--\s*\n", body, maxsplit=1)[0]
         train = []
         for block in re.split(r"\n\s*\n", main):
-            lines = [ln for ln in block.split("\n") if ln.strip() and not _NG_SKIP_LINE.match(ln)]
+            lines = [ln for ln in block.split("\n") if ln.strip() and not _quote_or_attribution(ln)]
             para = _reflow(" ".join(lines))
             if para and _wordy(para) >= 0.5:
                 letters = len(_NOT_LETTER.sub("", para))
@@ -220,6 +233,16 @@ def _bbc(data: Path) -> Iterable[tuple[str, list[str]]]:
         paras = [_reflow(p) for p in re.split(r"\n\s*\n|\n", text)]
         paras = [p for p in paras if p]
         yield "\n\n".join(paras), paras[1:]
+
+
+def _read_source(name: str, data: Path) -> tuple[str, list[tuple[str, list[str], bool]]]:
+    """(name, [(text, training paragraphs, usable as an article)]) for one source, in reading order."""
+    gen = {"reuters": _reuters, "newsgroups": _newsgroups, "bbc": _bbc}[name](data)
+    out = []
+    for text, train in gen:
+        text = text.strip()
+        out.append((text, train, 200 <= len(text) <= 30_000 and _mostly_words(text)))
+    return name, out
 
 
 @dataclass
@@ -263,15 +286,22 @@ def load_material(seed: int, data: Path = DATA, cache_dir: Path | None = None) -
     articles: list[str] = []
     seen: set[str] = set()
     train_docs: list[list[str]] = []
-    for gen in (_reuters(data), _newsgroups(data), _bbc(data)):
-        for text, train in gen:
-            text = text.strip()
+    names = ("reuters", "newsgroups", "bbc")
+    if len(os.sched_getaffinity(0)) > 1:  # read the three sources in parallel (order of results is fixed)
+        with mp.get_context("fork").Pool(min(3, len(os.sched_getaffinity(0)))) as pool:
+            parts = [pool.apply_async(_read_source, (n, data)) for n in ("newsgroups", "reuters", "bbc")]
+            got = dict(p.get() for p in parts)
+        sources = [got[n] for n in names]
+    else:
+        sources = [_read_source(n, data)[1] for n in names]
+    for source in sources:
+        for text, train, keep in source:
             if text in seen:
                 continue
             seen.add(text)
             if train:
                 train_docs.append(train)
-            if 200 <= len(text) <= 30_000 and _mostly_words(text):
+            if keep:
                 articles.append(text)
     unshuffled = list(articles)
 
@@ -375,6 +405,11 @@ def render(mat: Material, row: np.ndarray, words: int) -> str:
 # ------------------------------------------------------------------------------------------ plan
 
 
+def gen_words(u: np.ndarray) -> np.ndarray:
+    """Words of a generated text from a uniform u: 150-700, skewed short (mean ~350, median ~300)."""
+    return GEN_MIN_WORDS + np.floor(u ** 1.75 * (GEN_MAX_WORDS - GEN_MIN_WORDS + 1))
+
+
 @dataclass
 class Plan:
     n_docs: int
@@ -401,7 +436,7 @@ def make_plan(n_docs: int, seed: int, n_real: int) -> Plan:
     j_recent = idx - 1 - np.floor(u * np.minimum(idx, RECENT_WINDOW)).astype(np.int64)
     j = np.clip(np.where(recent, j_recent, j_any), 0, None)
     source = np.where(is_rep, prev_orig[j], -1)
-    length = GEN_MIN_WORDS + np.floor(vuniform(seed, idx, S_LEN) * (GEN_MAX_WORDS - GEN_MIN_WORDS + 1))
+    length = gen_words(vuniform(seed, idx, S_LEN))
     host_len = 150 + np.floor(vuniform(seed, idx, S_HLEN) * 301)
     return Plan(n_docs, seed, is_rep, rank, source, vuniform(seed, idx, S_MODE),
                 (vkeys(seed, idx, S_SITE) % np.uint64(N_SITES)).astype(np.int64),
@@ -424,7 +459,7 @@ _SECTIONS = ["Home", "News", "World", "Business", "Markets", "Politics", "Sport"
 _FOOTERS = [
     "\u00a9 {year} {name}. All rights reserved. Reproduction in whole or in part without written permission "
     "is prohibited.",
-    "Sign up for the {name} newsletter and get the day's top stories from {city} delivered to your inbox "
+    "Sign up for the {short} newsletter and get the day's top stories from {city} delivered to your inbox "
     "every morning.",
     "Terms of Service | Privacy Policy | Cookie Settings | Accessibility | Advertise with us | Contact Us",
     "Follow us on Twitter, Facebook and Instagram for breaking news and updates from {city} and beyond.",
@@ -453,7 +488,7 @@ def make_sites(seed: int) -> list[Site]:
         name = f"The {rng.choice(_NAME_A)} {rng.choice(_NAME_B)}"
         city = rng.choice(_CITIES)
         domain = name.lower().replace("the ", "").replace(" ", "") + rng.choice([".com", ".co.uk", ".net", ".org"])
-        fmt = {"name": name, "city": city, "domain": domain, "year": rng.randint(2005, 2024)}
+        fmt = {"name": name, "short": name[4:], "city": city, "domain": domain, "year": rng.randint(2005, 2024)}
         has_header = rng.random() < 0.8
         has_footer = rng.random() < 0.9 or not has_header
         header = []
@@ -671,12 +706,13 @@ def build_chunk(a: int, b: int) -> tuple[bytes, bytes, dict[str, int]]:
         keys = np.array([hkey(seed, d, s) for d, s, _ in uniq], dtype=np.uint64)
         steps = max(w for _, _, w in uniq) + 60
         rows = generate_tokens(mat, keys, steps)
-        for (d, s, w), row in zip(uniq, rows):
+        for (d, s, w), row in zip(uniq, rows, strict=True):
             # render only as far as needed; texts never depend on the batch's step count
             texts[(d, s)] = render(mat, row[: w + 61], w)
     out = io.StringIO()
     truth = io.StringIO()
-    counts = {"docs": 0, "reprints": 0, "full": 0, "excerpt": 0, "embed": 0, "real": 0, "generated": 0}
+    counts = {"docs": 0, "reprints": 0, "full": 0, "excerpt": 0, "embed": 0, "real": 0, "generated": 0,
+              "text_bytes": 0}
 
     def content_of(d: int) -> str:
         r = int(plan.rank[d])
@@ -699,6 +735,7 @@ def build_chunk(a: int, b: int) -> tuple[bytes, bytes, dict[str, int]]:
         text = dress(sites[int(plan.site[i])], content, rng)
         out.write(json.dumps({"id": f"d{i:07d}", "text": text}, ensure_ascii=False) + "\n")
         counts["docs"] += 1
+        counts["text_bytes"] += len(text.encode("utf-8"))
     return out.getvalue().encode("utf-8"), truth.getvalue().encode("utf-8"), counts
 
 
@@ -721,7 +758,14 @@ def truth_path(out: Path) -> Path:
     return out.with_name(name + ".truth.jsonl")
 
 
-CACHE_DIR = Path(__file__).resolve().parent / "results" / "tmp" / "make_corpus-cache"
+def _cache_dir() -> Path | None:
+    env = os.environ.get("DOUBLET_BENCH_CACHE")
+    if env is not None:
+        return None if env.lower() in ("", "0", "none", "off") else Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "doublet-bench"
+
+
+CACHE_DIR = _cache_dir()
 _MATERIAL_CACHE: dict[str, Material] = {}
 
 
@@ -791,8 +835,10 @@ def make_corpus(n_docs: int, seed: int, out: Path, workers: int = 1, data: Path 
     os.replace(tmp, out)
     os.replace(ttmp, tpath)
     dt = time.perf_counter() - t0
+    text_bytes = counts.pop("text_bytes", 0)
     return {"docs": n_docs, "seed": seed, "bytes": nbytes, "mb": round(nbytes / 1e6, 1),
-            "avg_bytes": round(nbytes / max(n_docs, 1)), "counts": counts, "material_s": round(t_mat, 2),
+            "avg_bytes": round(nbytes / max(n_docs, 1)), "text_bytes": text_bytes,
+            "text_mb": round(text_bytes / 1e6, 1), "counts": counts, "material_s": round(t_mat, 2),
             "seconds": round(dt, 2), "workers": workers, "out": str(out), "truth": str(tpath),
             "generator_version": GENERATOR_VERSION, "real_articles": len(mat.articles)}
 
@@ -836,9 +882,9 @@ def check_ngrams(m: int, seed: int = 1, n: int = 8, data: Path = DATA) -> dict[s
     """Word n-gram sharing among m generated texts, beside m real articles; and copying from the training text."""
     mat = material(seed, data)
     keys = np.array([hkey(seed, 10_000_000 + d, S_BODY) for d in range(m)], dtype=np.uint64)
-    lens = [GEN_MIN_WORDS + hkey(seed, d, S_LEN) % (GEN_MAX_WORDS - GEN_MIN_WORDS + 1) for d in range(m)]
+    lens = gen_words(vuniform(seed, 10_000_000 + np.arange(m), S_LEN)).astype(int).tolist()
     rows = generate_tokens(mat, keys, max(lens) + 60)
-    gen = [render(mat, r, w) for r, w in zip(rows, lens)]
+    gen = [render(mat, r, w) for r, w in zip(rows, lens, strict=True)]
     real = mat.articles[:m]
     g, r = _sharing(_ngram_sets(gen, n)), _sharing(_ngram_sets(real, n))
     train: set[int] = set()
@@ -876,7 +922,8 @@ def main(argv: list[str] | None = None) -> int:
     c = res["counts"]
     print(f"make_corpus: {res['docs']:,} docs ({c.get('real', 0):,} real, {c.get('generated', 0):,} generated, "
           f"{c.get('reprints', 0):,} reprints: {c.get('full', 0):,} full, {c.get('excerpt', 0):,} excerpt, "
-          f"{c.get('embed', 0):,} embed), {res['mb']:,} MB ({res['avg_bytes']:,} B/doc) -> {res['out']} "
+          f"{c.get('embed', 0):,} embed), {res['mb']:,} MB ({res['avg_bytes']:,} B/doc; texts "
+          f"{res['text_mb']:,} MB) -> {res['out']} "
           f"in {res['seconds']} s (material {res['material_s']} s, {res['workers']} workers)",
           file=sys.stderr)
     print(json.dumps(res))

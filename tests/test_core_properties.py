@@ -119,23 +119,28 @@ def test_winnowing_matches_reference(values, window):
     assert np.frombuffer(fph, np.uint64).tolist() == [s[i] for i in want]
 
 
+def _words_text(lines: list[int]) -> tuple[str, "doublet.tokens.Tokens"]:
+    """A text of lines with the given numbers of words ('w0 w1 ...'), and its tokens."""
+    text = "\n".join(" ".join(f"w{k}" for k in range(n)) for n in lines)
+    return text, tokenize(text)
+
+
 def test_boilerplate_mask_bridges_close_fingerprints():
-    mask = boilerplate_mask(30, np.array([2, 8, 25]), shingle_size=3, window=6)
-    assert mask[2:11].all() and not mask[11:25].any() and mask[25:28].all() and not mask[:2].any()
+    text, tokens = _words_text([30])
+    mask = boilerplate_mask(text, tokens, np.array([2, 8, 25]), shingle_size=3, window=6).astype(bool)
+    assert mask[2:11].all() and not mask[11:17].any() and mask[25:].all()
 
 
 def test_boilerplate_mask_widens_to_whole_lines():
     """A boilerplate run that starts or ends within window + shingle_size - 1 words of a line break (or of the
-    text's end) is widened to it; runs further from a break are left as they are."""
-    breaks = np.zeros(59, dtype=bool)
-    breaks[[19, 39]] = True  # lines: words 0-19, 20-39, 40-59
-    mask = boilerplate_mask(60, np.array([44, 50]), shingle_size=3, window=6, breaks=breaks)
+    text's start or end) is widened to it; runs further from a break are left as they are."""
+    text, tokens = _words_text([20, 20, 20])  # lines: words 0-19, 20-39, 40-59
+    mask = boilerplate_mask(text, tokens, np.array([44, 50]), 3, 6).astype(bool)
     assert mask[40:].all() and not mask[:40].any()  # back to the line start, on to the end of the text
-    mask = boilerplate_mask(60, np.array([26]), shingle_size=3, window=6, breaks=breaks)
+    mask = boilerplate_mask(text, tokens, np.array([26]), 3, 6).astype(bool)
     assert mask.nonzero()[0].tolist() == list(range(20, 29))  # 6 words after the break: widened back only
-    breaks = np.zeros(89, dtype=bool)
-    breaks[[29, 59]] = True  # lines of 30 words
-    mask = boilerplate_mask(90, np.array([44]), shingle_size=3, window=6, breaks=breaks)
+    text, tokens = _words_text([30, 30, 30])
+    mask = boilerplate_mask(text, tokens, np.array([44]), 3, 6).astype(bool)
     assert mask.nonzero()[0].tolist() == [44, 45, 46]  # mid-line, far from both breaks
 
 

@@ -28,8 +28,6 @@ from . import _kernel
 from .tokens import Tokens
 
 MAX_REPEAT = 4  # must match doublet/_native/kernel.c
-_CLOSERS = frozenset(".,;:!?%)]}\"'\u201d\u2019\u00bb\u2026")
-_OPENERS = frozenset("\"'(\u201c\u2018\u00ab[")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,47 +73,18 @@ def align_words(seeds_a: bytes, seeds_b: bytes, mask_a: np.ndarray, mask_b: np.n
     return [WordSpan(*r) for r in rows]
 
 
-def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a word span over an opening quote before it and closing punctuation after it."""
-    if start > 0 and text[start - 1] in _OPENERS:
-        start -= 1
-    limit = min(len(text), end + 3)
-    while end < limit and text[end] in _CLOSERS:
-        end += 1
-    return start, end
-
-
-def _boundary(text: str, tok: Tokens, k: int) -> bool:
-    """Is there a sentence end or line break between word ``k`` and word ``k + 1``?"""
-    sep = text[int(tok.ends[k]) : int(tok.starts[k + 1])]
-    return any(c in sep for c in ".!?\n")
-
-
-def _trim_edges(w: WordSpan, tok_a: Tokens, tok_b: Tokens, text_a: str, text_b: str, seed_size: int) -> WordSpan:
-    """Drop fewer than ``seed_size`` words cut off by a sentence end or line break at either end of a passage.
-
-    Such words are matched only by seeds straddling the boundary (``Getty Images\nThe story…``, ``…he
-    added."We``): less evidence than any word inside the passage, and not what a reader would mark.
-    """
-    a0, a1, b0, b1 = w.a0, w.a1, w.b0, w.b1
-    for k in range(seed_size - 1):
-        if a0 + k + 1 < a1 and (_boundary(text_a, tok_a, a0 + k) or _boundary(text_b, tok_b, b0 + k)):
-            a0, b0 = a0 + k + 1, b0 + k + 1
-            break
-    for k in range(seed_size - 1):
-        if a1 - k - 2 >= a0 and (_boundary(text_a, tok_a, a1 - k - 2) or _boundary(text_b, tok_b, b1 - k - 2)):
-            a1, b1 = a1 - k - 1, b1 - k - 1
-            break
-    return WordSpan(a0, a1, b0, b1, w.matched)
-
-
 def to_passages(spans: list[WordSpan], tok_a: Tokens, tok_b: Tokens, text_a: str, text_b: str,
                 seed_size: int = 3) -> list[Passage]:
-    """Word spans to character passages in the raw texts (edges trimmed to sentence or line boundaries)."""
-    out = []
-    for w in spans:
-        w = _trim_edges(w, tok_a, tok_b, text_a, text_b, seed_size)
-        a_s, a_e = _widen(text_a, int(tok_a.starts[w.a0]), int(tok_a.ends[w.a1 - 1]))
-        b_s, b_e = _widen(text_b, int(tok_b.starts[w.b0]), int(tok_b.ends[w.b1 - 1]))
-        out.append(Passage(a_s, a_e, b_s, b_e))
-    return out
+    """Word spans to character passages in the raw texts (C kernel).
+
+    Fewer than ``seed_size`` words cut off by a sentence end or line break at either end of a passage are
+    dropped: such words are matched only by seeds straddling the boundary (``Getty Images\nThe story…``,
+    ``…he added."We``), less evidence than any word inside, and not what a reader would mark. Each side is
+    then widened over an opening quote or bracket right before it and up to three closing punctuation
+    characters right after it.
+    """
+    if not spans:
+        return []
+    arr = np.array([[w.a0, w.a1, w.b0, w.b1, w.matched] for w in spans], dtype=np.int64)
+    out = _kernel.passages(text_a, tok_a.starts, tok_a.ends, text_b, tok_b.starts, tok_b.ends, arr, seed_size)
+    return [Passage(*row) for row in np.frombuffer(out, np.int64).reshape(-1, 4).tolist()]

@@ -97,30 +97,24 @@ class DocView:
     fp_pos: np.ndarray  # their positions (index of the shingle's first word)
 
     def mask(self, text: str, boilerplate: np.ndarray, cfg: Config) -> np.ndarray:
-        """Boolean mask of this document's words that belong to boilerplate (given sorted boilerplate hashes)."""
+        """Mask (uint8 per word, 1 = boilerplate) of this document's words, given sorted boilerplate hashes."""
         if boilerplate.shape[0] == 0 or self.fp_hashes.shape[0] == 0:
-            return np.zeros(len(self.tokens), dtype=bool)
+            return np.zeros(len(self.tokens), dtype=np.uint8)
         idx = np.searchsorted(boilerplate, self.fp_hashes)
         idx[idx == boilerplate.shape[0]] = 0
         hit = boilerplate[idx] == self.fp_hashes
         if not hit.any():
-            return np.zeros(len(self.tokens), dtype=bool)
-        return boilerplate_mask(len(self.tokens), self.fp_pos[hit].astype(np.int64), cfg.shingle_size, cfg.window,
-                                line_breaks(text, self.tokens))
-
-
-def line_breaks(text: str, tokens: Tokens) -> np.ndarray:
-    """``breaks[k]``: is there a line break between word ``k`` and word ``k + 1``?"""
-    nl = np.zeros(len(text) + 1, dtype=np.int32)
-    np.cumsum(np.frombuffer(text.encode("utf-32-le"), np.uint32) == 10, out=nl[1:])
-    return nl[tokens.starts[1:]] > nl[tokens.ends[:-1]]
+            return np.zeros(len(self.tokens), dtype=np.uint8)
+        return boilerplate_mask(text, self.tokens, self.fp_pos[hit], cfg.shingle_size, cfg.window)
 
 
 def view(text: str, cfg: Config) -> DocView:
     """Words, shingle set and fingerprints of one document."""
     tokens = tokenize(text)
     _, _, h, p = _kernel_prints(tokens.hashes, cfg)
-    return DocView(tokens=tokens, shingles=np.unique(ngram_hashes(tokens.hashes, cfg.shingle_size)),
+    shingles = np.frombuffer(_kernel.shingle_set(np.ascontiguousarray(tokens.hashes, np.uint64), cfg.shingle_size),
+                             np.uint64)
+    return DocView(tokens=tokens, shingles=shingles,
                    fp_hashes=np.frombuffer(h, np.uint64), fp_pos=np.frombuffer(p, np.uint32))
 
 
@@ -140,7 +134,7 @@ def prepare(text: str, cfg: Config, boilerplate: np.ndarray | None = None) -> Pr
     if boilerplate is None or boilerplate.shape[0] == 0:
         mask = np.zeros(len(v.tokens), dtype=np.uint8)
     else:
-        mask = v.mask(text, boilerplate, cfg).astype(np.uint8)
+        mask = v.mask(text, boilerplate, cfg)
     return Prepared(text, v, mask, seeds(v.tokens.hashes, mask, cfg.seed_size))
 
 

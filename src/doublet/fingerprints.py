@@ -16,36 +16,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernel
+from .tokens import Tokens
 
-def boilerplate_mask(n_words: int, positions: np.ndarray, shingle_size: int, window: int,
-                     breaks: np.ndarray | None = None) -> np.ndarray:
-    """Words covered by boilerplate fingerprints (given by their positions), as a boolean mask.
+
+def boilerplate_mask(text: str, tokens: Tokens, positions: np.ndarray, shingle_size: int, window: int) -> np.ndarray:
+    """Words covered by boilerplate fingerprints (given by their positions), as a mask (one uint8 per word).
 
     A fingerprint covers its shingle's words. Because winnowing keeps at least one fingerprint in every
     window of ``window`` shingles, two boilerplate fingerprints at most ``window`` positions apart belong to
     one boilerplate run: the words between them are boilerplate too. For the same reason the first and last
     fingerprints of a run can sit up to ``window + shingle_size - 1`` words inside the boilerplate block;
     boilerplate (navigation, footers, share widgets) comes in whole lines, so a run is widened to the nearest
-    line break within that margin. ``breaks[k]`` says whether a line break separates word ``k`` and ``k + 1``.
+    line break (or the text's start or end) within that margin. Runs in the C kernel.
     """
-    mask = np.zeros(n_words, dtype=bool)
-    if positions.shape[0] == 0 or n_words == 0:
-        return mask
-    pos = np.sort(positions)
-    gaps = np.flatnonzero(np.diff(pos) <= window)  # bridge gaps between close boilerplate fingerprints
-    opens = np.concatenate([pos, pos[gaps]])
-    closes = np.concatenate([np.minimum(pos + shingle_size, n_words), pos[gaps + 1]])
-    delta = np.bincount(opens, minlength=n_words + 1) - np.bincount(closes, minlength=n_words + 1)
-    mask[:] = np.cumsum(delta[:n_words]) > 0
-    if breaks is not None and breaks.any():
-        margin = window + shingle_size - 1
-        edges = np.flatnonzero(np.diff(np.r_[False, mask, False].astype(np.int8)))
-        line_starts = np.r_[0, np.flatnonzero(breaks) + 1, n_words]  # word indices that begin a line
-        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
-            k = np.searchsorted(line_starts, start, "right") - 1  # the line start at or before `start`
-            if start - line_starts[k] <= margin:
-                mask[line_starts[k]:start] = True
-            k = np.searchsorted(line_starts, end, "left")  # the line start at or after `end`
-            if k < line_starts.shape[0] and line_starts[k] - end <= margin:
-                mask[end:line_starts[k]] = True
-    return mask
+    out = _kernel.mask(text, np.ascontiguousarray(tokens.starts, np.int64), np.ascontiguousarray(tokens.ends, np.int64),
+                       np.ascontiguousarray(np.sort(positions), np.uint32), shingle_size, window)
+    return np.frombuffer(out, np.uint8)

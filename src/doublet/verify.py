@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _kernel
+
 
 @dataclass(frozen=True, slots=True)
 class Overlap:
@@ -30,9 +32,6 @@ def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
     """Exact overlap of two sorted unique shingle-hash arrays."""
     if a.shape[0] == 0 or b.shape[0] == 0:
         return Overlap(0, 0.0, 0.0, 0.0)
-    small, large = (a, b) if a.shape[0] <= b.shape[0] else (b, a)
-    idx = np.searchsorted(large, small)
-    idx[idx == large.shape[0]] = 0
-    shared = int(np.count_nonzero(large[idx] == small))
+    shared = _kernel.shared(np.ascontiguousarray(a, np.uint64), np.ascontiguousarray(b, np.uint64))
     union = a.shape[0] + b.shape[0] - shared
     return Overlap(shared, shared / union, shared / a.shape[0], shared / b.shape[0])

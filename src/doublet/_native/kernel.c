@@ -666,9 +666,174 @@ done:
     return res;
 }
 
+/* ------------------------------------------------------------------------------------------ verification helpers */
+
+/* Number of values shared by two sorted arrays of unique uint64 (a merge). */
+static PyObject *py_shared(PyObject *self, PyObject *args) {
+    Py_buffer ab, bb;
+    if (!PyArg_ParseTuple(args, "y*y*", &ab, &bb)) return NULL;
+    const uint64_t *a = ab.buf, *b = bb.buf;
+    size_t na = (size_t)ab.len / 8, nb = (size_t)bb.len / 8, i = 0, j = 0, c = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) i++;
+        else if (a[i] > b[j]) j++;
+        else { c++; i++; j++; }
+    }
+    PyBuffer_Release(&ab);
+    PyBuffer_Release(&bb);
+    return PyLong_FromSize_t(c);
+}
+
+/* Is there a line break between raw offsets [from, to)? */
+static int has_newline(const Text *t, int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) if (at(t, i) == '\n') return 1;
+    return 0;
+}
+
+/* Boilerplate mask of a document's words (see doublet.fingerprints.boilerplate_mask for the rules). */
+static PyObject *py_mask(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer sb, eb, pb;
+    Py_ssize_t k, w;
+    if (!PyArg_ParseTuple(args, "Uy*y*y*nn", &text, &sb, &eb, &pb, &k, &w)) return NULL;
+    PyObject *res = NULL;
+    Text t;
+    if (load_text(text, &t)) goto done;
+    const int64_t *st = sb.buf, *en = eb.buf;
+    const uint32_t *pos = pb.buf;
+    int64_t n = sb.len / 8, np_ = pb.len / 4;
+    res = PyBytes_FromStringAndSize(NULL, n);
+    if (!res || n == 0) goto done;
+    uint8_t *m = (uint8_t *)PyBytes_AS_STRING(res);
+    memset(m, 0, (size_t)n);
+    for (int64_t q = 0; q < np_; q++) {
+        int64_t p = pos[q], end = p + k < n ? p + k : n;
+        for (int64_t x = p; x < end; x++) m[x] = 1;
+        if (q + 1 < np_ && (int64_t)pos[q + 1] - p <= w)
+            for (int64_t x = p; x < (int64_t)pos[q + 1] && x < n; x++) m[x] = 1;
+    }
+    /* widen each run (as found before widening) to the nearest line break within window + k - 1 words */
+    int64_t margin = w + k - 1, nruns = 0;
+    int64_t *runs = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    if (!runs) { Py_CLEAR(res); PyErr_NoMemory(); goto done; }
+    for (int64_t x = 0; x < n;) {
+        if (!m[x]) { x++; continue; }
+        int64_t e0 = x;
+        while (e0 < n && m[e0]) e0++;
+        runs[nruns++] = x;
+        runs[nruns++] = e0;
+        x = e0;
+    }
+    for (int64_t r = 0; r < nruns; r += 2) {
+        int64_t s0 = runs[r], e0 = runs[r + 1];
+        for (int64_t L = s0; L >= 0 && s0 - L <= margin; L--) {
+            if (L == 0 || has_newline(&t, en[L - 1], st[L])) {
+                for (int64_t x = L; x < s0; x++) m[x] = 1;
+                break;
+            }
+        }
+        for (int64_t L = e0; L <= n && L - e0 <= margin; L++) {
+            if (L == n || has_newline(&t, en[L - 1], st[L])) {
+                for (int64_t x = e0; x < L; x++) m[x] = 1;
+                break;
+            }
+        }
+    }
+    free(runs);
+done:
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&eb);
+    PyBuffer_Release(&pb);
+    return res;
+}
+
+/* Sorted unique shingle hashes of a document (its shingle set). */
+static PyObject *py_shingle_set(PyObject *self, PyObject *args) {
+    Py_buffer hb;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*n", &hb, &n)) return NULL;
+    size_t t = (size_t)hb.len / 8;
+    PyObject *res = NULL;
+    uint64_t *g = malloc((t ? t : 1) * sizeof(uint64_t));
+    if (!g || n < 1) { PyErr_NoMemory(); goto done; }
+    size_t m = ngrams((const uint64_t *)hb.buf, t, (size_t)n, g);
+    qsort(g, m, sizeof(uint64_t), cmp_u64);
+    size_t w = 0;
+    for (size_t i = 0; i < m; i++) if (w == 0 || g[w - 1] != g[i]) g[w++] = g[i];
+    res = PyBytes_FromStringAndSize((const char *)g, (Py_ssize_t)(w * 8));
+done:
+    free(g);
+    PyBuffer_Release(&hb);
+    return res;
+}
+
+static int is_stop_sep(const Text *t, const int64_t *st, const int64_t *en, int64_t k) {
+    for (int64_t i = en[k]; i < st[k + 1]; i++) {
+        Py_UCS4 c = at(t, i);
+        if (c == '.' || c == '!' || c == '?' || c == '\n') return 1;
+    }
+    return 0;
+}
+static int is_opener(Py_UCS4 c) { return c == '"' || c == '\'' || c == '(' || c == '[' || c == 0x201C || c == 0x2018 || c == 0xAB; }
+static int is_closer(Py_UCS4 c) {
+    return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '%' || c == ')' || c == ']' ||
+           c == '}' || c == '"' || c == '\'' || c == 0x201D || c == 0x2019 || c == 0xBB || c == 0x2026;
+}
+
+/* Word spans -> character passages: edges cut off by a sentence end or line break with fewer than
+   seed_size words are dropped, then each side is widened over an opening quote before it and up to three
+   closing punctuation characters after it. */
+static PyObject *py_passages(PyObject *self, PyObject *args) {
+    PyObject *ta_o, *tb_o;
+    Py_buffer sa, ea, sb, eb, spb;
+    Py_ssize_t seed_size;
+    if (!PyArg_ParseTuple(args, "Uy*y*Uy*y*y*n", &ta_o, &sa, &ea, &tb_o, &sb, &eb, &spb, &seed_size)) return NULL;
+    PyObject *res = NULL;
+    Text ta, tb;
+    if (load_text(ta_o, &ta) || load_text(tb_o, &tb)) goto done;
+    const int64_t *sta = sa.buf, *ena = ea.buf, *stb = sb.buf, *enb = eb.buf, *sp = spb.buf;
+    Py_ssize_t ns = spb.len / (5 * 8);
+    res = PyBytes_FromStringAndSize(NULL, ns * 4 * 8);
+    if (!res) goto done;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(res);
+    for (Py_ssize_t r = 0; r < ns; r++) {
+        int64_t a0 = sp[5 * r], a1 = sp[5 * r + 1], b0 = sp[5 * r + 2], b1 = sp[5 * r + 3];
+        for (int64_t k = 0; k < seed_size - 1; k++) {
+            if (a0 + k + 1 < a1 && (is_stop_sep(&ta, sta, ena, a0 + k) || is_stop_sep(&tb, stb, enb, b0 + k))) {
+                a0 += k + 1; b0 += k + 1;
+                break;
+            }
+        }
+        for (int64_t k = 0; k < seed_size - 1; k++) {
+            if (a1 - k - 2 >= a0 && (is_stop_sep(&ta, sta, ena, a1 - k - 2) || is_stop_sep(&tb, stb, enb, b1 - k - 2))) {
+                a1 -= k + 1; b1 -= k + 1;
+                break;
+            }
+        }
+        const Text *tx[2] = {&ta, &tb};
+        int64_t lo[2] = {sta[a0], stb[b0]}, hi[2] = {ena[a1 - 1], enb[b1 - 1]};
+        for (int side = 0; side < 2; side++) {
+            if (lo[side] > 0 && is_opener(at(tx[side], lo[side] - 1))) lo[side]--;
+            int64_t limit = hi[side] + 3 < tx[side]->n ? hi[side] + 3 : tx[side]->n;
+            while (hi[side] < limit && is_closer(at(tx[side], hi[side]))) hi[side]++;
+        }
+        out[4 * r] = lo[0]; out[4 * r + 1] = hi[0]; out[4 * r + 2] = lo[1]; out[4 * r + 3] = hi[1];
+    }
+done:
+    PyBuffer_Release(&sa); PyBuffer_Release(&ea); PyBuffer_Release(&sb); PyBuffer_Release(&eb); PyBuffer_Release(&spb);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"tokenize", py_tokenize, METH_VARARGS,
      "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
+    {"shingle_set", py_shingle_set, METH_VARARGS, "shingle_set(word_hashes, n) -> sorted unique shingle hashes."},
+    {"passages", py_passages, METH_VARARGS,
+     "passages(text_a, starts_a, ends_a, text_b, starts_b, ends_b, spans (n, 5) int64, seed_size) -> "
+     "(n, 4) int64 character offsets a_start, a_end, b_start, b_end."},
+    {"shared", py_shared, METH_VARARGS, "shared(a, b) -> number of values in both sorted unique uint64 arrays."},
+    {"mask", py_mask, METH_VARARGS,
+     "mask(text, starts, ends, positions u32, shingle_size, window) -> boilerplate mask (one byte per word)."},
     {"seeds", py_seeds, METH_VARARGS,
      "seeds(word_hashes, mask, seed_size) -> alignment seeds of one document (sorted (hash, pos) records)."},
     {"align", py_align, METH_VARARGS,

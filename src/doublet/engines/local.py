@@ -10,7 +10,8 @@ Stages (timed separately in the summary):
    (:func:`doublet.candidates.postings`); pair occurrences are spilled by pair key and counted one pair
    partition at a time (:func:`doublet.candidates.count_pairs`). Memory holds one partition, not the corpus.
 4. **verify+align** — :func:`doublet.analysis.compare_prepared` on every candidate pair, in ``cfg.workers``
-   processes that read texts back from the store; results stream to ``pairs.jsonl`` in (a, b) order.
+   processes that read texts back from the store, grouped by connected component of the candidate graph
+   so that each document is prepared about once; results are spilled and written sorted by (a, b).
 5. **cluster** — connected components of the reported pairs, and of the near-duplicate pairs alone.
 """
 
@@ -30,7 +31,7 @@ import numpy as np
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..candidates import count_pairs, lsh_pairs, pair_keys, postings, split_keys
-from ..cluster import cluster_ids
+from ..cluster import cluster_ids, components
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
@@ -139,6 +140,22 @@ def _ordered_map(pool: Executor, fn: Any, jobs: Iterable[Any], ahead: int) -> It
             yield pending.pop(0).result()
     for fut in pending:
         yield fut.result()
+
+
+def _write_sorted(src: Any, dst: Any, spans: np.ndarray, order: np.ndarray) -> None:
+    """Copy the lines of ``src`` (byte spans ``spans[k] = (offset, size)``) to ``dst`` in ``order``."""
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        with open(dst, "wb") as out:
+            buf: list[bytes] = []
+            for off, size in spans[order].tolist():
+                buf.append(os.pread(fd, size, off))
+                if len(buf) >= 4096:
+                    out.write(b"".join(buf))
+                    buf.clear()
+            out.write(b"".join(buf))
+    finally:
+        os.close(fd)
 
 
 def peak_rss_bytes() -> int:
@@ -252,7 +269,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     progress.done()
     timings["candidates"] = time.perf_counter() - t
 
-    # --- 4. verify and align, in (a, b) order so that pairs.jsonl streams out sorted
+    # --- 4. verify and align. Pairs are processed grouped by connected component of the candidate graph, so
+    # that each document is prepared about once (a worker caches the documents of its current components);
+    # results are spilled with their (a, b) rank and written out sorted at the end.
     t = time.perf_counter()
     order = sorted(range(n), key=ids.__getitem__)
     rank = np.empty(n, dtype=np.int64)
@@ -260,35 +279,46 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     ci, cj = split_keys(cand)
     swap = rank[ci] > rank[cj]
     ci, cj = np.where(swap, cj, ci), np.where(swap, ci, cj)
-    seq = np.lexsort((rank[cj], rank[ci]))
+    comp = components(n, ci, cj)
+    seq = np.lexsort((cj, ci, comp[ci]))
     ci, cj = ci[seq], cj[seq]
-    progress.start("verify+align", int(ci.shape[0]))
+    n_compared = int(ci.shape[0])
+    progress.start("verify+align", n_compared)
     budget = (cfg.memory_limit or 8 << 30) // (4 * max(1, cfg.workers))
     cache_size = int(max(256, min(8192, budget // _VIEW_BYTES)))
 
     def verify_jobs() -> Iterator[tuple[np.ndarray, np.ndarray, list[str], list[str]]]:
-        for lo in range(0, ci.shape[0], _PAIRS_PER_JOB):
+        for lo in range(0, n_compared, _PAIRS_PER_JOB):
             a, b = ci[lo:lo + _PAIRS_PER_JOB], cj[lo:lo + _PAIRS_PER_JOB]
             yield a, b, [ids[k] for k in a.tolist()], [ids[k] for k in b.tolist()]
 
-    pairs_path = work.path / "pairs.jsonl"
+    unsorted_path = work.path / "pairs.unsorted"
     reported: list[np.ndarray] = []
+    spans: list[np.ndarray] = []
     n_passages = 0
-    with open(pairs_path, "w", encoding="utf-8") as out, \
+    pos = 0
+    with open(unsorted_path, "wb") as out, \
             _pool(cfg.workers, _init_verifier, (store.reader(), boilerplate, cfg, cache_size)) as pool:
         for lines, kept, done in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
-            for line in lines:
-                out.write(line + "\n")
-                n_passages += line.count('"a_start"')
+            data = [(line + "\n").encode("utf-8") for line in lines]
+            sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+            spans.append(np.stack([pos + np.cumsum(sizes) - sizes, sizes], axis=1))
+            pos += int(sizes.sum())
+            out.write(b"".join(data))
+            n_passages += sum(line.count('"a_start"') for line in lines)
             reported.append(kept)
             progress.advance(done)
     progress.done()
-    del ci, cj, cand, lsh, fp_cand
+    del ci, cj, cand, lsh, fp_cand, comp, seq
+    kept_all = np.concatenate(reported) if reported else np.empty((0, 3), np.int64)
+    spans_all = np.concatenate(spans) if spans else np.empty((0, 2), np.int64)
+    pairs_path = work.path / "pairs.jsonl"
+    _write_sorted(unsorted_path, pairs_path, spans_all, np.lexsort((rank[kept_all[:, 1]], rank[kept_all[:, 0]])))
+    unsorted_path.unlink()
     timings["verify+align"] = time.perf_counter() - t
 
     # --- 5. clusters
     t = time.perf_counter()
-    kept_all = np.concatenate(reported) if reported else np.empty((0, 3), np.int64)
     pi, pj, dup = kept_all[:, 0], kept_all[:, 1], kept_all[:, 2].astype(bool)
     clusters = cluster_ids(ids, pi, pj)
     dup_clusters = cluster_ids(ids, pi[dup], pj[dup])
@@ -335,7 +365,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         "candidates": {
             "lsh": n_lsh,
             "fingerprint": n_fp,
-            "compared": int(seq.shape[0]),
+            "compared": n_compared,
             "fingerprints": dict(hist),
             "boilerplate_fingerprints": int(boilerplate.shape[0]),
         },

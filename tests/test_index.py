@@ -1,0 +1,523 @@
+"""The persistent index (doublet.index, doublet.cli_index).
+
+* It answers what `doublet find` answers: after adding a corpus in batches, Index.pairs() equals find's pairs
+  (dev-reuters in 3 batches, and the two seeds), searching an indexed document gives find's pairs of that
+  document, clusters agree, and an outside query is answered as if it had been added.
+* Adding is idempotent (same id + same text: unchanged), replaces (same id + new text) and keeps the
+  document frequencies exact (check() recounts them); bad records follow find's rules.
+* Crash safety: an `index add` killed with SIGKILL at random moments leaves an index that opens and passes
+  check(), holding whole documents only; re-running the add ends with exactly the intended documents.
+* Concurrency: readers query while a writer adds and only ever see whole batches; a second writer waits or
+  gets IndexBusy, never corrupts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import doublet
+from doublet.cli_index import index_app
+from doublet.config import Config
+from doublet.engines import local
+from doublet.index import (
+    DB_NAME,
+    DoubletIndexError,
+    Index,
+    IndexBusy,
+    IndexConfigMismatch,
+    IndexIncompatible,
+    IndexNotFound,
+    Match,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "examples" / "seeds"
+GOLD = ROOT.parent / "shared" / "bench" / "dev-reuters"
+
+runner = CliRunner()
+
+# `doublet index ...` in a fresh process, mounted under the main CLI as doublet.cli will mount it
+INDEX_CLI = ("import sys; from doublet.cli import app; from doublet.cli_index import index_app\n"
+             "if not any(g.name == 'index' for g in app.registered_groups): app.add_typer(index_app, name='index')\n"
+             "app()")
+
+
+def index_cmd(*args: object) -> list[str]:
+    return [sys.executable, "-c", INDEX_CLI, "index", *map(str, args)]
+
+
+def as_pair_dict(m: Match) -> dict:
+    """A match in find's pairs.jsonl schema (a < b)."""
+    d = m.to_dict()
+    q, t = d["query"], d["match"]
+    ps = d["passages"]
+    if q < t:
+        return {"a": q, "b": t, "kind": d["kind"], "jaccard": d["jaccard"], "containment_a": d["containment_query"],
+                "containment_b": d["containment_match"],
+                "passages": sorted(({"a_start": p["query_start"], "a_end": p["query_end"], "b_start": p["match_start"],
+                                     "b_end": p["match_end"]} for p in ps), key=lambda p: (p["a_start"], p["b_start"]))}
+    return {"a": t, "b": q, "kind": d["kind"], "jaccard": d["jaccard"], "containment_a": d["containment_match"],
+            "containment_b": d["containment_query"],
+            "passages": sorted(({"a_start": p["match_start"], "a_end": p["match_end"], "b_start": p["query_start"],
+                                 "b_end": p["query_end"]} for p in ps), key=lambda p: (p["a_start"], p["b_start"]))}
+
+
+def sorted_passages(d: dict) -> dict:
+    return {**d, "passages": sorted(d["passages"], key=lambda p: (p["a_start"], p["b_start"]))}
+
+
+def seed_docs() -> list[doublet.Document]:
+    return [doublet.Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.fixture(scope="module")
+def reuters() -> list[doublet.Document]:
+    if not (GOLD / "corpus.jsonl").exists():
+        pytest.skip("../shared/bench is not present")
+    with open(GOLD / "corpus.jsonl", encoding="utf-8") as f:
+        return [doublet.Document(r["id"], r["text"]) for r in map(json.loads, f)]
+
+
+@pytest.fixture(scope="module")
+def reuters_find(reuters):
+    result = local.run(reuters, Config(workers=2))
+    return result
+
+
+@pytest.fixture(scope="module")
+def reuters_index(reuters, tmp_path_factory):
+    path = tmp_path_factory.mktemp("idx") / "reuters.idx"
+    idx = Index.create(path, workers=2)
+    third = len(reuters) // 3
+    reports = [idx.add(reuters[:third]), idx.add(reuters[third:2 * third]), idx.add(reuters[2 * third:])]
+    yield idx, reports
+    idx.close()
+
+
+def write_jsonl(path: Path, docs: list[doublet.Document]) -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"id": d.id, "text": d.text}, ensure_ascii=False) + "\n" for d in docs)
+    return path
+
+
+# --------------------------------------------------------------------------------------------- same as find
+
+def test_seeds_in_two_batches_equal_find(tmp_path):
+    docs = seed_docs()
+    find_pairs = [p.to_dict() for p in doublet.find(docs).pairs]
+    assert len(find_pairs) == 1
+    with Index.create(tmp_path / "seeds.idx") as idx:
+        assert [len(idx.add([d]).added) for d in docs] == [1, 1]
+        assert [p.to_dict() for p in idx.pairs()] == find_pairs
+        # searching an indexed document: find's pair, seen from the query's side
+        matches = idx.search(docs[1])
+        assert len(matches) == 1 and matches[0].query == docs[1].id and matches[0].match == docs[0].id
+        assert as_pair_dict(matches[0]) == sorted_passages(find_pairs[0])
+        for p in matches[0].passages:  # offsets index the query's and the match's texts
+            assert docs[1].text[p.query_start:p.query_end] and docs[0].text[p.match_start:p.match_end]
+        # a plain text (not an indexed document) that is seed 0: a copy of seed 0, and reuses seed 1
+        got = {m.match: m for m in idx.search(docs[0].text)}
+        assert got[docs[0].id].kind == "near-duplicate" and got[docs[0].id].jaccard == 1.0
+        assert got[docs[1].id].kind == "reuse"
+        assert idx.get(docs[0].id).text == docs[0].text and idx.get("nope") is None
+        assert len(idx) == 2 and idx.ids() == [d.id for d in docs] and docs[1].id in idx
+        c = idx.cluster(docs[1].id)
+        assert c.cluster == docs[0].id and c.members == sorted(d.id for d in docs) and c.complete
+        assert idx.check(deep=True).ok
+
+
+def test_reuters_in_three_batches_pairs_equal_find(reuters, reuters_find, reuters_index):
+    idx, reports = reuters_index
+    assert sum(len(r.added) for r in reports) == len(reuters)
+    assert all(not r.replaced and not r.unchanged and not r.problems for r in reports)
+    find_pairs = [p.to_dict() for p in reuters_find.pairs]
+    assert len(find_pairs) > 6000
+    assert [p.to_dict() for p in idx.pairs()] == find_pairs
+    stats = idx.stats()
+    assert stats["documents"] == len(reuters)
+    # the df statistics kept while adding in batches are find's, over the whole corpus
+    assert stats["fingerprints"] == reuters_find.summary["candidates"]["fingerprints"]
+    assert stats["boilerplate_fingerprints"] == reuters_find.summary["candidates"]["boilerplate_fingerprints"]
+    report = idx.check()
+    assert report.ok, report.problems
+    assert report.checked["fingerprint_rows"] == stats["fingerprint_rows"]
+
+
+def test_reuters_search_gives_finds_pairs_of_each_document(reuters, reuters_find, reuters_index):
+    idx, _ = reuters_index
+    by_doc: dict[str, list[dict]] = {}
+    for p in reuters_find.pairs:
+        d = sorted_passages(p.to_dict())
+        by_doc.setdefault(p.a, []).append(d)
+        by_doc.setdefault(p.b, []).append(d)
+    rng = random.Random(7)
+    paired = sorted(by_doc)
+    sample = list(dict.fromkeys(rng.sample(paired, 250) + rng.sample([d.id for d in reuters], 150)))
+    texts = {d.id: d.text for d in reuters}
+    results = list(idx.search_many([(i, texts[i]) for i in sample]))
+    assert [d.id for d, _ in results] == sample
+    for doc, matches in results:
+        got = sorted((as_pair_dict(m) for m in matches), key=lambda d: (d["a"], d["b"]))
+        want = sorted(by_doc.get(doc.id, []), key=lambda d: (d["a"], d["b"]))
+        assert got == want, doc.id
+        assert all(m.query == doc.id != m.match for m in matches)
+
+
+def test_reuters_clusters_equal_find(reuters_find, reuters_index):
+    idx, _ = reuters_index
+    members: dict[str, list[str]] = {}
+    for i, c in zip(reuters_find.ids, reuters_find.clusters):
+        members.setdefault(c, []).append(i)
+    dup = dict(zip(reuters_find.ids, reuters_find.near_duplicate_clusters))
+    rng = random.Random(3)
+    big = sorted(c for c, m in members.items() if len(m) > 2)
+    for name in rng.sample(big, 15):
+        doc = rng.choice(members[name])
+        c = idx.cluster(doc)
+        assert c.cluster == name and c.members == sorted(members[name]) and c.complete
+        assert c.near_duplicate_cluster == dup[doc]
+        assert all(p.kind is not None and p.a < p.b for p in c.pairs)
+    with pytest.raises(KeyError):
+        idx.cluster("no such id")
+
+
+def test_outside_query_is_answered_as_if_added(reuters, tmp_path):
+    """A query that is not in the index counts in the document frequencies: find on index + query."""
+    cfg = Config(max_df=3)
+    base, queries = reuters[:600], reuters[600:640]
+    with Index.create(tmp_path / "q.idx", cfg) as idx:
+        idx.add(base)
+        checked = 0
+        for q in queries[:12]:
+            want = sorted((sorted_passages(p.to_dict()) for p in doublet.find(base + [q], cfg).pairs
+                           if q.id in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
+            got = sorted((as_pair_dict(m) for m in idx.search(q)), key=lambda d: (d["a"], d["b"]))
+            assert got == want, q.id
+            checked += bool(want)
+        assert checked >= 3
+        assert len(idx) == 600  # searching adds nothing
+
+
+def test_max_df_boundary_counts_the_query(tmp_path):
+    """A passage held by max_df indexed documents is evidence between them, but boilerplate once a query
+    carrying it arrives (it would then be in max_df + 1 documents)."""
+    words = [f"w{i}" for i in range(400)]
+    shared = " ".join(words[:40]) + "."
+    docs = [(f"d{k}", (f"Intro {k} {' '.join(f'x{k}y{j}' for j in range(30))}. {shared} "
+                       f"Outro {' '.join(f'z{k}y{j}' for j in range(30))}.")) for k in range(3)]
+    cfg = Config(max_df=3)
+    with Index.create(tmp_path / "b.idx", cfg) as idx:
+        idx.add(docs)
+        assert {m.match for m in idx.search(docs[0])} == {"d1", "d2"}  # df = 3: not boilerplate
+        outside = "Something else entirely, " + " ".join(f"q{j}" for j in range(30)) + ". " + shared
+        assert idx.search(outside) == []  # df would be 4 > max_df: boilerplate, no evidence
+        assert [p.to_dict() for p in doublet.find(docs + [("zz", outside)], cfg).pairs] == []
+        assert [p.to_dict() for p in idx.pairs()] == [p.to_dict() for p in doublet.find(docs, cfg).pairs]
+
+
+def test_big_lsh_buckets_pair_like_finds_star(reuters, tmp_path):
+    """A bucket of more than max_bucket documents pairs only its first-added member with the others."""
+    base = reuters[:200]
+    notice = "Markets will close early today because of the national holiday, the exchange said."
+    copies = [doublet.Document(f"copy{k:02d}", notice) for k in range(9)]  # too short to share 2 fingerprints:
+    docs = base[:100] + copies[5:] + base[100:] + copies[:5]  # only LSH pairs them (first added: copy05)
+    cfg = Config(max_bucket=3)
+    find = doublet.find(docs, cfg)
+    star = [p.to_dict() for p in find.pairs if p.a.startswith("copy")]
+    assert len(star) == 8 and all("copy05" in (p["a"], p["b"]) for p in star)
+    with Index.create(tmp_path / "star.idx", cfg) as idx:
+        for lo in range(0, len(docs), 70):
+            idx.add(docs[lo:lo + 70])
+        assert [p.to_dict() for p in idx.pairs()] == [p.to_dict() for p in find.pairs]
+        for d in copies + base[:20]:
+            want = sorted((sorted_passages(p.to_dict()) for p in find.pairs if d.id in (p.a, p.b)),
+                          key=lambda x: (x["a"], x["b"]))
+            got = sorted((as_pair_dict(m) for m in idx.search(d)), key=lambda x: (x["a"], x["b"]))
+            assert got == want, d.id
+        # an outside copy joins the big bucket last: it pairs with the bucket's first member only
+        assert [m.match for m in idx.search(notice)] == ["copy05"]
+
+
+# --------------------------------------------------------------------------------------------- adding
+
+def test_add_again_is_a_noop_and_new_text_replaces(reuters, tmp_path):
+    docs = reuters[:1200]
+    with Index.create(tmp_path / "r.idx") as idx:
+        first = idx.add(docs)
+        assert len(first.added) == 1200
+        gen = idx.stats()["generation"]
+        again = idx.add(docs)
+        assert again.unchanged == [d.id for d in docs] and not again.added and not again.replaced
+        assert idx.stats()["generation"] == gen  # nothing written
+        # replace: some texts become copies of other documents, some are cut in half, some get new text
+        rng = random.Random(11)
+        new = list(docs)
+        changed = rng.sample(range(1200), 60)
+        for k in changed[:20]:
+            new[k] = doublet.Document(docs[k].id, docs[rng.randrange(1200)].text + " Appended.")
+        for k in changed[20:40]:
+            new[k] = doublet.Document(docs[k].id, docs[k].text[: len(docs[k].text) // 2])
+        for k in changed[40:]:
+            new[k] = doublet.Document(docs[k].id, f"Entirely new text number {k}, " * 20)
+        rep = idx.add([new[k] for k in sorted(changed)] + [doublet.Document("extra", "An extra document.")])
+        assert sorted(rep.replaced) == sorted(docs[k].id for k in changed) and rep.added == ["extra"]
+        assert idx.get(docs[changed[0]].id).text == new[changed[0]].text
+        check = idx.check(deep=True)
+        assert check.ok, check.problems
+        # df counts and pairs are those of the corpus as it now stands
+        want = doublet.find(new + [doublet.Document("extra", "An extra document.")])
+        assert [p.to_dict() for p in idx.pairs()] == [p.to_dict() for p in want.pairs]
+        assert idx.stats()["fingerprints"] == want.summary["candidates"]["fingerprints"]
+
+
+def test_bad_records_follow_finds_rules(tmp_path):
+    with Index.create(tmp_path / "bad.idx") as idx:
+        rep = idx.add([("a", "   "), {"text": "no id"}, ("b", "a fine text"), ("b", "a second b"), 42,
+                       {"id": "c", "text": "another fine text"}])
+        assert rep.added == ["b", "c"]
+        reasons = [p.reason for p in rep.problems]
+        assert len(reasons) == 4 and all(p.action == "rejected" for p in rep.problems)
+        assert any("duplicate id" in r for r in reasons)
+        assert rep.to_dict()["counts"] == {"documents": 2, "added": 2, "replaced": 0, "unchanged": 0, "rejected": 4,
+                                           "repaired": 0, "characters": len("a fine text") + len("another fine text")}
+        assert idx.get("b").text == "a fine text"
+        with pytest.raises(ValueError):
+            idx.search("   ")
+        assert idx.check().ok
+
+
+def test_config_is_stored_and_enforced(tmp_path):
+    path = tmp_path / "c.idx"
+    cfg = Config(threshold=0.8, max_df=20, min_words=30)
+    Index.create(path, cfg).close()
+    with Index.open(path) as idx:
+        assert idx.config.threshold == 0.8 and idx.config.max_df == 20 and idx.config.min_words == 30
+        assert idx.config.lsh_params() == cfg.lsh_params()
+    with Index.open(path, cfg.with_(workers=2)) as idx:  # execution parameters may differ
+        assert idx.config.workers == 2
+    with pytest.raises(IndexConfigMismatch, match="shingle_size=5"):
+        Index.open(path, cfg.with_(shingle_size=4))
+    with pytest.raises(IndexConfigMismatch):
+        Index.open(path, Config())
+    with pytest.raises(IndexNotFound):
+        Index.open(tmp_path / "absent")
+    with pytest.raises(DoubletIndexError, match="not an empty folder"):
+        Index.create(path)
+    with Index.open(tmp_path / "made", create=True) as idx:
+        assert len(idx) == 0 and idx.check().ok
+    (tmp_path / "killed").mkdir()  # a create killed part way leaves only its work file: not an index
+    (tmp_path / "killed" / (DB_NAME + ".creating")).write_bytes(b"partial")
+    with pytest.raises(IndexNotFound):
+        Index.open(tmp_path / "killed")
+    Index.create(tmp_path / "killed").close()
+    assert [f.name for f in (tmp_path / "killed").iterdir()] == [DB_NAME]
+    con = sqlite3.connect(path / DB_NAME)
+    con.execute("UPDATE meta SET value = 'x' WHERE key = 'kernel_probe'")
+    con.commit()
+    con.close()
+    with pytest.raises(IndexIncompatible, match="rebuild"):
+        Index.open(path)
+
+
+def test_check_finds_inconsistencies(reuters, tmp_path):
+    path = tmp_path / "k.idx"
+    with Index.create(path) as idx:
+        idx.add(reuters[:300])
+        assert idx.check().ok
+    con = sqlite3.connect(path / DB_NAME)
+    con.execute("UPDATE df SET n = n + 1 WHERE hash = (SELECT MIN(hash) FROM df)")
+    con.commit()
+    with Index.open(path) as idx:
+        rep = idx.check()
+        assert not rep.ok and any(p.startswith("df") for p in rep.problems)
+    con.execute("UPDATE df SET n = n - 1 WHERE hash = (SELECT MIN(hash) FROM df)")
+    con.execute("DELETE FROM fp WHERE hash = (SELECT MAX(hash) FROM fp)")
+    con.commit()
+    con.close()
+    result = runner.invoke(index_app, ["check", str(path)])
+    assert result.exit_code == 1 and "fp:" in result.stderr
+    assert json.loads(result.stdout)["ok"] is False
+
+
+# --------------------------------------------------------------------------------------------- command line
+
+def test_cli_create_add_query_stats_check(tmp_path):
+    path, out = tmp_path / "cli.idx", tmp_path / "out"
+    assert runner.invoke(index_app, ["create", str(path), "--threshold", "0.75"]).exit_code == 0
+    r = runner.invoke(index_app, ["add", str(path), str(SEEDS), "-w", "1", "--report", str(tmp_path / "rep.json")])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "rep.json").read_text())["counts"]["added"] == 2
+    r = runner.invoke(index_app, ["add", str(path), str(SEEDS), "-w", "1", "--report", str(tmp_path / "rep.json")])
+    rep = json.loads((tmp_path / "rep.json").read_text())
+    assert r.exit_code == 0 and rep["counts"]["unchanged"] == 2 and rep["unchanged"] == sorted(rep["unchanged"])
+    # a changed text replaces, and the report says so
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    a, b = seed_docs()
+    (changed / a.id).write_text(a.text + "\nAn added closing line.", encoding="utf-8")
+    r = runner.invoke(index_app, ["add", str(path), str(changed), "-w", "1"])
+    assert r.exit_code == 0 and "1 replaced" in r.stderr and a.id in r.stderr
+    stats = json.loads(runner.invoke(index_app, ["stats", str(path)]).stdout)
+    assert stats["documents"] == 2 and stats["parameters"]["threshold"] == 0.75
+    # query: matches.jsonl, one line per (query, indexed document) pair
+    queries = write_jsonl(tmp_path / "q.jsonl", [doublet.Document("new", b.text[:1500]), b,
+                                                doublet.Document("empty", " ")])
+    r = runner.invoke(index_app, ["query", str(path), str(queries), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in (out / "matches.jsonl").read_text().splitlines()]
+    assert {(m["query"], m["match"]) for m in lines} == {("new", b.id), ("new", a.id), (b.id, a.id)}
+    for m in lines:
+        assert set(m) == {"query", "match", "kind", "jaccard", "containment_query", "containment_match", "passages"}
+        for p in m["passages"]:
+            assert set(p) == {"query_start", "query_end", "match_start", "match_end"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["queries"] == 2 and summary["counts"]["rejected"] == 1
+    assert summary["counts"]["matches"] == 3
+    r = runner.invoke(index_app, ["check", str(path), "--deep"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["ok"] is True
+
+
+def test_cli_usage_errors(tmp_path):
+    r = runner.invoke(index_app, ["add", str(tmp_path / "none"), str(SEEDS)])
+    assert r.exit_code == 2 and r.stderr.startswith("error:") and "index create" in r.stderr
+    assert runner.invoke(index_app, ["create", str(tmp_path / "i")]).exit_code == 0
+    r = runner.invoke(index_app, ["create", str(tmp_path / "i")])
+    assert r.exit_code == 2 and "not an empty folder" in r.stderr
+    r = runner.invoke(index_app, ["add", str(tmp_path / "i"), str(tmp_path / "missing.jsonl")])
+    assert r.exit_code == 2 and "missing.jsonl" in r.stderr
+    r = runner.invoke(index_app, ["create", str(tmp_path / "j"), "--max-df", "1"])
+    assert r.exit_code == 2 and "--max-df" in r.stderr
+    r = runner.invoke(index_app, ["query", str(tmp_path / "i"), str(SEEDS), "-o", str(tmp_path / "i" / DB_NAME)])
+    assert r.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------------- crashes
+
+def _kill_at_random(proc: subprocess.Popen, path: Path, start_count: int, rng: random.Random, mode: str) -> None:
+    """SIGKILL the writer: after a random delay, or a random moment after its first commit."""
+    if mode == "delay":
+        time.sleep(rng.uniform(0.3, 1.5))
+    else:
+        deadline = time.monotonic() + 20
+        with Index.open(path) as reader:
+            while proc.poll() is None and len(reader) == start_count and time.monotonic() < deadline:
+                time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.25))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def test_sigkill_during_add_leaves_whole_documents_and_retry_completes(reuters, tmp_path):
+    intended = reuters[:3000]
+    old = {d.id: d.text[: len(d.text) // 2] + " (an earlier version)" for d in intended[:300:3]}
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", intended)
+    path = tmp_path / "crash.idx"
+    with Index.create(path) as idx:  # some ids are present with other texts: the add must replace them
+        idx.add(list(old.items()))
+    want = {d.id: d.text for d in intended}
+    rng = random.Random(int.from_bytes(os.urandom(4), "little"))
+    kills = interrupted = 0
+    stored = dict(old)
+    for attempt in range(12):
+        before, prior = len(stored), stored
+        workers = str(1 + attempt % 2)  # with -w 2 the fingerprint workers must die with the writer
+        proc = subprocess.Popen(index_cmd("add", path, corpus, "-q", "-w", workers, "--batch-size", "50"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _kill_at_random(proc, path, before, rng, "delay" if attempt % 3 == 2 else "after-commit")
+        kills += proc.returncode == -signal.SIGKILL
+        with Index.open(path, lock_timeout=3) as idx:  # opens, passes the check, holds whole documents only
+            idx.add([])  # and nothing holds the writer lock any more
+            report = idx.check()
+            assert report.ok, report.problems
+            stored = {i: idx.get(i).text for i in idx.ids()}
+        assert set(stored) <= set(want) | set(old)
+        assert all(t == want[i] or t == old.get(i) for i, t in stored.items())
+        interrupted += stored != prior and stored != want  # killed part way through writing
+        if kills >= 6 and interrupted >= 3:
+            break
+    print(f"{attempt + 1} attempts, {kills} kills, {interrupted} part way; {len(stored)} of 3000 documents in")
+    assert kills >= 5 and interrupted >= 3
+    done = subprocess.run(index_cmd("add", path, corpus, "-q", "-w", "2"), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    with Index.open(path) as idx:
+        assert idx.ids() and sorted(idx.ids()) == sorted(want)
+        assert all(idx.get(i).text == t for i, t in want.items())
+        report = idx.check(deep=True)
+        assert report.ok, report.problems
+        again = idx.add(intended)
+        assert len(again.unchanged) == 3000
+
+
+# --------------------------------------------------------------------------------------------- concurrency
+
+def test_readers_see_whole_batches_while_a_writer_adds(reuters, tmp_path):
+    path = tmp_path / "conc.idx"
+    with Index.create(path) as idx:
+        idx.add(reuters[:1000])
+    corpus = write_jsonl(tmp_path / "more.jsonl", reuters[1000:4000])
+    probe = [reuters[k] for k in range(0, 1000, 50)]
+    proc = subprocess.Popen(index_cmd("add", path, corpus, "-q", "-w", "1", "--batch-size", "200"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen: set[int] = set()
+    busy_checked = False
+    with Index.open(path) as reader:
+        while proc.poll() is None:
+            n = len(reader)
+            assert (n - 1000) % 200 == 0  # whole transactions only
+            seen.add(n)
+            for doc, matches in reader.search_many(probe):
+                assert all(m.query == doc.id and m.kind in ("near-duplicate", "reuse") for m in matches)
+            if 1000 < n < 4000 and not busy_checked:
+                try:
+                    Index.open(path, lock_timeout=0.2).add([("late", "a late writer")])
+                    assert proc.poll() is not None, "a second writer got in while the first was adding"
+                except IndexBusy as exc:
+                    assert "another process" in str(exc) and "retry later" in str(exc)
+                    assert f"pid {proc.pid}" in str(exc)
+                    busy_checked = True
+    assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+    print(f"reader saw {sorted(seen)}; busy checked: {busy_checked}")
+    assert len(seen) >= 3 and busy_checked
+    with Index.open(path) as idx:
+        assert len(idx) in (4000, 4001) and idx.check().ok
+
+
+def test_second_writer_waits_or_gets_a_clear_error(tmp_path):
+    path = tmp_path / "w.idx"
+    first, second = Index.create(path), Index.open(path, lock_timeout=0.2)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with first._writer():
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(5)
+    with pytest.raises(IndexBusy, match="another process .*is adding to this index.*retry later"):
+        second.add([("a", "some text")])
+    second.lock_timeout = 5.0
+    threading.Timer(0.3, release.set).start()
+    t0 = time.monotonic()
+    assert second.add([("a", "some text")]).added == ["a"]  # waited for the first writer
+    assert time.monotonic() - t0 >= 0.2
+    t.join()
+    first.close()
+    second.close()
+    with Index.open(path) as idx:
+        assert idx.ids() == ["a"] and idx.check().ok
