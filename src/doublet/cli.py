@@ -430,6 +430,15 @@ app = typer.Typer(
 )
 
 
+def _mount_index() -> None:
+    from .cli_index import index_app  # the persistent index: doublet index create/add/query/stats/check
+
+    app.add_typer(index_app, name="index")
+
+
+_mount_index()
+
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"doublet {__version__}")

@@ -85,17 +85,19 @@ class _Verifier:
         return lines, np.array(kept, dtype=np.int64).reshape(-1, 3), len(ida)
 
 
-_VERIFIER: _Verifier | None = None
+_VERIFIER: tuple[Any, _Verifier] | None = None
 
 
-def _init_verifier(reader: TextReader, boilerplate: np.ndarray, cfg: Config, cache_size: int) -> None:
+def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list[str]]]) -> tuple[list[str], np.ndarray, int]:
+    """Verify one chunk of pairs. ``setup`` = (text reader, boilerplate file, cfg, cache size); a worker builds
+    its verifier on the first job of a run (the boilerplate hashes are read from the run's folder)."""
     global _VERIFIER
-    _VERIFIER = _Verifier(reader, boilerplate, cfg, cache_size)
-
-
-def _verify_job(pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> tuple[list[str], np.ndarray, int]:
-    assert _VERIFIER is not None
-    return _VERIFIER.job(pairs)
+    setup, pairs = args
+    key = (setup[0].path, setup[1])
+    if _VERIFIER is None or _VERIFIER[0] != key:
+        reader, boiler_path, cfg, cache_size = setup
+        _VERIFIER = (key, _Verifier(reader, np.load(boiler_path), cfg, cache_size))
+    return _VERIFIER[1].job(pairs)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -122,10 +124,23 @@ class _Serial(Executor):
         return map(fn, *iterables)
 
 
+def _die_with_parent(initializer: Any, initargs: tuple) -> None:
+    """Worker start-up: end this worker if the main process dies (even by SIGKILL), then run ``initializer``."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if initializer is not None:
+        initializer(*initargs)
+
+
 def _pool(workers: int, initializer: Any = None, initargs: tuple = ()) -> Executor:
     if workers <= 1:
         return _Serial(initializer, initargs)
-    return ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs)
+    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(initializer, initargs))
 
 
 def _ordered_map(pool: Executor, fn: Any, jobs: Iterable[Any], ahead: int) -> Iterator[Any]:
@@ -185,15 +200,18 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
     progress = progress or NullProgress()
     problems = problems if problems is not None else []
     work = WorkDir(cfg.tmp_dir)
+    pool = _pool(cfg.workers)  # started now, while this process is small; serves stages 1 and 4
     try:
-        return _run(documents, cfg, problems, progress, keep_corpus, work)
+        return _run(documents, cfg, problems, progress, keep_corpus, work, pool)
     except BaseException:
         work.close()
         raise
+    finally:
+        pool.shutdown()
 
 
 def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: Progress, keep_corpus: bool,
-         work: WorkDir) -> Result:
+         work: WorkDir, pool: Executor) -> Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     bands, rows = cfg.lsh_params()
@@ -217,18 +235,17 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             store.append(texts)
             yield texts, cfg
 
-    with _pool(cfg.workers) as pool:
-        base = 0
-        for n_words, n_chars, has_sig, bkeys, counts, hashes in _ordered_map(pool, _fingerprint_job, jobs(),
-                                                                          2 * cfg.workers + 2):
-            n = n_words.shape[0]
-            fps.append("hash", hash=hashes, doc=np.repeat(np.arange(base, base + n, dtype=np.uint32), counts))
-            words.append(n_words)
-            chars.append(n_chars)
-            has.append(has_sig)
-            keys.append(bkeys)
-            base += n
-            progress.advance(n)
+    base = 0
+    for n_words, n_chars, has_sig, bkeys, counts, hashes in _ordered_map(pool, _fingerprint_job, jobs(),
+                                                                      2 * cfg.workers + 2):
+        n = n_words.shape[0]
+        fps.append("hash", hash=hashes, doc=np.repeat(np.arange(base, base + n, dtype=np.uint32), counts))
+        words.append(n_words)
+        chars.append(n_chars)
+        has.append(has_sig)
+        keys.append(bkeys)
+        base += n
+        progress.advance(n)
     progress.done()
     n = len(ids)
     n_words_all = np.concatenate(words) if words else np.empty(0, np.uint32)
@@ -242,7 +259,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     t = time.perf_counter()
     progress.start("lsh", None)
     with_sig = np.flatnonzero(has_all)
-    lsh = lsh_pairs(keys_all[with_sig].ravel(), np.repeat(with_sig, bands), cfg.max_bucket)
+    # one band at a time: memory for one column of keys, not all of them
+    lsh = np.unique(np.concatenate([lsh_pairs(keys_all[with_sig, b], with_sig, cfg.max_bucket) for b in range(bands)]
+                                   or [np.empty(0, np.uint64)]))
     del keys_all
     progress.done()
     timings["lsh"] = time.perf_counter() - t
@@ -287,18 +306,21 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     budget = (cfg.memory_limit or 8 << 30) // (4 * max(1, cfg.workers))
     cache_size = int(max(256, min(8192, budget // _VIEW_BYTES)))
 
-    def verify_jobs() -> Iterator[tuple[np.ndarray, np.ndarray, list[str], list[str]]]:
+    boiler_path = work.path / "boilerplate.npy"
+    np.save(boiler_path, boilerplate)
+    setup = (store.reader(), str(boiler_path), cfg, cache_size)
+
+    def verify_jobs() -> Iterator[tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list[str]]]]:
         for lo in range(0, n_compared, _PAIRS_PER_JOB):
             a, b = ci[lo:lo + _PAIRS_PER_JOB], cj[lo:lo + _PAIRS_PER_JOB]
-            yield a, b, [ids[k] for k in a.tolist()], [ids[k] for k in b.tolist()]
+            yield setup, (a, b, [ids[k] for k in a.tolist()], [ids[k] for k in b.tolist()])
 
     unsorted_path = work.path / "pairs.unsorted"
     reported: list[np.ndarray] = []
     spans: list[np.ndarray] = []
     n_passages = 0
     pos = 0
-    with open(unsorted_path, "wb") as out, \
-            _pool(cfg.workers, _init_verifier, (store.reader(), boilerplate, cfg, cache_size)) as pool:
+    with open(unsorted_path, "wb") as out:
         for lines, kept, done in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
             data = [(line + "\n").encode("utf-8") for line in lines]
             sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
