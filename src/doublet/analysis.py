@@ -23,7 +23,7 @@ from . import _kernel
 from .align import Passage, align_words, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
-from .tokens import Tokens, _scan, ngram_hashes, repaired_text, tokenize
+from .tokens import Tokens, _scan, repaired_text, tokenize
 from .verify import overlap
 
 

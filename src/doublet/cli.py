@@ -8,9 +8,6 @@ mistakes a user can make into one ``error: ...`` line and exit code 2.  Bugs kee
 
 from __future__ import annotations
 
-import ast
-import inspect
-import itertools
 import json
 import re
 import sys
@@ -29,7 +26,7 @@ from rich.progress import Progress as RichBar
 from rich.text import Text
 from typer.core import TyperGroup
 
-from . import __version__, config, dedup
+from . import __version__, dedup
 from .config import Config
 from .documents import Document, InputProblem, read_documents, write_kept
 from .engines import local
@@ -52,25 +49,7 @@ class CliError(Exception):
 # Option help comes from Config itself: its attribute docstrings and its defaults.
 
 
-def _config_docs() -> dict[str, str]:
-    """Attribute docstrings of :class:`Config` (the string right after each field)."""
-    try:
-        tree = ast.parse(inspect.getsource(config))
-    except (OSError, TypeError):  # pragma: no cover - source not shipped
-        return {}
-    docs: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == "Config":
-            body = node.body
-            for stmt, nxt in itertools.pairwise(body):
-                if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                        and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                        and isinstance(nxt.value.value, str)):
-                    docs[stmt.target.id] = " ".join(nxt.value.value.replace("``", "").split())
-    return docs
-
-
-_DOCS = _config_docs()
+_DOCS = Config.field_docs()
 _DEFAULTS = {f.name: f.default for f in fields(Config) if f.default is not MISSING}
 TUNING_PANEL = "Tuning (defaults from doublet.Config)"
 ADVANCED_PANEL = "Advanced tuning"

@@ -12,9 +12,7 @@ options of ``create`` are built here from :class:`doublet.Config`'s attribute do
 
 from __future__ import annotations
 
-import ast
 import inspect
-import itertools
 import json
 import re
 import time
@@ -29,7 +27,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from . import config as config_module
 from .config import Config
 from .documents import InputProblem, read_documents
 from .index import BATCH_SIZE, DoubletIndexError, Index, IndexBusy
@@ -39,24 +36,7 @@ EXIT_FAILED = 1
 MAX_SHOWN = 10
 
 
-def _config_docs() -> dict[str, str]:
-    """Attribute docstrings of :class:`Config` (the string literal right after each field)."""
-    try:
-        tree = ast.parse(inspect.getsource(config_module))
-    except (OSError, TypeError):  # pragma: no cover - source not shipped
-        return {}
-    docs: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == "Config":
-            for stmt, nxt in itertools.pairwise(node.body):
-                if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                        and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                        and isinstance(nxt.value.value, str)):
-                    docs[stmt.target.id] = " ".join(nxt.value.value.replace("``", "").split())
-    return docs
-
-
-_DOCS = _config_docs()
+_DOCS = Config.field_docs()
 _DEFAULTS = {f.name: f.default for f in fields(Config) if f.default is not MISSING}
 _PANEL = "Parameters (stored in the index; defaults from doublet.Config)"
 

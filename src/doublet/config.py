@@ -32,6 +32,7 @@ Every default is chosen from a principle, not from one benchmark:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 
@@ -146,6 +147,33 @@ class Config:
         except ValueError:
             raise ValueError(f"cannot read {text!r} as a size; write e.g. 2GB or 512MB") from None
 
+    @staticmethod
+    def field_docs() -> dict[str, str]:
+        """Each parameter's one-line description (the docstring under its field), for help texts."""
+        return _field_docs()
+
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+@lru_cache(maxsize=1)
+def _field_docs() -> dict[str, str]:
+    import ast
+    import inspect
+    import itertools
+    import sys
+
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[__name__]))
+    except (OSError, TypeError):  # pragma: no cover - source not shipped
+        return {}
+    docs: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            for stmt, nxt in itertools.pairwise(node.body):
+                if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                        and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                        and isinstance(nxt.value.value, str)):
+                    docs[stmt.target.id] = " ".join(nxt.value.value.replace("``", "").split())
+    return docs
