@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import count_pairs, lsh_pairs, pair_keys, postings, split_keys
+from ..candidates import count_pairs, lsh_pairs, postings, split_keys
 from ..cluster import cluster_ids, components
 from ..config import Config
 from ..minhash import band_keys
@@ -331,7 +331,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             reported.append(kept)
             progress.advance(done)
     progress.done()
-    del ci, cj, cand, lsh, fp_cand, comp, seq
+    del cand, lsh, fp_cand, comp, seq
     kept_all = np.concatenate(reported) if reported else np.empty((0, 3), np.int64)
     spans_all = np.concatenate(spans) if spans else np.empty((0, 2), np.int64)
     pairs_path = work.path / "pairs.jsonl"
@@ -402,7 +402,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     }
     return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dup_clusters, problems=list(problems),
                   summary=summary, pairs_path=pairs_path, work=work,
-                  store=TextReader(str(store.path), store.reader().index) if keep_corpus else None,
+                  store=store.reader() if keep_corpus else None,
                   char_lengths=n_chars_all)
 
 
@@ -417,4 +417,4 @@ def fingerprint_texts(texts: list[str], cfg: Config) -> int:
     return made
 
 
-__all__ = ["run", "fingerprint_texts", "default_workers", "peak_rss_bytes", "pair_keys"]
+__all__ = ["run", "fingerprint_texts", "default_workers", "peak_rss_bytes"]
