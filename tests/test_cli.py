@@ -449,3 +449,12 @@ def test_app_help_names_both_commands() -> None:
     text = " ".join(invoke("--help").stdout.split())
     assert "find" in text and "dedup" in text and "boilerplate" in text.lower()
     assert "doublet find corpus/ -o out/" in text and "doublet dedup" in text
+
+
+def test_index_commands_are_mounted(tmp_path: Path) -> None:
+    """`doublet index ...` reaches the index sub-commands from the installed entry point."""
+    idx = tmp_path / "seeds.idx"
+    for args in (["index", "create", str(idx)], ["index", "add", str(idx), str(SEEDS)], ["index", "check", str(idx)]):
+        proc = subprocess.run([sys.executable, "-m", "doublet.cli", *args], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ok"] is True
