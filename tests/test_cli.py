@@ -19,7 +19,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from doublet import cli
+from doublet import cli, console
 from doublet.config import Config
 from doublet.engines import local
 
@@ -234,7 +234,7 @@ def test_many_problems_are_cut_short_on_stderr(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "ok", "text": words(1)}) + "\n" + "not json\n" * 13, encoding="utf-8")
     result = invoke("find", path, "-o", tmp_path / "out", "--workers", "1")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.count(f"{path}:line ") == cli.MAX_PROBLEMS_SHOWN
+    assert result.stderr.count(f"{path}:line ") == console.MAX_PROBLEMS_SHOWN
     assert "… and 3 more in" in result.stderr and "summary.json" in result.stderr
     assert len(load_run(tmp_path / "out")[2]["problems"]) == 13
 

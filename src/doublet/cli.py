@@ -21,20 +21,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichBar
 from rich.text import Text
 from typer.core import TyperGroup
 
 from . import __version__, dedup
 from .config import Config
+from .console import RichProgress, line, show_problems, stderr, unwrap
 from .documents import Document, InputProblem, read_documents, write_kept
 from .engines import local
 from .progress import NullProgress, Progress
 from .result import Result
 
 EXIT_USAGE = 2
-MAX_PROBLEMS_SHOWN = 10
 FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "summary.json")
 
 # typer >= 0.20 vendors click; older versions use click itself. Both raise this class for usage errors.
@@ -137,124 +135,31 @@ def _option_message(message: str, given: Mapping[str, Any]) -> str:
 # Progress and report on stderr
 
 
-class _StateColumn(SpinnerColumn):
-    """A spinner while a stage runs, a check mark once it is done (also when its total was unknown)."""
-
-    def render(self, task: Task) -> Any:
-        return Text("✓", style="green") if task.fields.get("over") else super().render(task)
-
-
-class _CountColumn(ProgressColumn):
-    """``done/total`` when the total is known, else ``done`` (once there is any), and the mean rate."""
-
-    def render(self, task: Task) -> Text:
-        done = int(task.completed)
-        if task.total is not None:
-            text = f"{done:,}/{int(task.total):,}"
-        elif done:
-            text = f"{done:,}"
-        else:
-            return Text("")
-        if done and task.elapsed:
-            text += f"  {done / task.elapsed:,.0f}/s"
-        return Text(text, style="progress.download")
-
-
-class _KnownBar(BarColumn):
-    """A bar only when the total is known (the spinner alone says "working" otherwise)."""
-
-    def render(self, task: Task) -> Any:
-        return super().render(task) if task.total is not None else Text("")
-
-
-class RichProgress:
-    """The :class:`doublet.progress.Progress` protocol drawn with rich on stderr, one line per stage."""
-
-    _REFRESH_S = 0.1
-
-    def __init__(self, console: Console) -> None:
-        self._bar = RichBar(_StateColumn(), TextColumn("{task.description:<14}"), _KnownBar(bar_width=30),
-                            _CountColumn(), TimeElapsedColumn(), console=console, transient=False)
-        self._task: Any = None
-        self._pending = 0
-        self._last = 0.0
-
-    def start(self, stage: str, total: int | None = None) -> None:
-        if self._task is not None:
-            self.done()
-        if not self._bar.live.is_started:
-            self._bar.start()
-        self._task = self._bar.add_task(stage, total=total, over=False)
-        self._pending, self._last = 0, time.monotonic()
-
-    def advance(self, n: int = 1) -> None:
-        self._pending += n
-        now = time.monotonic()
-        if now - self._last >= self._REFRESH_S:  # updating rich per item would cost more than the work
-            self._flush()
-            self._last = now
-
-    def done(self) -> None:
-        if self._task is None:
-            return
-        self._flush()
-        self._bar.update(self._task, over=True)
-        self._bar.stop_task(self._task)
-        self._task = None
-
-    def close(self) -> None:
-        if self._task is not None:
-            self.done()
-        if self._bar.live.is_started:
-            self._bar.stop()
-
-    def _flush(self) -> None:
-        if self._pending and self._task is not None:
-            self._bar.advance(self._task, self._pending)
-            self._pending = 0
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _line(console: Console, label: str, value: str) -> None:
-    console.print(Text.assemble((f"  {label:<11}", "bold"), value), soft_wrap=True)
-
-
 def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: Path, outputs: Sequence[str],
             problems: Sequence[InputProblem]) -> None:
     """One screen on stderr: what was read, found and written, how long it took, and the first problems."""
     c, t, tp, d = summary["counts"], summary["timings_s"], summary["throughput"], summary.get("dedup")
     total = t["total"] + (d["write_s"] if d is not None else 0.0)
     console.print(Text(f"doublet {command}: done in {total:.2f} s", style="bold green"), soft_wrap=True)
-    _line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
+    line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
           f"  ({c['input_records']:,} input records, {c['characters']:,} characters, {c['words']:,} words)")
-    _line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
+    line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
           f" · {c['passages']:,} passages")
-    _line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
-    _line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
+    line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
+    line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
           f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
     if d is not None:
-        _line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
+        line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
               f" · rejected {d['rejected']:,} → {d['output']}")
     stages = " · ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "total")
     if d is not None:
         stages += f" · write {d['write_s']:.2f}"
-    _line(console, "time", f"{total:.2f} s  ({stages})")
+    line(console, "time", f"{total:.2f} s  ({stages})")
     rate = (f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · " if tp.get("docs_per_s") is not None
             else "")
-    _line(console, "throughput", f"{rate}{summary['workers']} workers")
-    _line(console, "outputs", f"{outdir}/  " + ", ".join(outputs))
-    if problems:
-        n = len(problems)
-        console.print(Text(f"{n:,} input problem{'s' if n != 1 else ''}:", style="bold"), soft_wrap=True)
-        for p in problems[:MAX_PROBLEMS_SHOWN]:
-            style = "red" if p.action == "rejected" else "yellow"
-            console.print(Text("  " + p.message(), style=style), soft_wrap=True)
-        if n > MAX_PROBLEMS_SHOWN:
-            console.print(Text(f"  … and {n - MAX_PROBLEMS_SHOWN:,} more in {outdir / 'summary.json'}"),
-                          soft_wrap=True)
+    line(console, "throughput", f"{rate}{summary['workers']} workers")
+    line(console, "outputs", f"{outdir}/  " + ", ".join(outputs))
+    show_problems(console, problems, str(outdir / "summary.json"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,13 +240,7 @@ class _Group(TyperGroup):
 
 
 def _error(message: str) -> None:
-    _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
-
-
-def _unwrap(text: str) -> str:
-    """Join hard-wrapped prose lines (typer's rich help keeps every newline); indented example blocks stay."""
-    blocks = text.strip().split("\n\n")
-    return "\n\n".join(b if b.startswith("  ") else " ".join(b.split("\n")) for b in blocks)
+    stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
 
 
 APP_HELP = """\
@@ -400,7 +299,7 @@ it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.js
 app = typer.Typer(
     cls=_Group,
     name="doublet",
-    help=_unwrap(APP_HELP),
+    help=unwrap(APP_HELP),
     rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,
@@ -441,7 +340,7 @@ Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
 
 
-@app.command("find", help=_unwrap(FIND_HELP), no_args_is_help=True)
+@app.command("find", help=unwrap(FIND_HELP), no_args_is_help=True)
 def find_command(
     ctx: typer.Context,
     inputs: Inputs,
@@ -470,7 +369,7 @@ def find_command(
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
-    console = _stderr()
+    console = stderr()
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress)
@@ -482,7 +381,7 @@ def find_command(
         _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
 
 
-@app.command("dedup", help=_unwrap(DEDUP_HELP), no_args_is_help=True)
+@app.command("dedup", help=unwrap(DEDUP_HELP), no_args_is_help=True)
 def dedup_command(
     ctx: typer.Context,
     input_: Input,
@@ -516,7 +415,7 @@ def dedup_command(
     source = Path(input_)
     target = outdir / source.resolve().name  # where write_kept puts the kept records
     _check_dedup_target(source, target)
-    console = _stderr()
+    console = stderr()
     progress = _progress(quiet, console)
     try:
         result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True)

@@ -12,7 +12,6 @@ options of ``create`` are built here from :class:`doublet.Config`'s attribute do
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import time
@@ -23,17 +22,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
 from .config import Config
+from .console import MAX_PROBLEMS_SHOWN, RichProgress, line, show_problems, stderr, unwrap
+from .engines.local import default_workers
 from .documents import InputProblem, read_documents
 from .index import BATCH_SIZE, DoubletIndexError, Index, IndexBusy
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
-MAX_SHOWN = 10
 
 
 _DOCS = Config.field_docs()
@@ -48,18 +47,8 @@ def _tuning(name: str) -> Any:
                         help=f"{escape(_DOCS.get(name, ''))} [dim]\\[default: {escape(str(shown))}][/dim]")
 
 
-def _unwrap(text: str) -> str:
-    """Join hard-wrapped prose lines (rich help keeps every newline); indented example blocks stay."""
-    blocks = inspect.cleandoc(text).split("\n\n")
-    return "\n\n".join(b if b.startswith("  ") else " ".join(b.split("\n")) for b in blocks)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+    stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -88,39 +77,12 @@ def _read(inputs: list[str], idx: Index, id_field: str, text_field: str, problem
 
 
 def _progress(quiet: bool) -> Any:
-    if quiet:
-        return None
-    try:
-        from .cli import RichProgress  # imported late: doublet.cli imports this module
-    except ImportError:  # pragma: no cover
-        return None
-    return RichProgress(_stderr())
+    return None if quiet else RichProgress(stderr())
 
 
 def _close(progress: Any) -> None:
     if progress is not None:
         progress.close()
-
-
-def _line(console: Console, label: str, value: str) -> None:
-    console.print(Text.assemble((f"  {label:<11}", "bold"), value), soft_wrap=True)
-
-
-def _show_problems(console: Console, problems: list[InputProblem], where: str) -> None:
-    if not problems:
-        return
-    n = len(problems)
-    console.print(Text(f"{n:,} input problem{'s' if n != 1 else ''}:", style="bold"), soft_wrap=True)
-    for p in problems[:MAX_SHOWN]:
-        console.print(Text("  " + p.message(), style="red" if p.action == "rejected" else "yellow"), soft_wrap=True)
-    if n > MAX_SHOWN:
-        console.print(Text(f"  … and {n - MAX_SHOWN:,} more in {where}"), soft_wrap=True)
-
-
-def _default_workers() -> int:
-    from .engines.local import default_workers
-
-    return default_workers()
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,7 +105,7 @@ new documents against everything added so far. Pairs, passages and boilerplate r
 
 index_app = typer.Typer(
     name="index",
-    help=_unwrap(HELP),
+    help=unwrap(HELP),
     rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,
@@ -154,7 +116,7 @@ index_app = typer.Typer(
 def _command(name: str) -> Any:
     """``index_app.command`` with the function's docstring unwrapped as help."""
     def register(fn: Any) -> Any:
-        return index_app.command(name, help=_unwrap(fn.__doc__ or ""), no_args_is_help=True)(fn)
+        return index_app.command(name, help=unwrap(fn.__doc__ or ""), no_args_is_help=True)(fn)
     return register
 
 
@@ -206,7 +168,7 @@ def create_command(
     with _user_errors():
         Index.create(path, cfg).close()
     if not quiet:
-        _stderr().print(Text(f"doublet index create: created {path}", style="bold green"), soft_wrap=True)
+        stderr().print(Text(f"doublet index create: created {path}", style="bold green"), soft_wrap=True)
 
 
 @_command("add")
@@ -230,7 +192,7 @@ def add_command(
     another text is replaced (and listed). Bad records are skipped and listed, as by doublet find.
     Killing the process leaves whole documents or nothing: running the same add again completes it.
     """
-    idx = _open(path, workers if workers is not None else _default_workers(), wait)
+    idx = _open(path, workers if workers is not None else default_workers(), wait)
     problems: list[InputProblem] = []
     try:
         docs = _read(inputs, idx, id_field, text_field, problems)
@@ -249,21 +211,21 @@ def add_command(
                                      indent=1) + "\n", encoding="utf-8")
     if quiet or stats is None:
         return
-    con = _stderr()
+    con = stderr()
     c = rep.to_dict(ids=False)
     con.print(Text(f"doublet index add: done in {rep.seconds:.2f} s", style="bold green"), soft_wrap=True)
-    _line(con, "documents", f"{rep.documents:,} read · {len(rep.added):,} added · {len(rep.replaced):,} replaced · "
+    line(con, "documents", f"{rep.documents:,} read · {len(rep.added):,} added · {len(rep.replaced):,} replaced · "
           f"{len(rep.unchanged):,} unchanged · {rep.rejected:,} rejected")
     if rep.replaced:
-        shown = ", ".join(rep.replaced[:MAX_SHOWN]) + (f", … ({len(rep.replaced):,} in all)"
-                                                       if len(rep.replaced) > MAX_SHOWN else "")
-        _line(con, "replaced", shown)
+        shown = ", ".join(rep.replaced[:MAX_PROBLEMS_SHOWN]) + (f", … ({len(rep.replaced):,} in all)"
+                                                       if len(rep.replaced) > MAX_PROBLEMS_SHOWN else "")
+        line(con, "replaced", shown)
     tp = c["throughput"]
     if tp["docs_per_s"] is not None:
-        _line(con, "throughput", f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · "
+        line(con, "throughput", f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · "
               f"{idx.config.workers} workers")
-    _line(con, "index", f"{path}: {stats['documents']:,} documents · {stats['bytes_on_disk'] / 1e6:,.1f} MB")
-    _show_problems(con, rep.problems, str(report) if report is not None else "the --report file")
+    line(con, "index", f"{path}: {stats['documents']:,} documents · {stats['bytes_on_disk'] / 1e6:,.1f} MB")
+    show_problems(con, rep.problems, str(report) if report is not None else "the --report file")
 
 
 @_command("query")
@@ -323,14 +285,14 @@ def query_command(
         json.dump(summary, f, ensure_ascii=False, indent=1)
         f.write("\n")
     if not quiet:
-        con = _stderr()
+        con = stderr()
         con.print(Text(f"doublet index query: done in {seconds:.2f} s", style="bold green"), soft_wrap=True)
-        _line(con, "queries", f"{counts['queries']:,} read · {counts['rejected']:,} rejected · "
+        line(con, "queries", f"{counts['queries']:,} read · {counts['rejected']:,} rejected · "
               f"{counts['queries_with_matches']:,} with matches")
-        _line(con, "matches", f"{counts['matches']:,}: {counts['near_duplicate_matches']:,} near-duplicate, "
+        line(con, "matches", f"{counts['matches']:,}: {counts['near_duplicate_matches']:,} near-duplicate, "
               f"{counts['reuse_matches']:,} reuse · {counts['passages']:,} passages")
-        _line(con, "outputs", f"{outdir}/  matches.jsonl, summary.json")
-        _show_problems(con, problems, str(outdir / "summary.json"))
+        line(con, "outputs", f"{outdir}/  matches.jsonl, summary.json")
+        show_problems(con, problems, str(outdir / "summary.json"))
 
 
 @_command("stats")
@@ -363,14 +325,14 @@ def check_command(
         idx.close()
     typer.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
     if not quiet:
-        con = _stderr()
+        con = stderr()
         if rep.ok:
             con.print(Text(f"doublet index check: {path} is consistent ({rep.checked.get('documents', 0):,} "
                            f"documents, {rep.seconds:.2f} s)", style="bold green"), soft_wrap=True)
         else:
             con.print(Text(f"doublet index check: {len(rep.problems)} problem(s) in {path}", style="bold red"),
                       soft_wrap=True)
-            for p in rep.problems[:MAX_SHOWN]:
+            for p in rep.problems[:MAX_PROBLEMS_SHOWN]:
                 con.print(Text("  " + p, style="red"), soft_wrap=True)
     if not rep.ok:
         raise typer.Exit(EXIT_FAILED)
