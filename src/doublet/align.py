@@ -27,7 +27,6 @@ import numpy as np
 from . import _kernel
 from .tokens import Tokens
 
-MAX_REPEAT = 4  # must match doublet/_native/kernel.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +58,7 @@ class WordSpan:
 
 def seeds(hashes: np.ndarray, mask: np.ndarray, seed_size: int) -> bytes:
     """Alignment seeds of one document: word ``seed_size``-grams touching no boilerplate word and repeated at
-    most ``MAX_REPEAT`` times, as sorted records for :func:`align_words` (computed once per document)."""
+    most ``MAX_REPEAT`` (4, in ``_native/kernel.c``) times, as sorted records for :func:`align_words` (computed once per document)."""
     return _kernel.seeds(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(mask, np.uint8), seed_size)
 
 

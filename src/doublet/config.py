@@ -31,7 +31,7 @@ Every default is chosen from a principle, not from one benchmark:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -151,10 +151,6 @@ class Config:
     def field_docs() -> dict[str, str]:
         """Each parameter's one-line description (the docstring under its field), for help texts."""
         return _field_docs()
-
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
 
 
 @lru_cache(maxsize=1)

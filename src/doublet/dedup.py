@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .analysis import view
 from .config import Config
 from .result import Result
@@ -56,6 +58,7 @@ def plan(result: Result, keep: str = "first", cfg: Config | None = None) -> tupl
         keeper = idx[0] if keep == "first" else max(idx, key=lambda k: (int(lengths[k]), -k))
         kid = result.ids[keeper]
         kept.add(kid)
+        keeper_shingles: np.ndarray | None = None  # computed once per cluster, if needed at all
         for k in idx:
             if k == keeper:
                 continue
@@ -64,7 +67,9 @@ def plan(result: Result, keep: str = "first", cfg: Config | None = None) -> tupl
             if key in direct:
                 removals.append(Removal(rid, kid, direct[key], cluster, "pair"))
             else:
-                j = overlap(view(result.text(k), cfg).shingles, view(result.text(keeper), cfg).shingles).jaccard
+                if keeper_shingles is None:
+                    keeper_shingles = view(result.text(keeper), cfg).shingles
+                j = overlap(view(result.text(k), cfg).shingles, keeper_shingles).jaccard
                 removals.append(Removal(rid, kid, j, cluster, "cluster"))
     order = {d: k for k, d in enumerate(result.ids)}
     removals.sort(key=lambda r: order[r.id])

@@ -50,8 +50,3 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
         acc = mix64(acc * np.uint64(0x100000001B3) + blocks[:, :, j])
     # mix in the band number so that equal rows in different bands never share a bucket
     return mix64(acc ^ (np.arange(bands, dtype=np.uint64)[None, :] * np.uint64(0x9E3779B97F4A7C15)))
-
-
-def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
-    """Share of equal signature positions: an unbiased estimate of the Jaccard similarity."""
-    return float(np.mean(sig_a == sig_b))

@@ -40,11 +40,8 @@ def _scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     return np.frombuffer(s, np.int64), np.frombuffer(e, np.int64), np.frombuffer(h, np.uint64), flags
 
 
-def repaired_text(text: str) -> str | None:
-    """The text with its mojibake repaired (``None`` when ftfy changes nothing)."""
-    reps = repairs(text)
-    if not reps:
-        return None
+def _splice(text: str, reps: list[tuple[int, int, str]]) -> str:
+    """``text`` with each raw chunk ``text[start:end]`` replaced by its repair."""
     parts: list[str] = []
     pos = 0
     for r_start, r_end, fixed in reps:
@@ -55,6 +52,12 @@ def repaired_text(text: str) -> str | None:
     return "".join(parts)
 
 
+def repaired_text(text: str) -> str | None:
+    """The text with its mojibake repaired (``None`` when ftfy changes nothing)."""
+    reps = repairs(text)
+    return _splice(text, reps) if reps else None
+
+
 def repaired(text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
     """The text with its mojibake repaired, and maps from repaired positions to raw start/end offsets.
 
@@ -63,25 +66,17 @@ def repaired(text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
     reps = repairs(text)
     if not reps:
         return None
-    parts: list[str] = []
     m_start: list[np.ndarray] = []
     m_end: list[np.ndarray] = []
     pos = 0
     for r_start, r_end, fixed in reps:
         same = np.arange(pos, r_start, dtype=np.int64)
-        parts.append(text[pos:r_start])
-        m_start.append(same)
-        m_end.append(same)
         fs, fe = offset_map(text[r_start:r_end], fixed)
-        parts.append(fixed)
-        m_start.append(np.asarray(fs[:-1], dtype=np.int64) + r_start)
-        m_end.append(np.asarray(fe[:-1], dtype=np.int64) + r_start)
+        m_start += [same, np.asarray(fs[:-1], dtype=np.int64) + r_start]
+        m_end += [same, np.asarray(fe[:-1], dtype=np.int64) + r_start]
         pos = r_end
     tail = np.arange(pos, len(text) + 1, dtype=np.int64)
-    parts.append(text[pos:])
-    m_start.append(tail)
-    m_end.append(tail)
-    return "".join(parts), np.concatenate(m_start), np.concatenate(m_end)
+    return _splice(text, reps), np.concatenate(m_start + [tail]), np.concatenate(m_end + [tail])
 
 
 def tokenize(text: str) -> Tokens:

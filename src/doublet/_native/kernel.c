@@ -754,8 +754,10 @@ static PyObject *py_shingle_set(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*n", &hb, &n)) return NULL;
     size_t t = (size_t)hb.len / 8;
     PyObject *res = NULL;
-    uint64_t *g = malloc((t ? t : 1) * sizeof(uint64_t));
-    if (!g || n < 1) { PyErr_NoMemory(); goto done; }
+    uint64_t *g = NULL;
+    if (n < 1) { PyErr_SetString(PyExc_ValueError, "n must be >= 1"); goto done; }
+    g = malloc((t ? t : 1) * sizeof(uint64_t));
+    if (!g) { PyErr_NoMemory(); goto done; }
     size_t m = ngrams((const uint64_t *)hb.buf, t, (size_t)n, g);
     qsort(g, m, sizeof(uint64_t), cmp_u64);
     size_t w = 0;
