@@ -296,3 +296,13 @@ def test_unrelated_texts_share_nothing():
     rng = random.Random(1)
     r = doublet.compare(sentence(rng, 200), sentence(random.Random(2), 200))
     assert r.kind is None and not r.passages
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=60), st.integers(1, 6), st.integers(1, 8))
+def test_doc_view_matches_the_fingerprint_stage(values, n, window):
+    """Verification's view of a document has the fingerprints the fingerprint stage made, and its shingle set."""
+    words = np.array(values, dtype=np.uint64)
+    shingles, fph, fpp = _kernel.doc_view(words, n, window)
+    _, _, h, p = _kernel.prints_from_hashes(words, n, window, 8, 1)
+    assert (fph, fpp) == (h, p)
+    assert np.frombuffer(shingles, np.uint64).tolist() == np.unique(ngram_hashes(words, n)).tolist()

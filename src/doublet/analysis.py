@@ -111,11 +111,9 @@ class DocView:
 def view(text: str, cfg: Config) -> DocView:
     """Words, shingle set and fingerprints of one document."""
     tokens = tokenize(text)
-    _, _, h, p = _kernel_prints(tokens.hashes, cfg)
-    shingles = np.frombuffer(_kernel.shingle_set(np.ascontiguousarray(tokens.hashes, np.uint64), cfg.shingle_size),
-                             np.uint64)
-    return DocView(tokens=tokens, shingles=shingles,
-                   fp_hashes=np.frombuffer(h, np.uint64), fp_pos=np.frombuffer(p, np.uint32))
+    sh, h, p = _kernel.doc_view(np.ascontiguousarray(tokens.hashes, np.uint64), cfg.shingle_size, cfg.window)
+    return DocView(tokens=tokens, shingles=np.frombuffer(sh, np.uint64), fp_hashes=np.frombuffer(h, np.uint64),
+                   fp_pos=np.frombuffer(p, np.uint32))
 
 
 @dataclass(frozen=True, slots=True)

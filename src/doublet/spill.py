@@ -31,7 +31,7 @@ class WorkDir:
 
 
 class TextStore:
-    """Texts appended in document order and read back by index."""
+    """Texts appended in document order; read back by index through :meth:`reader`."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -39,7 +39,6 @@ class TextStore:
         self._offsets: list[np.ndarray] = []
         self._end = 0
         self._index: np.ndarray | None = None
-        self._fd: int | None = None
 
     def append(self, texts: list[str]) -> None:
         data = [t.encode("utf-8", "surrogatepass") for t in texts]
@@ -56,29 +55,12 @@ class TextStore:
             self._index = np.r_[starts, self._end]
         return self._index
 
-    def __len__(self) -> int:
-        return int(self._ensure().shape[0] - 1)
-
-    def get(self, i: int) -> str:
-        idx = self._ensure()
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        start, end = int(idx[i]), int(idx[i + 1])
-        return os.pread(self._fd, end - start, start).decode("utf-8", "surrogatepass")
-
-    def lengths(self) -> np.ndarray:
-        """Bytes of each text (UTF-8)."""
-        return np.diff(self._ensure())
-
     def reader(self) -> "TextReader":
         """A picklable handle for other processes."""
         return TextReader(str(self.path), self._ensure())
 
     def close(self) -> None:
         self._fh.close()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 class TextReader:

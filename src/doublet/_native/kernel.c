@@ -747,24 +747,32 @@ done:
     return res;
 }
 
-/* Sorted unique shingle hashes of a document (its shingle set). */
-static PyObject *py_shingle_set(PyObject *self, PyObject *args) {
+/* What verification needs from a document's word hashes, in one pass over its shingles: the shingle set
+   (sorted, unique) and the winnowed fingerprints (hashes and positions). */
+static PyObject *py_doc_view(PyObject *self, PyObject *args) {
     Py_buffer hb;
-    Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*n", &hb, &n)) return NULL;
+    Py_ssize_t n, win;
+    if (!PyArg_ParseTuple(args, "y*nn", &hb, &n, &win)) return NULL;
     size_t t = (size_t)hb.len / 8;
     PyObject *res = NULL;
-    uint64_t *g = NULL;
-    if (n < 1) { PyErr_SetString(PyExc_ValueError, "n must be >= 1"); goto done; }
+    uint64_t *g = NULL, *fph = NULL;
+    uint32_t *pos = NULL;
+    if (n < 1 || win < 1) { PyErr_SetString(PyExc_ValueError, "n and window must be >= 1"); goto done; }
     g = malloc((t ? t : 1) * sizeof(uint64_t));
-    if (!g) { PyErr_NoMemory(); goto done; }
+    pos = malloc((t ? t : 1) * sizeof(uint32_t));
+    fph = malloc((t ? t : 1) * sizeof(uint64_t));
+    if (!g || !pos || !fph) { PyErr_NoMemory(); goto done; }
     size_t m = ngrams((const uint64_t *)hb.buf, t, (size_t)n, g);
+    size_t c = t >= (size_t)n ? winnow(g, m, (size_t)win, pos) : 0;
+    for (size_t i = 0; i < c; i++) fph[i] = g[pos[i]];
     qsort(g, m, sizeof(uint64_t), cmp_u64);
     size_t w = 0;
     for (size_t i = 0; i < m; i++) if (w == 0 || g[w - 1] != g[i]) g[w++] = g[i];
-    res = PyBytes_FromStringAndSize((const char *)g, (Py_ssize_t)(w * 8));
+    res = Py_BuildValue("(NNN)", PyBytes_FromStringAndSize((const char *)g, (Py_ssize_t)(w * 8)),
+                        PyBytes_FromStringAndSize((const char *)fph, (Py_ssize_t)(c * 8)),
+                        PyBytes_FromStringAndSize((const char *)pos, (Py_ssize_t)(c * 4)));
 done:
-    free(g);
+    free(g); free(pos); free(fph);
     PyBuffer_Release(&hb);
     return res;
 }
@@ -829,7 +837,8 @@ done:
 static PyMethodDef methods[] = {
     {"tokenize", py_tokenize, METH_VARARGS,
      "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
-    {"shingle_set", py_shingle_set, METH_VARARGS, "shingle_set(word_hashes, n) -> sorted unique shingle hashes."},
+    {"doc_view", py_doc_view, METH_VARARGS,
+     "doc_view(word_hashes, shingle_size, window) -> (sorted unique shingle hashes u64, fp hashes u64, fp pos u32)."},
     {"passages", py_passages, METH_VARARGS,
      "passages(text_a, starts_a, ends_a, text_b, starts_b, ends_b, spans (n, 5) int64, seed_size) -> "
      "(n, 4) int64 character offsets a_start, a_end, b_start, b_end."},
