@@ -190,20 +190,31 @@ def test_lsh_pairs_match_naive_buckets(bucket_of_doc, max_bucket):
     assert got == want
 
 
-@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9)), max_size=80), st.integers(2, 5), st.integers(1, 3))
-def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared):
-    hashes = np.array([h for h, _ in occurrences], dtype=np.uint64)
-    docs = np.array([d for _, d in occurrences], dtype=np.int64)
-    got = fingerprint_pairs(hashes, docs, max_df, min_shared)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9), st.integers(0, 40)), max_size=80),
+       st.integers(2, 5), st.integers(1, 3), st.integers(1, 30))
+def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span):
+    occurrences = sorted(occurrences, key=lambda o: (o[1], o[2]))  # engines give rows in (doc, position) order
+    hashes = np.array([h for h, _, _ in occurrences], dtype=np.uint64)
+    docs = np.array([d for _, d, _ in occurrences], dtype=np.int64)
+    pos = np.array([p for _, _, p in occurrences], dtype=np.uint32)
+    got = fingerprint_pairs(hashes, docs, pos, max_df, min_shared, min_span, 5)
+    first: dict[tuple[int, int], int] = {}  # (hash, doc) -> first position
+    for h, d, p in occurrences:
+        first.setdefault((h, d), p)
     holders: dict[int, set[int]] = {}
-    for h, d in occurrences:
+    for h, d in first:
         holders.setdefault(h, set()).add(d)
-    counts: dict[tuple[int, int], int] = {}
+    shared: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for h, ds in holders.items():
         if 2 <= len(ds) <= max_df:
-            for p in itertools.combinations(sorted(ds), 2):
-                counts[p] = counts.get(p, 0) + 1
-    want = {p: c for p, c in counts.items() if c >= min_shared}
+            for i, j in itertools.combinations(sorted(ds), 2):
+                shared.setdefault((i, j), []).append((first[(h, i)], first[(h, j)]))
+
+    def spread(ps: list[int]) -> int:
+        return max(ps) - min(ps) + 5
+
+    want = {p: len(o) for p, o in shared.items()
+            if len(o) >= min_shared and max(spread([a for a, _ in o]), spread([b for _, b in o])) >= min_span}
     gi, gj = split_keys(got.pairs)
     assert dict(zip(zip(gi.tolist(), gj.tolist()), got.shared.tolist())) == want
     assert set(got.boilerplate.tolist()) == {h for h, ds in holders.items() if len(ds) > max_df}

@@ -6,6 +6,10 @@ size ``s`` and each group is expanded with one ``triu_indices(s)`` gather.
 
 Pairs are returned as ``(i, j)`` document indices with ``i < j``, encoded in one uint64 as ``i << 32 | j``
 where convenient (:func:`pair_keys`, :func:`split_keys`).
+
+The fingerprint rule (:func:`postings`, then :func:`supported_pairs`): two documents are a candidate when they
+share at least ``min_shared`` fingerprints held by at most ``max_df`` documents, spread over at least
+``min_passage_words`` words in one of them. Every engine and the index apply it through these functions.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ def split_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (keys >> np.uint64(32)).astype(np.int64), (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + c)`` for every (s, c) pair, vectorized."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, np.int64)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
 def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start index and length of each run of equal values in a sorted array."""
     if sorted_keys.shape[0] == 0:
@@ -35,25 +48,25 @@ def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, lengths
 
 
-def _pairs_within_runs(members: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """All pairs of members inside each run (members ascending inside a run), as uint64 keys."""
-    out = []
+def _pairs_within_runs(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(first, second)`` of every pair of rows inside each run, ``first < second``."""
+    out_a, out_b = [], []
     for size in np.unique(lengths):
         if size < 2:
             continue
-        sel = starts[lengths == size]
-        block = members[sel[:, None] + np.arange(size)[None, :]]
+        block = starts[lengths == size][:, None] + np.arange(size)[None, :]
         iu, ju = np.triu_indices(int(size), 1)
-        out.append(pair_keys(block[:, iu].ravel(), block[:, ju].ravel()))
-    return np.concatenate(out) if out else np.empty(0, np.uint64)
+        out_a.append(block[:, iu].ravel())
+        out_b.append(block[:, ju].ravel())
+    if not out_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
 
 
 def _star_pairs(members: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """For each run, pairs of its first (smallest) member with every other member."""
     firsts = np.repeat(members[starts], lengths - 1)
-    idx = np.concatenate([np.arange(s + 1, s + n) for s, n in zip(starts.tolist(), lengths.tolist())]) \
-        if starts.size else np.empty(0, np.int64)
-    return pair_keys(firsts, members[idx])
+    return pair_keys(firsts, members[ranges(starts + 1, lengths - 1)])
 
 
 def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int) -> np.ndarray:
@@ -69,7 +82,8 @@ def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int) -> np.ndarray
     starts, lengths = _runs(k)
     small = (lengths >= 2) & (lengths <= max_bucket)
     big = lengths > max_bucket
-    parts = [_pairs_within_runs(d, starts[small], lengths[small]), _star_pairs(d, starts[big], lengths[big])]
+    first, second = _pairs_within_runs(starts[small], lengths[small])
+    parts = [pair_keys(d[first], d[second]), _star_pairs(d, starts[big], lengths[big])]
     return np.unique(np.concatenate(parts))
 
 
@@ -78,49 +92,79 @@ class Postings:
     """What the fingerprints of one hash partition say: pair occurrences, boilerplate, document frequencies."""
 
     pair_keys: np.ndarray  # one uint64 pair key per fingerprint the two documents share (repeats = count)
+    pos_a: np.ndarray  # int64: where that fingerprint starts (word index) in the pair's first document
+    pos_b: np.ndarray  # int64: ... and in its second document
     boilerplate: np.ndarray  # hashes found in more than max_df documents (sorted)
     df_histogram: Counter  # distinct fingerprints with df 1, 2..max_df, > max_df
 
 
-def postings(hashes: np.ndarray, docs: np.ndarray, max_df: int) -> Postings:
-    """Shared fingerprints of a set of (hash, document) rows holding *every* row of the hashes it contains.
+def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df: int) -> Postings:
+    """Shared fingerprints of a set of (hash, document, position) rows holding *every* row of the hashes it
+    contains.
 
     A fingerprint's document frequency (df) is the number of distinct documents holding it. Fingerprints
-    found in 2..``max_df`` documents yield one pair occurrence per pair of their documents; those above
-    ``max_df`` are boilerplate.
+    found in 2..``max_df`` documents yield one pair occurrence per pair of their documents, with the
+    fingerprint's position in each (its first position when a document repeats it; rows of one document
+    are expected in position order); those above ``max_df`` are boilerplate.
     """
-    order = np.lexsort((docs, hashes))
-    h, d = hashes[order], docs[order]
+    order = np.lexsort((docs, hashes))  # stable: a document's repeats of a hash stay in position order
+    h, d, p = hashes[order], docs[order], positions[order]
     keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
-    h, d = h[keep], d[keep]
+    h, d, p = h[keep], d[keep], p[keep].astype(np.int64)
     starts, df = _runs(h)
     boiler = df > max_df
     usable = (df >= 2) & ~boiler
     hist = Counter({"df=1": int((df == 1).sum()), f"df=2..{max_df}": int(usable.sum()),
                     f"df>{max_df}": int(boiler.sum())})
-    return Postings(_pairs_within_runs(d, starts[usable], df[usable]), np.sort(h[starts[boiler]]), hist)
+    first, second = _pairs_within_runs(starts[usable], df[usable])
+    return Postings(pair_keys(d[first], d[second]), p[first], p[second], np.sort(h[starts[boiler]]), hist)
 
 
-def count_pairs(keys: np.ndarray, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct pair keys occurring at least ``min_shared`` times, and their counts."""
-    uniq, counts = np.unique(keys, return_counts=True)
+def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_shared: int, min_span: int,
+                    shingle_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pair keys whose shared fingerprints are evidence of a reused passage, and their counts.
+
+    ``keys[k]`` is a pair sharing one fingerprint, found at word ``pos_a[k]`` of its first document and
+    ``pos_b[k]`` of its second. A pair is kept when it shares at least ``min_shared`` fingerprints and they
+    spread over at least ``min_span`` words (first fingerprint's first word to last fingerprint's last word)
+    in one of the two documents. Two fingerprints a few words apart are one shared stock phrase ("said in a
+    statement on Monday that the"), shorter than any passage worth reporting; a verbatim passage of 25 words
+    always spreads its fingerprints over at least 15 (winnowing puts one in every window).
+    """
+    if keys.shape[0] == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    starts, counts = _runs(k)
     sel = counts >= min_shared
-    return uniq[sel], counts[sel].astype(np.int64)
+    starts, counts = starts[sel], counts[sel]
+    if starts.shape[0] == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    # min/max position per pair, over the selected runs only
+    rows = ranges(starts, counts)
+    bounds = np.r_[0, np.cumsum(counts)[:-1]]
+    a, b = pos_a[order][rows], pos_b[order][rows]
+    span_a = np.maximum.reduceat(a, bounds) - np.minimum.reduceat(a, bounds) + shingle_size
+    span_b = np.maximum.reduceat(b, bounds) - np.minimum.reduceat(b, bounds) + shingle_size
+    ok = (span_a >= min_span) | (span_b >= min_span)
+    return k[starts[ok]], counts[ok].astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
 class FingerprintCandidates:
     """Outcome of the fingerprint stage over a corpus."""
 
-    pairs: np.ndarray  # uint64 pair keys with at least min_shared shared fingerprints
+    pairs: np.ndarray  # uint64 pair keys with at least min_shared shared fingerprints, spread out enough
     shared: np.ndarray  # shared non-boilerplate fingerprints per pair
     boilerplate: np.ndarray  # sorted unique hashes found in more than max_df documents
     df_histogram: dict[str, int]  # how many distinct fingerprints have df 1, 2-max_df, > max_df
 
 
-def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, max_df: int, min_shared: int) -> FingerprintCandidates:
-    """Pairs of documents sharing at least ``min_shared`` fingerprints found in 2..``max_df`` documents
-    (in memory; engines use :func:`postings` per partition and :func:`count_pairs` per pair partition)."""
-    post = postings(hashes, docs, max_df)
-    pairs, shared = count_pairs(post.pair_keys, min_shared)
+def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df: int, min_shared: int,
+                      min_span: int, shingle_size: int) -> FingerprintCandidates:
+    """Pairs of documents sharing at least ``min_shared`` fingerprints found in 2..``max_df`` documents, spread
+    over at least ``min_span`` words (in memory; engines use :func:`postings` per hash partition and
+    :func:`supported_pairs` per pair partition)."""
+    post = postings(hashes, docs, positions, max_df)
+    pairs, shared = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, min_shared, min_span, shingle_size)
     return FingerprintCandidates(pairs, shared, post.boilerplate, dict(post.df_histogram))

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .candidates import ranges
+
 
 def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Component label (the smallest member index) of each of ``n`` nodes, given edges ``i[k] -- j[k]``."""
@@ -33,6 +35,37 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
             if np.array_equal(grand, parent):
                 break
             parent = grand
+
+
+def visit_order(n: int, i: np.ndarray, j: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Position of each of ``n`` nodes in a breadth-first visit of its component, components one after another.
+
+    ``labels`` are component labels from :func:`components` (each component's smallest member is its root).
+    Neighbours in the graph get nearby positions, so work ordered by position touches each node during a short
+    stretch: the verification stage orders candidate pairs this way to prepare each document about once.
+    The visit is level-synchronous from every root at once; nodes of a level keep the order in which the
+    previous level discovered them.
+    """
+    src = np.r_[i, j].astype(np.int64)
+    dst = np.r_[j, i].astype(np.int64)
+    neighbours = dst[np.argsort(src, kind="stable")]
+    start = np.r_[0, np.cumsum(np.bincount(src, minlength=n))]
+    seen = np.zeros(n, dtype=bool)
+    frontier = np.flatnonzero(labels == np.arange(n))
+    seen[frontier] = True
+    visited = [frontier]
+    while frontier.size:
+        found = neighbours[ranges(start[frontier], start[frontier + 1] - start[frontier])]
+        found = found[~seen[found]]
+        uniq, first = np.unique(found, return_index=True)
+        frontier = uniq[np.argsort(first, kind="stable")]
+        seen[frontier] = True
+        visited.append(frontier)
+    order = np.concatenate(visited)
+    order = order[np.argsort(labels[order], kind="stable")]
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    return pos
 
 
 def cluster_ids(ids: Sequence[str], i: np.ndarray, j: np.ndarray) -> list[str]:

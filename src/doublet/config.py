@@ -15,7 +15,10 @@ Every default is chosen from a principle, not from one benchmark:
   never enter a reported passage. passim uses an upper bound of 100 for newspaper text; 50 leaves room for
   stories syndicated a few dozen times while removing site chrome from sites with more pages than that.
 * ``min_shared = 2``: shared non-boilerplate fingerprints needed before a pair is aligned. A 25-word passage
-  carries about six fingerprints, so two still survive heavy editing; alignment then decides.
+  carries about six fingerprints, so two still survive heavy editing; alignment then decides. The shared
+  fingerprints must also spread over at least ``min_passage_words`` words in one of the two documents: two
+  fingerprints a few words apart are one shared stock phrase, and such chance pairs grow faster than the
+  corpus (a verbatim 25-word passage always spreads its fingerprints over 15 words or more).
 * ``min_words = 25``: a pair is *reuse* when at least 25 of its words lie in verbatim runs of aligned
   passages (summed over passages, so a story reprinted as scattered sentences counts). Below that, shared
   text is usually a quotation or a stock phrase, not reuse.
@@ -60,7 +63,7 @@ class Config:
     max_df: int = 50
     """Fingerprints in more documents than this are boilerplate: no candidates, never inside passages."""
     min_shared: int = 2
-    """Shared non-boilerplate fingerprints needed to align a pair."""
+    """Shared non-boilerplate fingerprints needed to align a pair (spread over min_passage_words words)."""
     min_words: int = 25
     """Least number of reused words (inside matching seeds, summed over passages) that makes a reusing pair."""
     min_passage_words: int = 15

@@ -26,13 +26,13 @@ What an answer means
 --------------------
 The index answers exactly what ``doublet find`` would answer on the indexed corpus, computed by the engine's
 own stage functions (:func:`doublet.analysis.fingerprint_batch`, :func:`doublet.minhash.band_keys`,
-:func:`doublet.candidates.count_pairs`, :func:`doublet.analysis.prepare` and
+:func:`doublet.candidates.supported_pairs`, :func:`doublet.analysis.prepare` and
 :func:`doublet.analysis.compare_prepared`, :func:`doublet.cluster.cluster_ids`) with the index's *current*
 document frequencies:
 
 * **candidates** — documents sharing an LSH bucket (a bucket of more than ``max_bucket`` documents pairs
   only with its first-added member, as find's star does), or sharing at least ``min_shared`` fingerprints
-  whose document frequency is 2..``max_df``;
+  whose document frequency is 2..``max_df``, spread over at least ``min_passage_words`` words in one of them;
 * **boilerplate** — fingerprints held by more than ``max_df`` documents: they propose nothing and are masked
   out of alignment;
 * **verdict and passages** — exact Jaccard/containment and alignment, compared in id order like find.
@@ -75,7 +75,8 @@ signed 64-bit integers (the uint64 bits).
               the text), ``chars``, ``words``, ``fps`` (the distinct fingerprint hashes, int64 ascending),
               ``bands`` (the LSH band keys; empty when the text has no words), ``added``, ``updated``
 ``texts``     ``doc`` (INTEGER PRIMARY KEY), ``body`` (the text exactly as read)
-``fp``        ``(hash, doc)``, primary key — one row per distinct fingerprint of each document
+``fp``        ``(hash, doc)``, primary key, and ``pos`` (the word where the fingerprint first starts in the
+              document) — one row per distinct fingerprint of each document
 ``df``        ``hash`` (primary key), ``n`` = rows of ``fp`` with that hash; partial index ``df_boilerplate``
               on the hashes with ``n > max_df``
 ``band``      ``(key, doc)``, primary key — one row per LSH band of each document with words
@@ -117,7 +118,7 @@ import numpy as np
 
 from . import __version__
 from .analysis import PairResult, Prepared, compare_prepared, fingerprint_batch, prepare
-from .candidates import count_pairs, pair_keys, split_keys
+from .candidates import pair_keys, ranges, split_keys, supported_pairs
 from .cluster import cluster_ids
 from .config import Config
 from .documents import Document, InputProblem, documents_from_items, read_documents
@@ -129,7 +130,7 @@ __all__ = [
     "IndexIncompatible", "IndexNotFound", "IndexedDocument", "Match", "MatchPassage",
 ]
 
-FORMAT = 1
+FORMAT = 2  # 2: fingerprint positions (fp.pos), for the candidate rule's spread test
 DB_NAME = "index.sqlite"
 LOCK_NAME = "writer.lock"
 EXECUTION_FIELDS = frozenset({"workers", "memory_limit", "tmp_dir", "extra"})
@@ -160,7 +161,8 @@ CREATE TABLE docs (
     updated REAL NOT NULL
 );
 CREATE TABLE texts (doc INTEGER PRIMARY KEY, body BLOB NOT NULL);
-CREATE TABLE fp (hash INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (hash, doc)) WITHOUT ROWID;
+CREATE TABLE fp (hash INTEGER NOT NULL, doc INTEGER NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (hash, doc))
+    WITHOUT ROWID;
 CREATE TABLE df (hash INTEGER PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX df_boilerplate ON df (hash) WHERE n > {max_df};
 CREATE TABLE band (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID;
@@ -362,15 +364,6 @@ def _insert_rows(con: sqlite3.Connection, head: str, columns: Sequence[np.ndarra
         con.execute(f"{head} VALUES {','.join([row] * (n - full * k))} {tail}", flat[full * k * width:])
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + c)`` for every (s, c) pair, vectorized."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.empty(0, np.int64)
-    offsets = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts)
-    return offsets + np.arange(total, dtype=np.int64)
-
-
 def _algorithmic(cfg: Config) -> dict[str, Any]:
     return {k: v for k, v in cfg.to_dict().items() if k not in EXECUTION_FIELDS}
 
@@ -401,6 +394,7 @@ class _Prints:
     keys: np.ndarray  # (n, bands) int64 LSH band keys
     counts: np.ndarray  # int64 distinct fingerprints per document
     hashes: np.ndarray  # int64, per document ascending, documents back to back
+    positions: np.ndarray  # int64 per hash: the word where it first starts in its document
 
     def blobs(self, i: int, bounds: np.ndarray) -> tuple[bytes, bytes]:
         fps = self.hashes[bounds[i]:bounds[i + 1]].tobytes()
@@ -415,12 +409,12 @@ def _prints_job(texts: list[str], cfg: Config) -> _Prints:
     keys = band_keys(bp.sigs, bands, rows).view(np.int64) if n else np.empty((0, bands), np.int64)
     doc = np.repeat(np.arange(n, dtype=np.int64), bp.fp_counts)
     h = bp.fp_hashes.view(np.int64)
-    order = np.lexsort((h, doc))
-    doc, h = doc[order], h[order]
+    order = np.lexsort((h, doc))  # stable: a repeated hash keeps its first position first
+    doc, h, pos = doc[order], h[order], bp.fp_pos.astype(np.int64)[order]
     keep = np.r_[True, (doc[1:] != doc[:-1]) | (h[1:] != h[:-1])] if h.shape[0] else np.empty(0, bool)
-    doc, h = doc[keep], h[keep]
+    doc, h, pos = doc[keep], h[keep], pos[keep]
     return _Prints(bp.n_words.astype(np.int64), bp.has_sig.copy(), np.ascontiguousarray(keys),
-                   np.bincount(doc, minlength=n).astype(np.int64), np.ascontiguousarray(h))
+                   np.bincount(doc, minlength=n).astype(np.int64), np.ascontiguousarray(h), pos)
 
 
 def _worker_init(lock_fd: int, parent: int) -> None:
@@ -464,6 +458,7 @@ class _Query:
     rowid: int
     fps: np.ndarray  # int64 distinct fingerprint hashes
     bands: np.ndarray  # int64 band keys (empty: no words)
+    pos: np.ndarray | None = None  # external queries: where each fingerprint starts (stored ones: in fp.pos)
 
     @property
     def external(self) -> bool:
@@ -856,7 +851,7 @@ class Index:
             d = np.repeat(rowids, pr.counts)
             order = np.lexsort((d, h))
             h, d = h[order], d[order]
-            _insert_rows(con, "INSERT INTO fp", (h, d))
+            _insert_rows(con, "INSERT INTO fp", (h, d, pr.positions[order]))
             # document frequencies: +1 per new row, -1 per removed row
             if old_h:
                 allh = np.concatenate([h, *old_h])
@@ -948,7 +943,8 @@ class Index:
             bounds = np.r_[0, np.cumsum(pr.counts)]
             for j, k in enumerate(external):
                 bands = pr.keys[j] if pr.has_sig[j] else np.empty(0, np.int64)
-                out[k] = _Query(batch[k].id, batch[k].text, -1, pr.hashes[bounds[j]:bounds[j + 1]], bands)
+                out[k] = _Query(batch[k].id, batch[k].text, -1, pr.hashes[bounds[j]:bounds[j + 1]], bands,
+                                pr.positions[bounds[j]:bounds[j + 1]])
         return out  # type: ignore[return-value]
 
     def _candidates(self, con: sqlite3.Connection, queries: list[_Query]) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -976,7 +972,7 @@ class Index:
             first[cnt > 0] = bd[lo[cnt > 0]]
             leads = ~small & (first >= 0) & (rowid[qi] == first)  # the query is a big bucket's first member
             every = small | leads  # ... then it pairs with every member, as in a small bucket
-            found.append(pair_keys(np.repeat(qi[every], cnt[every]), bd[_ranges(lo[every], cnt[every])]))
+            found.append(pair_keys(np.repeat(qi[every], cnt[every]), bd[ranges(lo[every], cnt[every])]))
             star = ~every & (first >= 0)  # otherwise only the bucket's first member pairs with the query
             found.append(pair_keys(qi[star], first[star]))
 
@@ -995,15 +991,26 @@ class Index:
             df_q = df_stored + ext[qi]
             usable = (df_q >= 2) & (df_q <= cfg.max_df) & (df_stored >= 1)
             need = np.unique(qh[usable])
-            prow = np.array(_select_in(con, "SELECT hash, doc FROM fp WHERE hash IN ({in}) ORDER BY hash, doc",
-                                       need.tolist()), dtype=np.int64).reshape(-1, 2)
-            ph, pd = prow[:, 0], prow[:, 1]
+            prow = np.array(_select_in(con, "SELECT hash, doc, pos FROM fp WHERE hash IN ({in}) ORDER BY hash, doc",
+                                       need.tolist()), dtype=np.int64).reshape(-1, 3)
+            ph, pd, pp = prow[:, 0], prow[:, 1], prow[:, 2]
             uq, uhs = qi[usable], qh[usable]
             lo, hi = np.searchsorted(ph, uhs, "left"), np.searchsorted(ph, uhs, "right")
-            oq = np.repeat(uq, hi - lo)
-            od = pd[_ranges(lo, hi - lo)]
-            other = od != rowid[oq]
-            keys, _ = count_pairs(pair_keys(oq[other], od[other]), cfg.min_shared)
+            group = np.repeat(np.arange(uq.shape[0]), hi - lo)  # (query, hash) of each matching row
+            rows = ranges(lo, hi - lo)
+            oq, od, op = uq[group], pd[rows], pp[rows]
+            # the query's own position of each shared fingerprint: from its fp rows if it is indexed
+            own = od == rowid[oq]
+            q_pos = np.zeros(uq.shape[0], np.int64)
+            q_pos[group[own]] = op[own]
+            if ext.any():
+                q_pos_all = np.concatenate([q.pos if q.pos is not None else np.zeros(q.fps.shape[0], np.int64)
+                                            for q in queries])
+                from_ext = ext[uq].astype(bool)
+                q_pos[from_ext] = q_pos_all[usable][from_ext]
+            other = ~own
+            keys, _ = supported_pairs(pair_keys(oq[other], od[other]), q_pos[group[other]], op[other],
+                                      cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)
             found.append(keys)
             bounds = np.r_[0, np.cumsum(lens)]
             for k in np.flatnonzero(ext).tolist():  # external queries: df of their fingerprints, for boilerplate
@@ -1244,7 +1251,11 @@ class Index:
                     bounds = np.r_[0, np.cumsum(pr.counts)]
                     for k, d in enumerate(part):
                         fps, bands = pr.blobs(k, bounds)
-                        if fps != bytes(d[4]) or bands != bytes(d[5]):
+                        stored_pos = con.execute("SELECT hash, pos FROM fp WHERE doc = ? ORDER BY hash", (d[0],)).fetchall()
+                        o = np.argsort(pr.hashes[bounds[k]:bounds[k + 1]], kind="stable")
+                        want_pos = list(zip(pr.hashes[bounds[k]:bounds[k + 1]][o].tolist(),
+                                            pr.positions[bounds[k]:bounds[k + 1]][o].tolist()))
+                        if fps != bytes(d[4]) or bands != bytes(d[5]) or stored_pos != want_pos:
                             differ += 1
                             if differ <= 10:
                                 problems.append(f"document {_dec(d[1])!r}: stored fingerprints differ from its text's")

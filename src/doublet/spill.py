@@ -95,9 +95,11 @@ class Partitions:
     def _file(self, part: int, column: str) -> Path:
         return self.folder / f"{part:03d}.{column}"
 
-    def append(self, by: str, **arrays: np.ndarray) -> None:
-        """Append rows; ``by`` names the uint64 column whose top bits choose the partition."""
-        part = (arrays[by] >> np.uint64(64 - self.bits)).astype(np.int64)
+    def append(self, by: str | np.ndarray, **arrays: np.ndarray) -> None:
+        """Append rows; the top bits of a uint64 key choose each row's partition: ``by`` names a column, or is
+        an array of keys that is not stored."""
+        keys = arrays[by] if isinstance(by, str) else by
+        part = (keys >> np.uint64(64 - self.bits)).astype(np.int64)
         order = np.argsort(part, kind="stable")
         counts = np.bincount(part, minlength=1 << self.bits)
         bounds = np.r_[0, np.cumsum(counts)]

@@ -7,11 +7,13 @@ Stages (timed separately in the summary):
    :class:`~doublet.spill.TextStore` and fingerprints to hash-partitioned spill files.
 2. **lsh** — buckets of band keys (:func:`doublet.candidates.lsh_pairs`).
 3. **candidates** — one fingerprint partition at a time: postings, document frequencies and boilerplate
-   (:func:`doublet.candidates.postings`); pair occurrences are spilled by pair key and counted one pair
-   partition at a time (:func:`doublet.candidates.count_pairs`). Memory holds one partition, not the corpus.
+   (:func:`doublet.candidates.postings`); pair occurrences (with the fingerprint's position in each
+   document) are spilled by pair key and judged one pair partition at a time
+   (:func:`doublet.candidates.supported_pairs`). Memory holds one partition, not the corpus.
 4. **verify+align** — :func:`doublet.analysis.compare_prepared` on every candidate pair, in ``cfg.workers``
-   processes that read texts back from the store, grouped by connected component of the candidate graph
-   so that each document is prepared about once; results are spilled and written sorted by (a, b).
+   processes that read texts back from the store, in a breadth-first order of the candidate graph
+   (:func:`doublet.cluster.visit_order`) so that a worker's cache of prepared documents serves most pairs;
+   results are spilled and written sorted by (a, b).
 5. **cluster** — connected components of the reported pairs, and of the near-duplicate pairs alone.
 """
 
@@ -30,8 +32,8 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import count_pairs, lsh_pairs, postings, split_keys
-from ..cluster import cluster_ids, components
+from ..candidates import lsh_pairs, postings, split_keys, supported_pairs
+from ..cluster import cluster_ids, components, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
@@ -52,7 +54,7 @@ def _fingerprint_job(args: tuple[list[str], Config]) -> tuple[np.ndarray, ...]:
     bp = fingerprint_batch(texts, cfg)
     bands, rows = cfg.lsh_params()
     chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), bp.fp_counts, bp.fp_hashes
+    return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), bp.fp_counts, bp.fp_hashes, bp.fp_pos
 
 
 class _Verifier:
@@ -61,20 +63,24 @@ class _Verifier:
     def __init__(self, reader: TextReader, boilerplate: np.ndarray, cfg: Config, cache_size: int):
         self.reader, self.boilerplate, self.cfg, self.cache_size = reader, boilerplate, cfg, cache_size
         self.views: OrderedDict[int, Prepared] = OrderedDict()
+        self.prepared = 0  # documents prepared (cache misses), for the summary
 
     def doc(self, k: int) -> Prepared:
         got = self.views.get(k)
         if got is None:
             got = self.views[k] = prepare(self.reader.get(k), self.cfg, self.boilerplate)
+            self.prepared += 1
             if len(self.views) > self.cache_size:
                 self.views.popitem(last=False)
         else:
             self.views.move_to_end(k)
         return got
 
-    def job(self, pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> tuple[list[str], np.ndarray, int]:
-        """Compare pairs (i, j) with ids (a, b), a < b; return JSON lines and (index, kind) of reported ones."""
+    def job(self, pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> tuple[list[str], np.ndarray, int, int]:
+        """Compare pairs (i, j) with ids (a, b), a < b; return JSON lines, (index, kind) of reported ones, the
+        number of pairs compared and of documents prepared for them."""
         ii, jj, ida, idb = pairs
+        before = self.prepared
         lines: list[str] = []
         kept: list[tuple[int, int, int]] = []
         for i, j, a, b in zip(ii.tolist(), jj.tolist(), ida, idb):
@@ -82,13 +88,13 @@ class _Verifier:
             if r.kind is not None:
                 lines.append(json.dumps(r.to_dict(), ensure_ascii=False))
                 kept.append((i, j, r.kind == "near-duplicate"))
-        return lines, np.array(kept, dtype=np.int64).reshape(-1, 3), len(ida)
+        return lines, np.array(kept, dtype=np.int64).reshape(-1, 3), len(ida), self.prepared - before
 
 
 _VERIFIER: tuple[Any, _Verifier] | None = None
 
 
-def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list[str]]]) -> tuple[list[str], np.ndarray, int]:
+def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list[str]]]) -> tuple[list[str], np.ndarray, int, int]:
     """Verify one chunk of pairs. ``setup`` = (text reader, boilerplate file, cfg, cache size); a worker builds
     its verifier on the first job of a run (the boilerplate hashes are read from the run's folder)."""
     global _VERIFIER
@@ -218,7 +224,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # spill layout: enough fingerprint partitions that one fits a quarter of the memory budget
     fp_bits = 6 if cfg.memory_limit is None or cfg.memory_limit >= 1 << 30 else 8
     store = TextStore(work.path / "texts.bin")
-    fps = Partitions(work.path / "fp", {"hash": np.uint64, "doc": np.uint32}, bits=fp_bits)
+    fps = Partitions(work.path / "fp", {"hash": np.uint64, "doc": np.uint32, "pos": np.uint32}, bits=fp_bits)
 
     # --- 1. fingerprint
     ids: list[str] = []
@@ -236,10 +242,11 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             yield texts, cfg
 
     base = 0
-    for n_words, n_chars, has_sig, bkeys, counts, hashes in _ordered_map(pool, _fingerprint_job, jobs(),
-                                                                      2 * cfg.workers + 2):
+    for n_words, n_chars, has_sig, bkeys, counts, hashes, positions in _ordered_map(
+            pool, _fingerprint_job, jobs(), 2 * cfg.workers + 2):
         n = n_words.shape[0]
-        fps.append("hash", hash=hashes, doc=np.repeat(np.arange(base, base + n, dtype=np.uint32), counts))
+        fps.append("hash", hash=hashes, doc=np.repeat(np.arange(base, base + n, dtype=np.uint32), counts),
+                   pos=positions)
         words.append(n_words)
         chars.append(n_chars)
         has.append(has_sig)
@@ -269,18 +276,26 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # --- 3. fingerprint postings, partition by partition
     t = time.perf_counter()
     progress.start("candidates", len(fps))
-    occurrences = Partitions(work.path / "pairs", {"key": np.uint64, "pair": np.uint64}, bits=fp_bits)
+    occurrences = Partitions(work.path / "pairs", {"pair": np.uint64, "pos_a": np.uint32, "pos_b": np.uint32},
+                             bits=fp_bits)
     boiler: list[np.ndarray] = []
     hist: Counter = Counter()
+    n_occurrences = 0
     for p in range(len(fps)):
         rows_p = fps.read(p)
-        post = postings(rows_p["hash"], rows_p["doc"].astype(np.int64), cfg.max_df)
+        post = postings(rows_p["hash"], rows_p["doc"].astype(np.int64), rows_p["pos"], cfg.max_df)
         boiler.append(post.boilerplate)
         hist.update(post.df_histogram)
+        n_occurrences += int(post.pair_keys.shape[0])
         if post.pair_keys.shape[0]:
-            occurrences.append("key", key=mix64(post.pair_keys), pair=post.pair_keys)
+            occurrences.append(mix64(post.pair_keys), pair=post.pair_keys, pos_a=post.pos_a, pos_b=post.pos_b)
         progress.advance()
-    fp_pairs = [count_pairs(occurrences.read(q)["pair"], cfg.min_shared)[0] for q in range(len(occurrences))]
+    timings["candidates:postings"] = time.perf_counter() - t
+    fp_pairs = []
+    for q in range(len(occurrences)):
+        occ = occurrences.read(q)
+        fp_pairs.append(supported_pairs(occ["pair"], occ["pos_a"].astype(np.int64), occ["pos_b"].astype(np.int64),
+                                        cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)[0])
     fp_cand = np.concatenate(fp_pairs) if fp_pairs else np.empty(0, np.uint64)
     boilerplate = np.sort(np.concatenate(boiler)) if boiler else np.empty(0, np.uint64)
     cand = np.union1d(lsh, fp_cand)
@@ -288,9 +303,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     progress.done()
     timings["candidates"] = time.perf_counter() - t
 
-    # --- 4. verify and align. Pairs are processed grouped by connected component of the candidate graph, so
-    # that each document is prepared about once (a worker caches the documents of its current components);
-    # results are spilled with their (a, b) rank and written out sorted at the end.
+    # --- 4. verify and align. Pairs are processed in a breadth-first order of the candidate graph (by the later
+    # of their two documents' positions), so that the documents of nearby pairs are the ones a worker has
+    # cached; results are spilled with their (a, b) rank and written out sorted at the end.
     t = time.perf_counter()
     order = sorted(range(n), key=ids.__getitem__)
     rank = np.empty(n, dtype=np.int64)
@@ -299,7 +314,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     swap = rank[ci] > rank[cj]
     ci, cj = np.where(swap, cj, ci), np.where(swap, ci, cj)
     comp = components(n, ci, cj)
-    seq = np.lexsort((cj, ci, comp[ci]))
+    pos = visit_order(n, ci, cj, comp)
+    seq = np.lexsort((np.minimum(pos[ci], pos[cj]), np.maximum(pos[ci], pos[cj])))
     ci, cj = ci[seq], cj[seq]
     n_compared = int(ci.shape[0])
     progress.start("verify+align", n_compared)
@@ -319,9 +335,11 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     reported: list[np.ndarray] = []
     spans: list[np.ndarray] = []
     n_passages = 0
+    n_prepared = 0
     pos = 0
     with open(unsorted_path, "wb") as out:
-        for lines, kept, done in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
+        for lines, kept, done, prepared in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
+            n_prepared += prepared
             data = [(line + "\n").encode("utf-8") for line in lines]
             sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
             spans.append(np.stack([pos + np.cumsum(sizes) - sizes, sizes], axis=1))
@@ -331,7 +349,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             reported.append(kept)
             progress.advance(done)
     progress.done()
-    del cand, lsh, fp_cand, comp, seq
+    del cand, lsh, fp_cand, comp, pos, seq
     kept_all = np.concatenate(reported) if reported else np.empty((0, 3), np.int64)
     spans_all = np.concatenate(spans) if spans else np.empty((0, 2), np.int64)
     pairs_path = work.path / "pairs.jsonl"
@@ -387,7 +405,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         "candidates": {
             "lsh": n_lsh,
             "fingerprint": n_fp,
+            "pair_occurrences": n_occurrences,
             "compared": n_compared,
+            "documents_prepared": n_prepared,
             "fingerprints": dict(hist),
             "boilerplate_fingerprints": int(boilerplate.shape[0]),
         },
