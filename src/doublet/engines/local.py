@@ -6,10 +6,10 @@ Stages (timed separately in the summary):
    processes. The main process keeps only ids and LSH band keys in memory; texts go to a
    :class:`~doublet.spill.TextStore` and fingerprints to hash-partitioned spill files.
 2. **lsh** — buckets of band keys (:func:`doublet.candidates.lsh_pairs`).
-3. **candidates** — one fingerprint partition at a time: postings, document frequencies and boilerplate
-   (:func:`doublet.candidates.postings`); pair occurrences (with the fingerprint's position in each
-   document) are spilled by pair key and judged one pair partition at a time
-   (:func:`doublet.candidates.supported_pairs`). Memory holds one partition, not the corpus.
+3. **candidates** — in the workers, one fingerprint partition at a time: postings, document frequencies and
+   boilerplate (:func:`doublet.candidates.postings`); pair occurrences (with the fingerprint's position in
+   each document) are spilled by pair key and judged one pair partition at a time
+   (:func:`doublet.candidates.supported_pairs`). A worker holds one partition, not the corpus.
 4. **verify+align** — :func:`doublet.analysis.compare_prepared` on every candidate pair, in ``cfg.workers``
    processes that read texts back from the store, in a breadth-first order of the candidate graph
    (:func:`doublet.cluster.visit_order`) so that a worker's cache of prepared documents serves most pairs;
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
@@ -38,7 +39,7 @@ from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
-from ..spill import Partitions, TextReader, TextStore, WorkDir
+from ..spill import Partitions, TextReader, TextStore, WorkDir, read_group, write_grouped
 from ..tokens import mix64
 
 _BATCH = 512  # documents per fingerprint job
@@ -104,6 +105,33 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
         reader, boiler_path, cfg, cache_size = setup
         _VERIFIER = (key, _Verifier(reader, np.load(boiler_path), cfg, cache_size))
     return _VERIFIER[1].job(pairs)
+
+
+_OCCURRENCE = np.dtype([("pair", np.uint64), ("pos_a", np.uint32), ("pos_b", np.uint32)])
+_OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
+
+
+def _postings_job(args: tuple[Any, dict, int, int, Any, int]) -> tuple[np.ndarray, Counter, np.ndarray]:
+    """Postings of one fingerprint partition ``p``; its pair occurrences go to one file ``occ_root/<p>``,
+    grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's boilerplate hashes,
+    df histogram and the file's group offsets."""
+    fp_folder, fp_columns, fp_bits, p, occ_root, max_df = args
+    rows = Partitions(fp_folder, fp_columns, bits=fp_bits).read(p)
+    post = postings(rows["hash"], rows["doc"].astype(np.int64), rows["pos"], max_df)
+    rec = np.empty(post.pair_keys.shape[0], dtype=_OCCURRENCE)
+    rec["pair"], rec["pos_a"], rec["pos_b"] = post.pair_keys, post.pos_a, post.pos_b
+    groups = (mix64(post.pair_keys) >> np.uint64(64 - _OCCURRENCE_BITS)).astype(np.int64)
+    bounds = write_grouped(occ_root / f"{p:03d}", groups, 1 << _OCCURRENCE_BITS, rec)
+    return post.boilerplate, post.df_histogram, bounds
+
+
+def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.ndarray:
+    """Candidate pair keys of pair partition ``q``, from the occurrences of every fingerprint partition."""
+    files, q, cfg = args
+    rec = np.concatenate([read_group(path, _OCCURRENCE, bounds, q) for path, bounds in files] or
+                         [np.empty(0, _OCCURRENCE)])
+    return supported_pairs(rec["pair"], rec["pos_a"].astype(np.int64), rec["pos_b"].astype(np.int64),
+                           cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)[0]
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -273,29 +301,29 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     progress.done()
     timings["lsh"] = time.perf_counter() - t
 
-    # --- 3. fingerprint postings, partition by partition
+    # --- 3. fingerprint postings, partition by partition, in the workers: each fingerprint partition's pair
+    # occurrences go to its own pair-partitioned folder; then each pair partition is judged from all of them.
     t = time.perf_counter()
-    progress.start("candidates", len(fps))
-    occurrences = Partitions(work.path / "pairs", {"pair": np.uint64, "pos_a": np.uint32, "pos_b": np.uint32},
-                             bits=fp_bits)
+    progress.start("candidates", len(fps) + (1 << _OCCURRENCE_BITS))
+    fps.flush()
+    occ_root = work.path / "pairs"
+    occ_root.mkdir()
+    post_jobs = [(fps.folder, fps.columns, fp_bits, p, occ_root, cfg.max_df) for p in range(len(fps))]
     boiler: list[np.ndarray] = []
     hist: Counter = Counter()
-    n_occurrences = 0
-    for p in range(len(fps)):
-        rows_p = fps.read(p)
-        post = postings(rows_p["hash"], rows_p["doc"].astype(np.int64), rows_p["pos"], cfg.max_df)
-        boiler.append(post.boilerplate)
-        hist.update(post.df_histogram)
-        n_occurrences += int(post.pair_keys.shape[0])
-        if post.pair_keys.shape[0]:
-            occurrences.append(mix64(post.pair_keys), pair=post.pair_keys, pos_a=post.pos_a, pos_b=post.pos_b)
+    files: list[tuple[Any, np.ndarray]] = []
+    for p, (b_p, h_p, bounds_p) in enumerate(_ordered_map(pool, _postings_job, post_jobs, 2 * cfg.workers)):
+        boiler.append(b_p)
+        hist.update(h_p)
+        files.append((occ_root / f"{p:03d}", bounds_p))
         progress.advance()
+    n_occurrences = int(sum(int(b[-1]) for _, b in files))
     timings["candidates:postings"] = time.perf_counter() - t
+    judge_jobs = [(files, q, cfg) for q in range(1 << _OCCURRENCE_BITS)]
     fp_pairs = []
-    for q in range(len(occurrences)):
-        occ = occurrences.read(q)
-        fp_pairs.append(supported_pairs(occ["pair"], occ["pos_a"].astype(np.int64), occ["pos_b"].astype(np.int64),
-                                        cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)[0])
+    for keys_q in _ordered_map(pool, _judge_job, judge_jobs, 2 * cfg.workers):
+        fp_pairs.append(keys_q)
+        progress.advance()
     fp_cand = np.concatenate(fp_pairs) if fp_pairs else np.empty(0, np.uint64)
     boilerplate = np.sort(np.concatenate(boiler)) if boiler else np.empty(0, np.uint64)
     cand = np.union1d(lsh, fp_cand)
@@ -366,11 +394,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     timings["total"] = time.perf_counter() - t0
 
     # drop what is no longer needed; keep the texts only if asked
-    for part in (fps, occurrences):
-        part.flush()
+    fps.flush()
     for folder in ("fp", "pairs"):
-        for f in (work.path / folder).glob("*"):
-            f.unlink()
+        shutil.rmtree(work.path / folder, ignore_errors=True)
     store.close()
     if not keep_corpus:
         (work.path / "texts.bin").unlink()
