@@ -266,7 +266,7 @@ is ignored.
 the input without its near-duplicate copies.
 
 Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or Parquet files; web pages
-as folders of .html files or WARC files.
+as folders of .html files or WARC files. [bold]doublet eval[/bold] scores a run against labelled gold.
 
 [bold]Examples[/bold]
 
@@ -495,6 +495,54 @@ class _KeptCounter:
             self.n += 1
             return True
         return False
+
+
+EVAL_HELP = """\
+Score a doublet run against labelled gold: pair precision/recall/F1, recall by similarity bucket, passage
+character precision/recall/F1, ARI of the clusters and the false positives that share only site boilerplate.
+
+GOLD_DIR holds corpus.jsonl ({"id", ...}: the ids, in order) and gold_pairs.jsonl ({"a", "b", "spans":
+[[a_start, a_end, b_start, b_end], ...]} per reusing pair, a < b; optional "jaccard5", "shared_words",
+"mode_a", "mode_b"), and optionally ignore_pairs.jsonl ({"a", "b"}: counted neither right nor wrong),
+gold_clusters.jsonl ({"id", "cluster"}) and doc_meta.jsonl ({"id", "site", "header", "footer", "role"}).
+RUN_DIR is a doublet output folder (pairs.jsonl, clusters.jsonl) or a pairs.jsonl file. The figures and
+their names are those of the reprint benchmark's score.py.
+
+Prints the scores as JSON on stdout and one summary line on stderr.
+
+[bold]Examples[/bold]
+
+  doublet find ../shared/bench/dev-reuters/corpus.jsonl -o out/
+  doublet eval ../shared/bench/dev-reuters out/
+"""
+
+
+@app.command("eval", help=unwrap(EVAL_HELP), no_args_is_help=True)
+def eval_command(
+    gold_dir: Annotated[Path, typer.Argument(metavar="GOLD_DIR", show_default=False, help="The gold folder.")],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", show_default=False,
+                                            help="A doublet output folder, or a pairs.jsonl file.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", show_default=False,
+                                             help="Also write the JSON scores to this file.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    from .evaluate import evaluate, load_gold, load_run, summary_line
+
+    try:
+        gold = load_gold(gold_dir)
+        run = load_run(run_dir, set(gold.ids))
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+    except (ValueError, KeyError) as exc:
+        raise CliError(f"cannot read the gold or the run: {type(exc).__name__}: {exc}") from None
+    scores = evaluate(gold, run)
+    text = json.dumps(scores, indent=1)
+    typer.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    if not quiet:
+        stderr().print(Text(f"doublet eval: {summary_line(scores)}", style="bold green"), soft_wrap=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
