@@ -181,6 +181,8 @@ def test_bad_records_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
 
     docs, problems, _ = read([tmp_path / "corrupt.warc.gz"])
     assert len(docs) == 15
+    intact = {d.id: d.meta["offset"] for d in read([WARC])[0]}
+    assert all(intact[d.id] == d.meta["offset"] for d in docs)  # offsets after the resync are the file's
     [p] = problems
     assert p.source.endswith("corrupt.warc.gz") and p.where.startswith("bytes 12685-") and p.action == "rejected"
     assert "unreadable WARC data" in p.reason and "next record" in p.reason
@@ -331,3 +333,28 @@ def test_find_on_an_html_folder_with_keep_boilerplate_and_index_add(tmp_path: Pa
     res = runner.invoke(cli.app, ["index", "add", str(idx), str(site), "--keep-boilerplate", "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "2 added" in res.output
+
+
+def test_parallel_extraction_gives_the_same_documents_in_the_same_order(tmp_path: Path) -> None:
+    data = bytearray(WARC.read_bytes())
+    data[13000:13100] = b"x" * 100  # one unreadable record among the pages
+    path = tmp_path / "corrupt.warc.gz"
+    path.write_bytes(bytes(data))
+    serial = read([path], workers=1)
+    parallel = read([path], workers=2)
+    assert [(d.id, d.text, d.meta) for d in parallel[0]] == [(d.id, d.text, d.meta) for d in serial[0]]
+    assert parallel[1] == serial[1] and len(serial[1]) == 1 and parallel[2] == serial[2]
+
+
+def test_dedup_of_a_corrupt_warc_leaves_the_bad_bytes_out(tmp_path: Path) -> None:
+    data = bytearray(WARC.read_bytes())
+    data[13000:13100] = b"x" * 100
+    path = tmp_path / "corrupt.warc.gz"
+    path.write_bytes(bytes(data))
+    out = tmp_path / "dd"
+    res = CliRunner().invoke(cli.app, ["dedup", str(path), "-o", str(out), "--workers", "1", "--quiet"])
+    assert res.exit_code == 0, res.output
+    docs, problems, skipped = read([out / "corrupt.warc.gz"])
+    assert len(docs) == 15 and problems == [] and sum(skipped.values()) == 34
+    original = members(WARC)  # the corrupt response is the 6th record, at offset 12685; the rest is copied as is
+    assert members(out / "corrupt.warc.gz") == original[:5] + original[6:]

@@ -190,7 +190,7 @@ def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
     try:
         return read_documents(list(inputs), id_field=id_field, text_field=text_field,
                               max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
-                              skipped=skipped)
+                              skipped=skipped, workers=cfg.workers)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
@@ -444,7 +444,7 @@ def dedup_command(
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
         try:
             write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
-                       seen_ids=set(), problems=rereading, keep_boilerplate=keep_boilerplate)
+                       seen_ids=set(), problems=rereading, keep_boilerplate=keep_boilerplate, workers=cfg.workers)
         except (FileExistsError, ValueError) as exc:
             raise CliError(str(exc)) from None
         progress.done()

@@ -72,7 +72,7 @@ def _read(inputs: list[str], idx: Index, id_field: str, text_field: str, problem
           keep_boilerplate: bool = False) -> Any:
     try:
         return read_documents(inputs, id_field=id_field, text_field=text_field, max_chars=idx.config.max_chars,
-                              problems=problems, keep_boilerplate=keep_boilerplate)
+                              problems=problems, keep_boilerplate=keep_boilerplate, workers=idx.config.workers)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
 

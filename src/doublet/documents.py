@@ -231,6 +231,7 @@ class _Spec:
     keep_fields: bool
     keep_boilerplate: bool = False
     skipped: Counter[str] | None = field(default=None, compare=False)  # skipped WARC records by reason
+    workers: int = 1  # processes that extract web pages
 
 
 @dataclass(slots=True)
@@ -248,6 +249,7 @@ class _Record:
     source: str | None = None  # overrides the input path (a txt folder's file)
     raw: Any = None
     meta: dict[str, Any] | None = None  # web metadata (url, title, date, ...), added to Document.meta
+    page: _PageJob | None = None  # a web page still to extract (then text, meta, reject/repair are set)
 
 
 def _where(rec: _Record) -> str:
@@ -499,13 +501,13 @@ def _records(
     header_sink: Callable[[bytes], Any] | None = None,
 ) -> Iterator[_Record]:
     if fmt.kind == "txtdir":
-        inner = _txtdir_records(path, spec)
+        inner = _with_pages(_txtdir_records(path, spec), spec.workers)
     elif fmt.kind == "jsonl":
         inner = _jsonl_records(path, fmt, spec)
     elif fmt.kind == "csv":
         inner = _csv_records(path, fmt, spec, header_sink)
     elif fmt.kind == "warc":
-        inner = _warc_records(path, spec)
+        inner = _with_pages(_warc_records(path, spec), spec.workers)
     else:
         inner = _parquet_records(path, spec, all_columns)
     return _guard(inner)
@@ -645,30 +647,67 @@ def _html_byte_limit(max_chars: int) -> int:
     return 4 * max_chars + (1 << 20)
 
 
-def _page_text(rec: _Record, body: bytes, charset: str | None, url: str | None, spec: _Spec) -> None:
-    """Decode and extract one page into ``rec`` (text, meta, reject or repair note)."""
+@dataclass(slots=True, frozen=True)
+class _PageJob:
+    """A web page waiting for decoding and extraction (done in worker processes when there are several)."""
+
+    body: bytes
+    charset: str | None  # declared by HTTP
+    url: str | None
+    keep_boilerplate: bool
+
+
+def _extract_job(job: _PageJob) -> tuple[str | None, dict[str, Any], str | None, str | None]:
+    """Decode and extract one page: (text, metadata, reject reason, repair note)."""
     from .extract import decode_html, extract_page
 
-    decoded = decode_html(body, charset)
-    if decoded.repaired:
-        rec.repair = decoded.note
+    decoded = decode_html(job.body, job.charset)
+    repair = decoded.note if decoded.repaired else None
     try:
-        page = extract_page(decoded.text, url, keep_boilerplate=spec.keep_boilerplate)
+        page = extract_page(decoded.text, job.url, keep_boilerplate=job.keep_boilerplate)
     except Exception as exc:  # noqa: BLE001 - a third-party parser failing on one hostile page must not stop the run
-        rec.reject = f"text extraction failed: {_describe(exc)}"
-        return
+        return None, {}, f"text extraction failed: {_describe(exc)}", repair
     if not page.text.strip():
-        rec.reject = ("no main text found in the page (only navigation or markup?); "
-                      "--keep-boilerplate keeps the whole page text")
-        return
-    rec.text = page.text
-    meta = rec.meta if rec.meta is not None else {}
-    meta.update(page.meta())
-    date = meta.get("published") or meta.get("fetched")
-    if date:
-        meta["date"] = date
+        return None, {}, ("no main text found in the page (only navigation or markup?); "
+                          "--keep-boilerplate keeps the whole page text"), repair
+    meta: dict[str, Any] = page.meta()
     meta["charset"] = decoded.encoding
-    rec.meta = meta
+    return page.text, meta, None, repair
+
+
+def _apply_page(rec: _Record, result: tuple[str | None, dict[str, Any], str | None, str | None]) -> _Record:
+    text, meta, reject, repair = result
+    rec.page, rec.repair = None, repair
+    if reject is not None:
+        rec.reject = reject
+        return rec
+    rec.text = text
+    merged = {**(rec.meta or {}), **meta}
+    date = merged.get("published") or merged.get("fetched")
+    if date:
+        merged["date"] = date
+    rec.meta = merged
+    return rec
+
+
+def _with_pages(records: Iterator[_Record], workers: int) -> Iterator[_Record]:
+    """Records in order, with their web pages extracted: in this process, or ``workers`` processes at a time
+    with at most ``_PAGES_AHEAD * workers`` pages in flight."""
+    if workers <= 1:
+        for rec in records:
+            yield _apply_page(rec, _extract_job(rec.page)) if rec.page is not None else rec
+        return
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    pending: list[tuple[_Record, Future[Any] | None]] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for rec in records:
+            pending.append((rec, pool.submit(_extract_job, rec.page) if rec.page is not None else None))
+            while len(pending) > _PAGES_AHEAD * workers or (pending and pending[0][1] is None):
+                first, fut = pending.pop(0)
+                yield first if fut is None else _apply_page(first, fut.result())
+        for first, fut in pending:
+            yield first if fut is None else _apply_page(first, fut.result())
 
 
 def _html_file_record(folder: Path, rel: str, spec: _Spec) -> _Record:
@@ -689,7 +728,7 @@ def _html_file_record(folder: Path, rel: str, spec: _Spec) -> _Record:
     elif b"\x00" in body[:_HEAD] and not body.startswith(_UTF16_BOMS):
         rec.reject = "binary file (contains NUL bytes); not HTML"
     else:
-        _page_text(rec, body, None, None, spec)
+        rec.page = _PageJob(body, None, None, spec.keep_boilerplate)
     return rec
 
 
@@ -699,21 +738,34 @@ def _warc_records(path: Path, spec: _Spec) -> Iterator[_Record]:
     for item in read_warc(path):
         if isinstance(item, WarcPage):
             rec = _Record(("offset", item.offset), doc_id=item.record_id or item.uri or f"{path.name}@{item.offset}",
-                          where=_warc_where(item.offset, item.uri), raw=item)
+                          where=_warc_where(item.offset, item.uri), raw=_WarcRef(item.offset, item.record_id,
+                                                                                 item.concurrent, "page"))
             rec.meta = {k: v for k, v in (("url", item.uri), ("fetched", item.date)) if v}
-            _page_text(rec, item.body, item.charset, item.uri, spec)
+            rec.page = _PageJob(item.body, item.charset, item.uri, spec.keep_boilerplate)
             yield rec
         elif isinstance(item, WarcBad):
             where = (f"bytes {item.offset}-{item.end}" if item.end is not None
                      else _warc_where(item.offset, item.uri))
             yield _Record(("offset", item.offset), doc_id=item.record_id if item.record_id else _MISSING,
-                          where=where, reject=item.reason, raw=item)
+                          where=where, reject=item.reason, raw=_WarcRef(item.offset, None, (), "bad"))
         else:
             if spec.skipped is not None:
                 spec.skipped[item.reason] += 1
-            yield _Record(("offset", item.offset), reject=_SKIP, raw=item)
+            yield _Record(("offset", item.offset), reject=_SKIP,
+                          raw=_WarcRef(item.offset, item.record_id, item.concurrent, "other"))
 
 
+@dataclass(slots=True, frozen=True)
+class _WarcRef:
+    """What dedup needs to copy or drop one WARC record (no body)."""
+
+    offset: int
+    record_id: str | None
+    concurrent: tuple[str, ...]  # WARC-Concurrent-To
+    kind: str  # "page" | "bad" | "other"
+
+
+_PAGES_AHEAD = 4
 _SKIP = "\0skip"  # marks a WARC record that is not a page: counted, never checked or reported
 
 
@@ -1014,10 +1066,10 @@ def _prepare_input(path: Path, spec: _Spec) -> InputFormat:
 
 
 def _make_spec(id_field: str, text_field: str, max_chars: int, keep_fields: bool, keep_boilerplate: bool = False,
-               skipped: Counter[str] | None = None) -> _Spec:
+               skipped: Counter[str] | None = None, workers: int = 1) -> _Spec:
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
-    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped)
+    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, max(1, workers))
 
 
 def read_documents(
@@ -1030,17 +1082,19 @@ def read_documents(
     keep_fields: bool = False,
     keep_boilerplate: bool = False,
     skipped: Counter[str] | None = None,
+    workers: int = 1,
 ) -> Iterator[Document]:
     """Stream the documents of all ``inputs`` in order; append every problem to ``problems``.
 
     Inputs are checked before anything is read: a missing path raises FileNotFoundError, an
     unknown format or a Parquet file without the id/text column raises ValueError.  Ids must be
     unique across all inputs of one call (the first wins).  WARC records that are not HTML pages
-    are counted in ``skipped`` by reason; ``keep_boilerplate`` keeps a web page's whole text.
+    are counted in ``skipped`` by reason; ``keep_boilerplate`` keeps a web page's whole text; web pages
+    are extracted in ``workers`` processes (documents still come in input order).
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped)
+    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers)
     plan = [(Path(p), _prepare_input(Path(p), spec)) for p in inputs]
     return _read_all(plan, spec, _Checker(spec, problems))
 
@@ -1108,6 +1162,7 @@ def write_kept(
     seen_ids: set[str] | None = None,
     problems: list[InputProblem] | None = None,
     keep_boilerplate: bool = False,
+    workers: int = 1,
 ) -> Path:
     """Copy the records of ``input_path`` for which ``kept(doc)`` is true to ``out_dir``.
 
@@ -1125,7 +1180,7 @@ def write_kept(
     bytes; each record is copied byte for byte (gzip member for gzip member).
     """
     path = Path(input_path)
-    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate)
+    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, workers=workers)
     fmt = _prepare_input(path, spec)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1240,24 +1295,19 @@ def _write_warc(
     path: Path, spec: _Spec, checker: _Checker, src: int, kept: Callable[[Document], bool], target: Path
 ) -> None:
     """Copy the records to keep, each as its exact bytes (a record runs up to the next one's offset)."""
-    from .warc import WarcBad, WarcPage
-
     # per record: offset, record id, WARC-Concurrent-To ids, and what to do: "copy", "drop" or "companion"
-    # (a non-page record, copied unless it belongs to a dropped page); bodies are not kept
+    # (a non-page record, copied unless it belongs to a dropped page)
     plan: list[tuple[int, str | None, tuple[str, ...], str]] = []
     for rec in _records(path, InputFormat("warc", None), spec):
-        item = rec.raw
-        if item is None:  # the file could not be read: reported by the checker
+        ref = rec.raw
+        if not isinstance(ref, _WarcRef):  # the file could not be read: reported by the checker
             checker.check(rec, src)
-            continue
-        if isinstance(item, WarcBad):
-            checker.check(rec, src)
-            plan.append((item.offset, None, (), "drop"))
-        elif isinstance(item, WarcPage):
-            doc = checker.check(rec, src)
-            plan.append((item.offset, item.record_id, item.concurrent, "copy" if doc is not None and kept(doc) else "drop"))
+        elif ref.kind == "other":
+            plan.append((ref.offset, ref.record_id, ref.concurrent, "companion"))
         else:
-            plan.append((item.offset, item.record_id, item.concurrent, "companion"))
+            doc = checker.check(rec, src)
+            keep = ref.kind == "page" and doc is not None and kept(doc)
+            plan.append((ref.offset, ref.record_id, ref.concurrent, "copy" if keep else "drop"))
     gone = {rid for _, rid, _, action in plan if action == "drop" and rid}  # dropped pages
     # their companions: records they name (the request) and records that name them (metadata)
     named = {c for _, _, concurrent, action in plan if action == "drop" for c in concurrent}

@@ -91,9 +91,12 @@ def read_warc(path: str | Path) -> Iterator[WarcItem]:
         while start is not None and start < size:
             fh.seek(start)
             last: int | None = None
+            base = 0  # fastwarc gives file offsets when the file was seeked; be safe if it counts from there
             try:
                 for rec in ArchiveIterator(fh, parse_http=False, fsspec_args=False):
-                    last = start + rec.stream_pos
+                    if last is None and rec.stream_pos < start:
+                        base = start
+                    last = base + rec.stream_pos
                     yield _classify(rec, last)
                 return
             except OSError as exc:
