@@ -358,3 +358,19 @@ def test_dedup_of_a_corrupt_warc_leaves_the_bad_bytes_out(tmp_path: Path) -> Non
     assert len(docs) == 15 and problems == [] and sum(skipped.values()) == 34
     original = members(WARC)  # the corrupt response is the 6th record, at offset 12685; the rest is copied as is
     assert members(out / "corrupt.warc.gz") == original[:5] + original[6:]
+
+
+def test_extraction_bench_scores_as_the_benchmark_defines_them() -> None:
+    """bench/extraction.py: word 4-gram multisets per page, tp/fp/fn normalised, P and R averaged over pages."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("extraction", Path(__file__).resolve().parents[1] / "bench" /
+                                                  "extraction.py")
+    assert spec is not None and spec.loader is not None
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    assert ex.page_counts("a b c d e", "a b c d x", 4) == (1 / 3, 1 / 3, 1 / 3)
+    assert ex.page_counts("a b c d e", "", 4) == (0.0, 0.0, 1.0)  # nothing predicted: no precision, recall 0
+    got = ex.prf([ex.page_counts("a b c d e", "a b c d x", 4), ex.page_counts("a b c d e", "", 4),
+                  ex.page_counts("p q r s", "p q r s", 4)])
+    assert got["precision"] == pytest.approx((0.5 + 1.0) / 2) and got["recall"] == pytest.approx((0.5 + 0 + 1) / 3)
