@@ -344,6 +344,15 @@ def test_parallel_extraction_gives_the_same_documents_in_the_same_order(tmp_path
     parallel = read([path], workers=2)
     assert [(d.id, d.text, d.meta) for d in parallel[0]] == [(d.id, d.text, d.meta) for d in serial[0]]
     assert parallel[1] == serial[1] and len(serial[1]) == 1 and parallel[2] == serial[2]
+    folder = tmp_path / "mixed"  # text files and pages interleaved in id order
+    folder.mkdir()
+    for k in range(4):
+        (folder / f"{k}a.txt").write_text(f"plain text file number {k}", encoding="utf-8")
+        (folder / f"{k}b.html").write_bytes(article(k))
+    serial = read([folder], workers=1)
+    parallel = read([folder], workers=2)
+    assert [d.id for d in parallel[0]] == sorted(p.name for p in folder.iterdir())
+    assert [(d.id, d.text, d.meta) for d in parallel[0]] == [(d.id, d.text, d.meta) for d in serial[0]]
 
 
 def test_dedup_of_a_corrupt_warc_leaves_the_bad_bytes_out(tmp_path: Path) -> None:

@@ -691,23 +691,36 @@ def _apply_page(rec: _Record, result: tuple[str | None, dict[str, Any], str | No
 
 
 def _with_pages(records: Iterator[_Record], workers: int) -> Iterator[_Record]:
-    """Records in order, with their web pages extracted: in this process, or ``workers`` processes at a time
-    with at most ``_PAGES_AHEAD * workers`` pages in flight."""
+    """Records in order, with their web pages extracted: in this process, or in ``workers`` processes
+    (started at the first page) with at most ``_PAGES_AHEAD * workers`` pages in flight."""
     if workers <= 1:
         for rec in records:
             yield _apply_page(rec, _extract_job(rec.page)) if rec.page is not None else rec
         return
+    from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    pending: list[tuple[_Record, Future[Any] | None]] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[tuple[_Record, Future[Any] | None]] = deque()
+    try:
         for rec in records:
-            pending.append((rec, pool.submit(_extract_job, rec.page) if rec.page is not None else None))
-            while len(pending) > _PAGES_AHEAD * workers or (pending and pending[0][1] is None):
-                first, fut = pending.pop(0)
+            if rec.page is None and not pending:
+                yield rec
+                continue
+            if rec.page is not None and pool is None:
+                from .extract import preload
+
+                preload()  # workers are forked: they inherit the imported libraries
+                pool = ProcessPoolExecutor(max_workers=workers)
+            pending.append((rec, pool.submit(_extract_job, rec.page) if pool and rec.page is not None else None))
+            while pending and (len(pending) > _PAGES_AHEAD * workers or pending[0][1] is None):
+                first, fut = pending.popleft()
                 yield first if fut is None else _apply_page(first, fut.result())
         for first, fut in pending:
             yield first if fut is None else _apply_page(first, fut.result())
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def _html_file_record(folder: Path, rel: str, spec: _Spec) -> _Record:

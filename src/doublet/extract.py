@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Decoded", "Page", "decode_html", "extract_page", "looks_like_html", "normalize_charset"]
+__all__ = ["Decoded", "Page", "decode_html", "extract_page", "looks_like_html", "normalize_charset", "preload"]
 
 _UTF8_BOM = codecs.BOM_UTF8
 _META_SCAN = 8192
@@ -233,6 +233,14 @@ def _trafilatura() -> Any:
             logging.getLogger(name).setLevel(logging.ERROR)
         _QUIET = True
     return trafilatura
+
+
+def preload() -> None:
+    """Import the extraction libraries now (before forking worker processes, so that they inherit them)."""
+    _trafilatura()
+    import resiliparse.extract.html2text  # noqa: F401
+    import resiliparse.parse.encoding  # noqa: F401
+    import trafilatura.metadata  # noqa: F401
 
 
 def _host(url: str | None) -> str | None:
