@@ -7,17 +7,23 @@ What it runs (all deterministic, default settings, no per-corpus tuning):
 
 1. dev-reuters (../shared/bench/dev-reuters): ``doublet find corpus.jsonl`` through the command line, timed
    end to end, and the datasketch MinHashLSH baseline (threshold 0.5, 128 permutations, word 5-grams;
-   bench/baseline_datasketch.py); both scored by the benchmark's own ``score.py``.
+   bench/baseline_datasketch.py); both scored by the benchmark's own ``score.py`` and by ``doublet eval``,
+   which must agree on every number. Also source attribution: in how many clusters that hold exactly one
+   of the benchmark's original articles doublet marks that one as ``original``.
 2. The two seed documents (examples/seeds): doublet's pair, and the baseline's verdict on it.
-3. Clough & Stevenson (bench/clough_stevenson.py): containment per category and reuse-vs-non accuracy.
+3. Clough & Stevenson (bench/clough_stevenson.py): containment per category and reuse-vs-non accuracy, and
+   the datasketch baseline's verdict (estimated Jaccard >= 0.5) on the same answer/source pairs.
+4. Web input (bench/extraction.py): extraction quality vs trafilatura's defaults, and the WARC sample.
 
-Writes bench/results/quality.json and prints the Markdown tables quoted in the README.
+Writes bench/results/quality.json and quality.md (the Markdown tables quoted in the README) and prints them.
+``--skip-extraction`` leaves step 4 out (it takes about a minute).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -37,7 +43,33 @@ def sh(*args: str) -> str:
 
 
 def score(pairs: Path, clusters: Path) -> dict:
-    return json.loads(sh(sys.executable, SCORER, GOLD, pairs, "--clusters", clusters, "--json-only"))
+    """score.py's figures, checked against ``doublet eval`` on the same run (every number must agree)."""
+    theirs = json.loads(sh(sys.executable, SCORER, GOLD, pairs, "--clusters", clusters, "--json-only"))
+    ours = json.loads(sh(sys.executable, "-m", "doublet.cli", "eval", GOLD, pairs, "--quiet"))
+    differ = [k for k, v in theirs.items() if k not in ("gold_dir", "pred") and ours.get(k) != v]
+    if differ:
+        raise SystemExit(f"doublet eval disagrees with score.py on {differ}")
+    return theirs
+
+
+def attribution(out: Path) -> dict:
+    """Clusters holding exactly one of the benchmark's original articles: how often that one is marked original."""
+    role = {r["id"]: r.get("role") for r in map(json.loads, (GOLD / "doc_meta.jsonl").open(encoding="utf-8"))}
+    members: dict[str, list[dict]] = {}
+    for r in map(json.loads, (out / "clusters.jsonl").open(encoding="utf-8")):
+        members.setdefault(r["cluster"], []).append(r)
+    judged = right = 0
+    for rows in members.values():
+        origs = [r for r in rows if role.get(r["id"]) == "original"]
+        if len(rows) > 1 and len(origs) == 1:
+            judged += 1
+            right += origs[0]["original"]
+    multi = sum(1 for rows in members.values() if len(rows) > 1)
+    return {"clusters_with_reuse": multi, "clusters_with_one_original": judged, "original_found": right,
+            "accuracy": round(right / judged, 4) if judged else None,
+            "chance": round(sum(1 / len(rows) for rows in members.values() if len(rows) > 1 and
+                                sum(role.get(r["id"]) == "original" for r in rows) == 1) / judged, 4)
+            if judged else None}
 
 
 def doublet_dev_reuters(runs: int) -> dict:
@@ -51,7 +83,8 @@ def doublet_dev_reuters(runs: int) -> dict:
     summary = json.loads((out / "summary.json").read_text())
     walls.sort()
     return {"score": s, "wall_s_runs": [round(w, 2) for w in walls], "wall_s_median": round(walls[len(walls) // 2], 2),
-            "workers": summary["workers"], "timings_s": summary["timings_s"], "counts": summary["counts"]}
+            "workers": summary["workers"], "timings_s": summary["timings_s"], "counts": summary["counts"],
+            "eval_equals_score_py": True, "attribution": attribution(out)}
 
 
 def baseline_dev_reuters() -> dict:
@@ -86,6 +119,31 @@ def clough() -> dict:
     return json.loads(out.read_text())
 
 
+def clough_datasketch(cl: dict) -> dict:
+    """The baseline on the Clough & Stevenson pairs: MinHash (128 perms, word 5-grams) estimated J >= 0.5."""
+    sys.path.insert(0, str(HERE))
+    from baseline_datasketch import shingles  # noqa: E402
+    from clough_stevenson import read_text  # noqa: E402
+    from datasketch import MinHash  # noqa: E402
+
+    texts = Path(cl["data"]) / "texts"
+
+    def sketch(text: str) -> MinHash:
+        m = MinHash(num_perm=128, seed=1)
+        m.update_batch(list(shingles(text)))
+        return m
+
+    sources = {t: sketch(read_text(texts / f"orig_task{t}.txt")) for t in "abcde"}
+    reported: dict[str, int] = {c: 0 for c in ("cut", "light", "heavy", "non")}
+    correct = 0
+    for a in cl["per_answer"]:
+        hit = sketch(read_text(texts / a["file"])).jaccard(sources[a["task"]]) >= 0.5
+        reported[a["category"]] += hit
+        correct += hit == (a["category"] != "non")
+    return {"reported": reported, "accuracy": round(correct / len(cl["per_answer"]), 4), "correct": correct,
+            "n": len(cl["per_answer"])}
+
+
 def row(name: str, s: dict, extra: str = "") -> str:
     pf = s["passage"]["f1"]
     return (f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | "
@@ -96,6 +154,7 @@ def row(name: str, s: dict, extra: str = "") -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3, help="timed doublet runs on dev-reuters (median reported)")
+    ap.add_argument("--skip-extraction", action="store_true", help="leave out the web-input step (bench/extraction.py)")
     args = ap.parse_args(argv)
     if not (GOLD / "corpus.jsonl").exists():
         ap.error(f"{GOLD} not found: ../shared must sit beside the repository")
@@ -105,27 +164,55 @@ def main(argv: list[str] | None = None) -> int:
     b = baseline_dev_reuters()
     sd = seeds()
     cl = clough()
-    result = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-              "dev_reuters": {"doublet": d, "datasketch": b}, "seeds": sd, "clough_stevenson": {
-                  k: cl[k] for k in cl if k not in ("rows", "answers")}}
-    (HERE / "results" / "quality.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    cd = clough_datasketch(cl)
+    web_md = None
+    if not args.skip_extraction:
+        sys.path.insert(0, str(HERE))
+        import extraction  # noqa: E402
 
-    print("| system | P | R | F1 | R at J5 < 0.2 | boilerplate-only FPs | passage F1 | ARI |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(row("doublet (defaults)", d["score"]))
-    print(row("datasketch MinHashLSH t=0.5, 128 perms, word 5-grams", b["score"]))
-    print(f"\ndoublet wall time on dev-reuters ({d['counts']['documents']} docs, "
-          f"{d['counts']['characters'] / 1e6:.1f} M chars): median {d['wall_s_median']} s of {args.runs} runs "
-          f"{d['wall_s_runs']} with {d['workers']} workers; datasketch baseline "
-          f"{b['result']['timings_s']['total']} s.")
+        web_md = extraction.run()[1]
+    result = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
+                          "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
+              "dev_reuters": {"doublet": d, "datasketch": b}, "seeds": sd, "clough_stevenson": {
+                  **{k: cl[k] for k in cl if k not in ("rows", "answers", "per_answer")}, "datasketch": cd}}
+    (HERE / "results" / "quality.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    md = markdown(d, b, sd, cl, cd, args.runs)
+    if web_md is not None:
+        md += "\n" + web_md
+    (HERE / "results" / "quality.md").write_text(md)
+    print(md, end="")
+    return 0
+
+
+def markdown(d: dict, b: dict, sd: dict, cl: dict, cd: dict, runs: int) -> str:
+    """The README's quality tables."""
+    at = d["attribution"]
+    lines = ["| system | P | R | F1 | R at J5 < 0.2 | boilerplate-only FPs | passage F1 | ARI |",
+             "|---|---|---|---|---|---|---|---|",
+             row("doublet (defaults)", d["score"]),
+             row("datasketch MinHashLSH t=0.5, 128 perms, word 5-grams", b["score"]), "",
+             f"doublet wall time on dev-reuters ({d['counts']['documents']} docs, "
+             f"{d['counts']['characters'] / 1e6:.1f} M chars): median {d['wall_s_median']} s of {runs} runs "
+             f"{d['wall_s_runs']} with {d['workers']} workers; datasketch baseline "
+             f"{b['result']['timings_s']['total']} s. `doublet eval` gives score.py's figures on both runs.", "",
+             f"Source attribution on dev-reuters: in {at['original_found']} of the {at['clusters_with_one_original']} "
+             f"clusters that hold exactly one original Reuters article, doublet marks it `original` "
+             f"({at['accuracy']:.3f}; picking a member at random: {at['chance']:.3f}); no dates, so by most reused text.",
+             ""]
     p = sd["doublet_pairs"]
-    print(f"\nseeds: doublet reports {len(p)} pair(s): " + "; ".join(
+    lines.append("seeds: doublet reports " + f"{len(p)} pair(s): " + "; ".join(
         f"{x['kind']} J={x['jaccard']} C_a={x['containment_a']} C_b={x['containment_b']} passages={len(x['passages'])}"
         for x in p) + f"; datasketch estimated J={sd['datasketch_estimated_jaccard']} -> "
-          f"{'pair' if sd['datasketch_pair'] else 'no pair'} at t=0.5")
-    print()
-    print(sh(sys.executable, HERE / "clough_stevenson.py", "--out", TMP / "clough.json").rsplit("\n\n", 1)[0])
-    return 0
+        f"{'pair' if sd['datasketch_pair'] else 'no pair'} at t=0.5")
+    lines += ["", "| Clough & Stevenson | cut | light | heavy | non | reuse vs non accuracy |", "|---|---|---|---|---|---|"]
+    c = cl["categories"]
+    lines.append("| doublet (default Config), pairs reported | " + " | ".join(
+        f"{c[k]['reported']}/{c[k]['n']}" for k in ("cut", "light", "heavy", "non"))
+        + f" | {cl['doublet_decision']['accuracy']:.3f} |")
+    lines.append("| datasketch MinHash est. J >= 0.5 | " + " | ".join(
+        f"{cd['reported'][k]}/{c[k]['n']}" for k in ("cut", "light", "heavy", "non")) + f" | {cd['accuracy']:.3f} |")
+    lines += ["", sh(sys.executable, HERE / "clough_stevenson.py", "--out", TMP / "clough.json").rsplit("\n\n", 1)[0]]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

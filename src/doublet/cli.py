@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, fields
 from enum import Enum
@@ -103,11 +104,16 @@ TextField = Annotated[str, typer.Option("--text-field", help="Field or column th
                                         rich_help_panel=INPUT_PANEL)]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if needed).", show_default=False)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
+KeepBoilerplate = Annotated[bool, typer.Option(
+    "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text (navigation, footers) "
+                               "instead of its main text.", rich_help_panel=INPUT_PANEL)]
 
 FORMATS_HELP = (
     "INPUT is a folder of .txt files (.txt, .txt.gz, .txt.zst; the id is the path inside the folder), "
     "or a JSON Lines (.jsonl, .ndjson, .json), CSV (.csv), TSV (.tsv) or Parquet (.parquet) file with "
-    "an id and a text field; JSONL/CSV/TSV may be compressed as .gz or .zst."
+    "an id and a text field; JSONL/CSV/TSV may be compressed as .gz or .zst. Web pages: .html/.htm files in a "
+    "folder (id = path) and WARC files (.warc, .warc.gz; id = WARC-Record-ID) are reduced to their main text; "
+    "WARC records that are not HTML pages are skipped and counted."
 )
 
 
@@ -143,6 +149,9 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     console.print(Text(f"doublet {command}: done in {total:.2f} s", style="bold green"), soft_wrap=True)
     line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
           f"  ({c['input_records']:,} input records, {c['characters']:,} characters, {c['words']:,} words)")
+    if summary.get("skipped"):
+        line(console, "skipped", f"{c['skipped_records']:,} WARC records that are not HTML pages: "
+              + ", ".join(f"{n:,} {reason}" for reason, n in summary["skipped"].items()))
     line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
           f" · {c['passages']:,} passages")
     line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
@@ -176,22 +185,26 @@ def _prepare_outdir(outdir: Path) -> None:
 
 
 def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
-          problems: list[InputProblem]) -> Any:
+          problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None) -> Any:
     """Check the inputs (existence, format, Parquet columns) and stream their documents."""
     try:
         return read_documents(list(inputs), id_field=id_field, text_field=text_field,
-                              max_chars=cfg.max_chars, problems=problems)
+                              max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
+                              skipped=skipped, workers=cfg.workers)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
-         keep_corpus: bool = False) -> tuple[Result, list[InputProblem]]:
+         keep_corpus: bool = False, keep_boilerplate: bool = False) -> tuple[Result, list[InputProblem]]:
     problems: list[InputProblem] = []
-    docs = _read(inputs, cfg, id_field, text_field, problems)
+    skipped: Counter[str] = Counter()
+    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped)
     _prepare_outdir(outdir)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
+    result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
+    result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     return result, problems
 
 
@@ -252,7 +265,8 @@ is ignored.
 [bold]doublet find[/bold] reports pairs, passages and clusters; [bold]doublet dedup[/bold] also writes a copy of
 the input without its near-duplicate copies.
 
-Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or Parquet files.
+Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or Parquet files; web pages
+as folders of .html files or WARC files. [bold]doublet eval[/bold] scores a run against labelled gold.
 
 [bold]Examples[/bold]
 
@@ -332,9 +346,11 @@ def _root(
 
 
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False,
-                                              help="Folders of .txt files, or JSONL / CSV / TSV / Parquet files.")]
+                                              help="Folders of .txt / .html files, or JSONL / CSV / TSV / Parquet / "
+                                                   "WARC files.")]
 Input = Annotated[str, typer.Argument(metavar="INPUT", show_default=False,
-                                       help="A folder of .txt files, or a JSONL / CSV / TSV / Parquet file.")]
+                                       help="A folder of .txt / .html files, or a JSONL / CSV / TSV / Parquet / WARC "
+                                            "file.")]
 KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
 Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
@@ -366,13 +382,14 @@ def find_command(
     bands: Bands = None,
     rows: Rows = None,
     max_bucket: MaxBucket = None,
+    keep_boilerplate: KeepBoilerplate = False,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress)
+        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate)
     finally:
         _close(progress)
     result.summary["outputs"] = list(FIND_OUTPUTS)
@@ -408,6 +425,7 @@ def dedup_command(
     bands: Bands = None,
     rows: Rows = None,
     max_bucket: MaxBucket = None,
+    keep_boilerplate: KeepBoilerplate = False,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -418,14 +436,15 @@ def dedup_command(
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True)
+        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
+                                keep_boilerplate=keep_boilerplate)
         kept_ids, removals = dedup.plan(result, policy, cfg)
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, len(result.ids))
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
         try:
             write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
-                       seen_ids=set(), problems=rereading)
+                       seen_ids=set(), problems=rereading, keep_boilerplate=keep_boilerplate, workers=cfg.workers)
         except (FileExistsError, ValueError) as exc:
             raise CliError(str(exc)) from None
         progress.done()
@@ -476,6 +495,54 @@ class _KeptCounter:
             self.n += 1
             return True
         return False
+
+
+EVAL_HELP = """\
+Score a doublet run against labelled gold: pair precision/recall/F1, recall by similarity bucket, passage
+character precision/recall/F1, ARI of the clusters and the false positives that share only site boilerplate.
+
+GOLD_DIR holds corpus.jsonl ({"id", ...}: the ids, in order) and gold_pairs.jsonl ({"a", "b", "spans":
+[[a_start, a_end, b_start, b_end], ...]} per reusing pair, a < b; optional "jaccard5", "shared_words",
+"mode_a", "mode_b"), and optionally ignore_pairs.jsonl ({"a", "b"}: counted neither right nor wrong),
+gold_clusters.jsonl ({"id", "cluster"}) and doc_meta.jsonl ({"id", "site", "header", "footer", "role"}).
+RUN_DIR is a doublet output folder (pairs.jsonl, clusters.jsonl) or a pairs.jsonl file. The figures and
+their names are those of the reprint benchmark's score.py.
+
+Prints the scores as JSON on stdout and one summary line on stderr.
+
+[bold]Examples[/bold]
+
+  doublet find ../shared/bench/dev-reuters/corpus.jsonl -o out/
+  doublet eval ../shared/bench/dev-reuters out/
+"""
+
+
+@app.command("eval", help=unwrap(EVAL_HELP), no_args_is_help=True)
+def eval_command(
+    gold_dir: Annotated[Path, typer.Argument(metavar="GOLD_DIR", show_default=False, help="The gold folder.")],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", show_default=False,
+                                            help="A doublet output folder, or a pairs.jsonl file.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", show_default=False,
+                                             help="Also write the JSON scores to this file.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    from .evaluate import evaluate, load_gold, load_run, summary_line
+
+    try:
+        gold = load_gold(gold_dir)
+        run = load_run(run_dir, set(gold.ids))
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+    except (ValueError, KeyError) as exc:
+        raise CliError(f"cannot read the gold or the run: {type(exc).__name__}: {exc}") from None
+    scores = evaluate(gold, run)
+    text = json.dumps(scores, indent=1)
+    typer.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    if not quiet:
+        stderr().print(Text(f"doublet eval: {summary_line(scores)}", style="bold green"), soft_wrap=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,10 +68,11 @@ def _open(path: Path, workers: int | None = None, wait: float = 10.0) -> Index:
         return Index.open(path, workers=workers, lock_timeout=wait)
 
 
-def _read(inputs: list[str], idx: Index, id_field: str, text_field: str, problems: list[InputProblem]) -> Any:
+def _read(inputs: list[str], idx: Index, id_field: str, text_field: str, problems: list[InputProblem],
+          keep_boilerplate: bool = False) -> Any:
     try:
         return read_documents(inputs, id_field=id_field, text_field=text_field, max_chars=idx.config.max_chars,
-                              problems=problems)
+                              problems=problems, keep_boilerplate=keep_boilerplate, workers=idx.config.workers)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
 
@@ -122,7 +123,8 @@ def _command(name: str) -> Any:
 
 IndexPath = Annotated[Path, typer.Argument(metavar="PATH", show_default=False, help="The index folder.")]
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False,
-                                              help="Folders of .txt files, or JSONL / CSV / TSV / Parquet files.")]
+                                              help="Folders of .txt / .html files, or JSONL / CSV / TSV / Parquet / "
+                                                   "WARC files.")]
 IdField = Annotated[str, typer.Option("--id-field", help="Field or column that holds the document id.")]
 TextField = Annotated[str, typer.Option("--text-field", help="Field or column that holds the text.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no report on stderr (errors still shown).")]
@@ -184,6 +186,9 @@ def add_command(
     report: Annotated[Path | None, typer.Option("--report", show_default=False,
                                                 help="Write the report, with every added, replaced and unchanged "
                                                      "id, to this JSON file.")] = None,
+    keep_boilerplate: Annotated[bool, typer.Option(
+        "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text instead of its main "
+                                   "text.")] = False,
     quiet: Quiet = False,
 ) -> None:
     """Add the documents of INPUT... to the index at PATH.
@@ -195,7 +200,7 @@ def add_command(
     idx = _open(path, workers if workers is not None else default_workers(), wait)
     problems: list[InputProblem] = []
     try:
-        docs = _read(inputs, idx, id_field, text_field, problems)
+        docs = _read(inputs, idx, id_field, text_field, problems, keep_boilerplate)
         progress = _progress(quiet)
         try:
             with _user_errors():

@@ -18,6 +18,16 @@ Input formats (see :func:`detect_format`)
   A record's ``line`` is the physical line it starts on (the header is line 1).  Reading raises
   the process-wide :func:`csv.field_size_limit` so that big texts fit.
 * **Parquet** -- ``.parquet``, read in record batches of ``_PARQUET_BATCH_ROWS`` rows.
+* **HTML files** -- in a folder, files ending in ``.html``/``.htm`` (also ``.gz``/``.zst``) are web
+  pages: decoded and reduced to their main text by :mod:`doublet.extract`; the id is the relative path.
+* **WARC** -- ``.warc`` or ``.warc.gz`` (:mod:`doublet.warc`): every HTML response is one document
+  whose id is its ``WARC-Record-ID`` (else its URL); other records (requests, metadata, images, PDFs,
+  non-2xx responses) are skipped and counted in ``skipped`` by reason, never reported one by one.
+
+Web documents (HTML files and WARC records) carry metadata in ``Document.meta`` when known: ``url``,
+``title``, ``site``, ``published`` (the page's publication date), ``fetched`` (``WARC-Date``), ``date``
+(``published``, else ``fetched``: what source attribution compares) and ``charset`` (the codec used).
+With ``keep_boilerplate=True`` the text is the whole visible page text instead of the main text.
 
 JSON Lines and CSV/TSV may be compressed as ``.gz`` or ``.zst`` (streamed, never loaded whole);
 Parquet compresses internally, so ``.parquet.gz`` is refused.
@@ -58,6 +68,7 @@ import shutil
 import stat
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -86,9 +97,9 @@ REJECTED = "rejected"
 REPAIRED = "repaired"
 
 SUPPORTED_FORMATS = (
-    "a folder of .txt files (.txt, .txt.gz, .txt.zst), or a file ending in "
+    "a folder of .txt and .html/.htm files (each optionally .gz or .zst), or a file ending in "
     ".jsonl, .ndjson, .json (JSON Lines), .csv or .tsv -- each optionally followed by .gz or .zst "
-    "-- or .parquet"
+    "-- or .parquet, .warc or .warc.gz"
 )
 
 _CHUNK = 1 << 20
@@ -98,6 +109,7 @@ _ZSTD_INPUT_CHUNK = 8192  # small, so a zstd bomb expands to at most a few hundr
 _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _TXT_SUFFIXES = (".txt", ".txt.gz", ".txt.zst")
+_HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".html.zst", ".htm.zst")
 _LINE_EXTS = (".jsonl", ".ndjson", ".json")
 _COMPRESSION_SUFFIXES = ((".gz", "gz"), (".zst", "zst"), (".zstd", "zst"))
 # Control bytes that do not occur in text (tab, newlines, form feed and escape are allowed).
@@ -127,8 +139,10 @@ class Document:
 
     ``meta`` always holds ``"source"`` (the input path as given) and one locator: ``"line"``
     (1-based line in a JSON Lines/CSV file), ``"row"`` (0-based Parquet row) or ``"path"``
-    (relative path in a txt folder).  With ``keep_fields=True`` the record's other fields are
-    kept under ``meta["fields"]``.
+    (relative path in a folder), or ``"offset"`` (byte offset of a WARC record).  With
+    ``keep_fields=True`` the record's other fields are kept under ``meta["fields"]``.  Web documents
+    also carry ``url``, ``title``, ``site``, ``published``, ``fetched``, ``date`` and ``charset`` when
+    known (see the module doc); ``date`` is what source attribution compares.
     """
 
     id: str
@@ -168,7 +182,7 @@ class InputProblem:
 class InputFormat:
     """How to read an input.  ``delimiter`` only matters for ``kind == "csv"`` (tab for .tsv)."""
 
-    kind: str  # "txtdir" | "jsonl" | "parquet" | "csv"
+    kind: str  # "txtdir" | "jsonl" | "parquet" | "csv" | "warc"
     compression: str | None  # None | "gz" | "zst"
     delimiter: str = ","
 
@@ -180,6 +194,10 @@ def detect_format(path: str | Path) -> InputFormat:
         return InputFormat("txtdir", None)
     name, compression = _split_compression(p.name.lower())
     ext = os.path.splitext(name)[1]
+    if ext == ".warc":
+        if compression not in (None, "gz"):
+            raise ValueError(f"{path}: WARC files can be read plain (.warc) or gzipped (.warc.gz), not .{compression}")
+        return InputFormat("warc", compression)
     if ext == ".parquet":
         if compression is not None:
             raise ValueError(
@@ -211,6 +229,9 @@ class _Spec:
     text_field: str
     max_chars: int
     keep_fields: bool
+    keep_boilerplate: bool = False
+    skipped: Counter[str] | None = field(default=None, compare=False)  # skipped WARC records by reason
+    workers: int = 1  # processes that extract web pages
 
 
 @dataclass(slots=True)
@@ -227,6 +248,8 @@ class _Record:
     where: str | None = None  # overrides the locator-derived "line 12"
     source: str | None = None  # overrides the input path (a txt folder's file)
     raw: Any = None
+    meta: dict[str, Any] | None = None  # web metadata (url, title, date, ...), added to Document.meta
+    page: _PageJob | None = None  # a web page still to extract (then text, meta, reject/repair are set)
 
 
 def _where(rec: _Record) -> str:
@@ -247,7 +270,7 @@ class _Checker:
         self._seen: dict[str, tuple[int, Any]] = {}
 
     def add_source(self, source: str, fmt: InputFormat) -> int:
-        kind = {"txtdir": "path", "parquet": "row", "api": "item"}.get(fmt.kind, "line")
+        kind = {"txtdir": "path", "parquet": "row", "api": "item", "warc": "offset"}.get(fmt.kind, "line")
         self._sources.append((source, kind))
         return len(self._sources) - 1
 
@@ -296,6 +319,8 @@ class _Checker:
         meta: dict[str, Any] = {"source": self._sources[src][0], kind: value}
         if self._spec.keep_fields and rec.others is not None:
             meta["fields"] = rec.others
+        if rec.meta:
+            meta.update(rec.meta)
         return Document(doc_id, rec.text, meta)
 
     def _report(self, src: int, rec: _Record, doc_id: str | None, reason: str, action: str) -> None:
@@ -476,11 +501,13 @@ def _records(
     header_sink: Callable[[bytes], Any] | None = None,
 ) -> Iterator[_Record]:
     if fmt.kind == "txtdir":
-        inner = _txtdir_records(path, spec)
+        inner = _with_pages(_txtdir_records(path, spec), spec.workers)
     elif fmt.kind == "jsonl":
         inner = _jsonl_records(path, fmt, spec)
     elif fmt.kind == "csv":
         inner = _csv_records(path, fmt, spec, header_sink)
+    elif fmt.kind == "warc":
+        inner = _with_pages(_warc_records(path, spec), spec.workers)
     else:
         inner = _parquet_records(path, spec, all_columns)
     return _guard(inner)
@@ -500,7 +527,10 @@ def _txtdir_records(folder: Path, spec: _Spec) -> Iterator[_Record]:
             reject=f"cannot list this folder ({_describe(exc)}); the files in it were skipped",
         )
     for rel in files:
-        yield _txt_record(folder, rel, spec.max_chars)
+        if rel.lower().endswith(_HTML_SUFFIXES):
+            yield _html_file_record(folder, rel, spec)
+        else:
+            yield _txt_record(folder, rel, spec.max_chars)
 
 
 def _list_txt_files(folder: Path) -> tuple[list[str], list[OSError]]:
@@ -509,7 +539,7 @@ def _list_txt_files(folder: Path) -> tuple[list[str], list[OSError]]:
     for dirpath, dirnames, filenames in os.walk(folder, onerror=errors.append):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
-            if not name.startswith(".") and name.lower().endswith(_TXT_SUFFIXES):
+            if not name.startswith(".") and name.lower().endswith(_TXT_SUFFIXES + _HTML_SUFFIXES):
                 rel = os.path.relpath(os.path.join(dirpath, name), folder)
                 found.append(rel.replace(os.sep, "/"))
     found.sort()
@@ -606,6 +636,154 @@ def _decode_text(data: bytes, utf16: bool) -> tuple[str | None, str | None]:
         text = data[bom:].decode("latin-1").translate(_CP1252_TABLE)
         note = f"not valid UTF-8 (first bad byte at offset {exc.start + bom}); decoded as Windows-1252"
         return text, note
+
+
+# --------------------------------------------------------------------------------------------
+# Web pages: HTML files in a folder, HTML records in WARC files
+
+
+def _html_byte_limit(max_chars: int) -> int:
+    """Bytes of HTML read for one page: markup is several times its text, but not unboundedly so."""
+    return 4 * max_chars + (1 << 20)
+
+
+@dataclass(slots=True, frozen=True)
+class _PageJob:
+    """A web page waiting for decoding and extraction (done in worker processes when there are several)."""
+
+    body: bytes
+    charset: str | None  # declared by HTTP
+    url: str | None
+    keep_boilerplate: bool
+
+
+def _extract_job(job: _PageJob) -> tuple[str | None, dict[str, Any], str | None, str | None]:
+    """Decode and extract one page: (text, metadata, reject reason, repair note)."""
+    from .extract import decode_html, extract_page
+
+    decoded = decode_html(job.body, job.charset)
+    repair = decoded.note if decoded.repaired else None
+    try:
+        page = extract_page(decoded.text, job.url, keep_boilerplate=job.keep_boilerplate)
+    except Exception as exc:  # noqa: BLE001 - a third-party parser failing on one hostile page must not stop the run
+        return None, {}, f"text extraction failed: {_describe(exc)}", repair
+    if not page.text.strip():
+        return None, {}, ("no main text found in the page (only navigation or markup?); "
+                          "--keep-boilerplate keeps the whole page text"), repair
+    meta: dict[str, Any] = page.meta()
+    meta["charset"] = decoded.encoding
+    return page.text, meta, None, repair
+
+
+def _apply_page(rec: _Record, result: tuple[str | None, dict[str, Any], str | None, str | None]) -> _Record:
+    text, meta, reject, repair = result
+    rec.page, rec.repair = None, repair
+    if reject is not None:
+        rec.reject = reject
+        return rec
+    rec.text = text
+    merged = {**(rec.meta or {}), **meta}
+    date = merged.get("published") or merged.get("fetched")
+    if date:
+        merged["date"] = date
+    rec.meta = merged
+    return rec
+
+
+def _with_pages(records: Iterator[_Record], workers: int) -> Iterator[_Record]:
+    """Records in order, with their web pages extracted: in this process, or in ``workers`` processes
+    (started at the first page) with at most ``_PAGES_AHEAD * workers`` pages in flight."""
+    if workers <= 1:
+        for rec in records:
+            yield _apply_page(rec, _extract_job(rec.page)) if rec.page is not None else rec
+        return
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[tuple[_Record, Future[Any] | None]] = deque()
+    try:
+        for rec in records:
+            if rec.page is None and not pending:
+                yield rec
+                continue
+            if rec.page is not None and pool is None:
+                from .extract import preload
+
+                preload()  # workers are forked: they inherit the imported libraries
+                pool = ProcessPoolExecutor(max_workers=workers)
+            pending.append((rec, pool.submit(_extract_job, rec.page) if pool and rec.page is not None else None))
+            while pending and (len(pending) > _PAGES_AHEAD * workers or pending[0][1] is None):
+                first, fut = pending.popleft()
+                yield first if fut is None else _apply_page(first, fut.result())
+        for first, fut in pending:
+            yield first if fut is None else _apply_page(first, fut.result())
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _html_file_record(folder: Path, rel: str, spec: _Spec) -> _Record:
+    path = folder / rel
+    rec = _Record(("path", rel), doc_id=rel, source=str(path), raw=path)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            rec.reject = "not a regular file"
+            return rec
+        limit = _html_byte_limit(spec.max_chars)
+        with _open_binary(path, _split_compression(path.name.lower())[1]) as fh:
+            body = fh.read(limit + 1)
+    except _READ_ERRORS as exc:
+        rec.reject = f"cannot read the file: {_describe(exc)}"
+        return rec
+    if len(body) > limit:
+        rec.reject = f"HTML file is over {limit:,} bytes, more than a page within --max-chars needs; raise --max-chars"
+    elif b"\x00" in body[:_HEAD] and not body.startswith(_UTF16_BOMS):
+        rec.reject = "binary file (contains NUL bytes); not HTML"
+    else:
+        rec.page = _PageJob(body, None, None, spec.keep_boilerplate)
+    return rec
+
+
+def _warc_records(path: Path, spec: _Spec) -> Iterator[_Record]:
+    from .warc import WarcBad, WarcPage, read_warc
+
+    for item in read_warc(path):
+        if isinstance(item, WarcPage):
+            rec = _Record(("offset", item.offset), doc_id=item.record_id or item.uri or f"{path.name}@{item.offset}",
+                          where=_warc_where(item.offset, item.uri), raw=_WarcRef(item.offset, item.record_id,
+                                                                                 item.concurrent, "page"))
+            rec.meta = {k: v for k, v in (("url", item.uri), ("fetched", item.date)) if v}
+            rec.page = _PageJob(item.body, item.charset, item.uri, spec.keep_boilerplate)
+            yield rec
+        elif isinstance(item, WarcBad):
+            where = (f"bytes {item.offset}-{item.end}" if item.end is not None
+                     else _warc_where(item.offset, item.uri))
+            yield _Record(("offset", item.offset), doc_id=item.record_id if item.record_id else _MISSING,
+                          where=where, reject=item.reason, raw=_WarcRef(item.offset, None, (), "bad"))
+        else:
+            if spec.skipped is not None:
+                spec.skipped[item.reason] += 1
+            yield _Record(("offset", item.offset), reject=_SKIP,
+                          raw=_WarcRef(item.offset, item.record_id, item.concurrent, "other"))
+
+
+@dataclass(slots=True, frozen=True)
+class _WarcRef:
+    """What dedup needs to copy or drop one WARC record (no body)."""
+
+    offset: int
+    record_id: str | None
+    concurrent: tuple[str, ...]  # WARC-Concurrent-To
+    kind: str  # "page" | "bad" | "other"
+
+
+_PAGES_AHEAD = 4
+_SKIP = "\0skip"  # marks a WARC record that is not a page: counted, never checked or reported
+
+
+def _warc_where(offset: int, uri: str | None) -> str:
+    return f"offset {offset}" + (f" ({uri})" if uri else "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -900,10 +1078,11 @@ def _prepare_input(path: Path, spec: _Spec) -> InputFormat:
     return fmt
 
 
-def _make_spec(id_field: str, text_field: str, max_chars: int, keep_fields: bool) -> _Spec:
+def _make_spec(id_field: str, text_field: str, max_chars: int, keep_fields: bool, keep_boilerplate: bool = False,
+               skipped: Counter[str] | None = None, workers: int = 1) -> _Spec:
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
-    return _Spec(id_field, text_field, max_chars, keep_fields)
+    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, max(1, workers))
 
 
 def read_documents(
@@ -914,16 +1093,21 @@ def read_documents(
     max_chars: int = DEFAULT_MAX_CHARS,
     problems: list[InputProblem] | None = None,
     keep_fields: bool = False,
+    keep_boilerplate: bool = False,
+    skipped: Counter[str] | None = None,
+    workers: int = 1,
 ) -> Iterator[Document]:
     """Stream the documents of all ``inputs`` in order; append every problem to ``problems``.
 
     Inputs are checked before anything is read: a missing path raises FileNotFoundError, an
     unknown format or a Parquet file without the id/text column raises ValueError.  Ids must be
-    unique across all inputs of one call (the first wins).
+    unique across all inputs of one call (the first wins).  WARC records that are not HTML pages
+    are counted in ``skipped`` by reason; ``keep_boilerplate`` keeps a web page's whole text; web pages
+    are extracted in ``workers`` processes (documents still come in input order).
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    spec = _make_spec(id_field, text_field, max_chars, keep_fields)
+    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers)
     plan = [(Path(p), _prepare_input(Path(p), spec)) for p in inputs]
     return _read_all(plan, spec, _Checker(spec, problems))
 
@@ -932,6 +1116,8 @@ def _read_all(plan: list[tuple[Path, InputFormat]], spec: _Spec, checker: _Check
     for path, fmt in plan:
         src = checker.add_source(str(path), fmt)
         for rec in _records(path, fmt, spec):
+            if rec.reject is _SKIP:
+                continue
             doc = checker.check(rec, src)
             if doc is not None:
                 yield doc
@@ -988,6 +1174,8 @@ def write_kept(
     keep_fields: bool = False,
     seen_ids: set[str] | None = None,
     problems: list[InputProblem] | None = None,
+    keep_boilerplate: bool = False,
+    workers: int = 1,
 ) -> Path:
     """Copy the records of ``input_path`` for which ``kept(doc)`` is true to ``out_dir``.
 
@@ -999,9 +1187,13 @@ def write_kept(
     already used, as ``read_documents`` does across inputs, pass one ``seen_ids`` set to the
     ``write_kept`` calls for all inputs, in input order.  Returns the output path (for a Parquet
     file that cannot be opened nothing is written; the reason goes to ``problems``).
+
+    A WARC file keeps every record except the pages that are not kept, the records of the same
+    fetch that name them (``WARC-Concurrent-To``: request and metadata records) and unreadable
+    bytes; each record is copied byte for byte (gzip member for gzip member).
     """
     path = Path(input_path)
-    spec = _make_spec(id_field, text_field, max_chars, keep_fields)
+    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, workers=workers)
     fmt = _prepare_input(path, spec)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1014,6 +1206,8 @@ def write_kept(
         _write_txtdir(path, spec, checker, src, kept, target)
     elif fmt.kind == "parquet":
         _write_parquet(path, spec, checker, src, kept, target)
+    elif fmt.kind == "warc":
+        _write_warc(path, spec, checker, src, kept, target)
     else:
         _write_stream(path, fmt, spec, checker, src, kept, target)
     return target
@@ -1108,3 +1302,50 @@ def _write_parquet_rows(
 def _flush_rows(writer: pq.ParquetWriter, batch: pa.RecordBatch | None, mask: list[bool]) -> None:
     if batch is not None and any(mask):
         writer.write_batch(batch.filter(pa.array(mask, type=pa.bool_())))
+
+
+def _write_warc(
+    path: Path, spec: _Spec, checker: _Checker, src: int, kept: Callable[[Document], bool], target: Path
+) -> None:
+    """Copy the records to keep, each as its exact bytes (a record runs up to the next one's offset)."""
+    # per record: offset, record id, WARC-Concurrent-To ids, and what to do: "copy", "drop" or "companion"
+    # (a non-page record, copied unless it belongs to a dropped page)
+    plan: list[tuple[int, str | None, tuple[str, ...], str]] = []
+    for rec in _records(path, InputFormat("warc", None), spec):
+        ref = rec.raw
+        if not isinstance(ref, _WarcRef):  # the file could not be read: reported by the checker
+            checker.check(rec, src)
+        elif ref.kind == "other":
+            plan.append((ref.offset, ref.record_id, ref.concurrent, "companion"))
+        else:
+            doc = checker.check(rec, src)
+            keep = ref.kind == "page" and doc is not None and kept(doc)
+            plan.append((ref.offset, ref.record_id, ref.concurrent, "copy" if keep else "drop"))
+    gone = {rid for _, rid, _, action in plan if action == "drop" and rid}  # dropped pages
+    # their companions: records they name (the request) and records that name them (metadata)
+    named = {c for _, _, concurrent, action in plan if action == "drop" for c in concurrent}
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh, _atomic_output(target, None) as out:
+        for k, (offset, rid, concurrent, action) in enumerate(plan):
+            if action == "drop" or (action == "companion" and (rid in named or any(c in gone for c in concurrent))):
+                continue
+            end = plan[k + 1][0] if k + 1 < len(plan) else size
+            fh.seek(offset)
+            shutil.copyfileobj(_Limited(fh, end - offset), out, _CHUNK)
+
+
+class _Limited(io.RawIOBase):
+    """The next ``n`` bytes of a file, as a stream."""
+
+    def __init__(self, fh: BinaryIO, n: int) -> None:
+        super().__init__()
+        self._fh, self._left = fh, n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(min(len(buffer), self._left))
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)

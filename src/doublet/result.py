@@ -2,7 +2,8 @@
 
 Schemas (see the README): one line per reusing pair ``{"a","b","kind","jaccard","containment_a",
 "containment_b","passages":[{"a_start","a_end","b_start","b_end"}]}`` with ``a < b``; one line per input
-document ``{"id","cluster","cluster_size","near_duplicate_cluster"}``, singletons included; a summary with
+document ``{"id","cluster","cluster_size","near_duplicate_cluster","original","original_reason"}``, singletons
+included (``original``: the cluster's most likely original, by :mod:`doublet.attribution`); a summary with
 counts, parameters, timings and every rejected or repaired input record with its reason.
 
 A result of the local engine keeps its pairs in a file of its private working folder (so millions of
@@ -24,6 +25,7 @@ import numpy as np
 
 from .align import Passage
 from .analysis import PairResult
+from .attribution import attribute
 
 
 def pair_from_dict(d: dict[str, Any]) -> PairResult:
@@ -48,6 +50,8 @@ class Result:
     store: Any = field(default=None, repr=False)
     """Texts by document index (:class:`doublet.spill.TextReader`), when the run kept them."""
     char_lengths: np.ndarray | None = field(default=None, repr=False)
+    dates: list[str | None] | None = field(default=None, repr=False)
+    """Per document (input order): its date from the input's metadata (web pages), for source attribution."""
     _pairs: list[PairResult] | None = field(default=None, repr=False)
 
     def iter_pairs(self) -> Iterator[PairResult]:
@@ -79,9 +83,13 @@ class Result:
         return dict(zip(self.ids, self.clusters))
 
     def cluster_rows(self) -> Iterator[dict[str, Any]]:
+        """One ``clusters.jsonl`` row per document, with its cluster's original marked (see attribution)."""
         sizes = Counter(self.clusters)
-        for i, c, d in zip(self.ids, self.clusters, self.near_duplicate_clusters):
-            yield {"id": i, "cluster": c, "cluster_size": sizes[c], "near_duplicate_cluster": d}
+        reused = any(s > 1 for s in sizes.values())
+        att = attribute(self.ids, self.clusters, self.iter_pairs() if reused else (), self.dates)
+        for i, c, d, o, r in zip(self.ids, self.clusters, self.near_duplicate_clusters, att.original, att.reason):
+            yield {"id": i, "cluster": c, "cluster_size": sizes[c], "near_duplicate_cluster": d, "original": o,
+                   "original_reason": r}
 
     def write(self, outdir: str | Path) -> Path:
         """Write pairs.jsonl, clusters.jsonl and summary.json into ``outdir`` (created if needed)."""

@@ -256,6 +256,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
 
     # --- 1. fingerprint
     ids: list[str] = []
+    dates: list[str | None] = []  # from document metadata (web pages), for source attribution
     words: list[np.ndarray] = []
     chars: list[np.ndarray] = []
     has: list[np.ndarray] = []
@@ -266,6 +267,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         for batch in _batches(documents, _BATCH):
             texts = [d.text for d in batch]
             ids.extend(d.id for d in batch)
+            dates.extend(getattr(d, "meta", {}).get("date") for d in batch)
             store.append(texts)
             yield texts, cfg
 
@@ -449,7 +451,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dup_clusters, problems=list(problems),
                   summary=summary, pairs_path=pairs_path, work=work,
                   store=store.reader() if keep_corpus else None,
-                  char_lengths=n_chars_all)
+                  char_lengths=n_chars_all, dates=dates if any(dates) else None)
 
 
 def fingerprint_texts(texts: list[str], cfg: Config) -> int:
