@@ -133,7 +133,7 @@ def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_
     """
     if keys.shape[0] == 0:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # min/max per pair do not depend on the order inside a pair
     k = keys[order]
     starts, counts = _runs(k)
     sel = counts >= min_shared

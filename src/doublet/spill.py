@@ -22,6 +22,11 @@ from pathlib import Path
 import numpy as np
 
 
+def _small_uint(n: int) -> type:
+    """The smallest unsigned type holding ``0..n-1`` (NumPy's stable argsort is a radix sort up to 16 bits)."""
+    return np.uint8 if n <= 1 << 8 else np.uint16 if n <= 1 << 16 else np.uint32
+
+
 class WorkDir:
     """A private temporary folder, removed on :meth:`close` or when the object is collected."""
 
@@ -102,8 +107,8 @@ class Partitions:
         """Append rows; the top bits of a uint64 key choose each row's partition: ``by`` names a column, or is
         an array of keys that is not stored."""
         keys = arrays[by] if isinstance(by, str) else by
-        part = (keys >> np.uint64(64 - self.bits)).astype(np.int64)
-        order = np.argsort(part, kind="stable")
+        part = (keys >> np.uint64(64 - self.bits)).astype(_small_uint(1 << self.bits))
+        order = np.argsort(part, kind="stable")  # a radix sort on 8/16-bit keys
         counts = np.bincount(part, minlength=1 << self.bits)
         bounds = np.r_[0, np.cumsum(counts)]
         for name, arr in arrays.items():
@@ -137,7 +142,7 @@ class Partitions:
 def write_grouped(path: Path, groups: np.ndarray, n_groups: int, records: np.ndarray) -> np.ndarray:
     """Write ``records`` (a structured array) to ``path`` ordered by ``groups`` (ints in ``[0, n_groups)``);
     return the ``n_groups + 1`` record offsets of the groups, for :func:`read_group`."""
-    order = np.argsort(groups, kind="stable")
+    order = np.argsort(groups.astype(_small_uint(n_groups)), kind="stable")  # a radix sort on 8/16-bit keys
     records[order].tofile(str(path))
     return np.r_[0, np.cumsum(np.bincount(groups, minlength=n_groups))].astype(np.int64)
 
