@@ -91,6 +91,17 @@ class Result:
             yield {"id": i, "cluster": c, "cluster_size": sizes[c], "near_duplicate_cluster": d, "original": o,
                    "original_reason": r}
 
+    def _cluster_lines(self) -> Iterator[str]:
+        """``clusters.jsonl`` lines, byte for byte ``json.dumps(row, ensure_ascii=False)`` of
+        :meth:`cluster_rows`, with each id encoded once (a million rows in seconds)."""
+        enc = {i: json.dumps(i, ensure_ascii=False) for i in self.ids}
+        names = {None: "null", True: "true", False: "false"}
+        for row in self.cluster_rows():
+            reason = row["original_reason"]
+            yield (f'{{"id": {enc[row["id"]]}, "cluster": {enc[row["cluster"]]}, "cluster_size": {row["cluster_size"]}, '
+                   f'"near_duplicate_cluster": {enc[row["near_duplicate_cluster"]]}, "original": {names[row["original"]]}, '
+                   f'"original_reason": {names[reason] if reason is None else json.dumps(reason)}}}\n')
+
     def write(self, outdir: str | Path) -> Path:
         """Write pairs.jsonl, clusters.jsonl and summary.json into ``outdir`` (created if needed)."""
         out = Path(outdir)
@@ -102,8 +113,7 @@ class Result:
                 for p in self.iter_pairs():
                     f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
         with open(out / "clusters.jsonl", "w", encoding="utf-8") as f:
-            for row in self.cluster_rows():
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.writelines(self._cluster_lines())
         with open(out / "summary.json", "w", encoding="utf-8") as f:
             json.dump(self.summary, f, ensure_ascii=False, indent=1)
             f.write("\n")
