@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _kernel
+
 
 def pair_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Encode pairs ``i < j`` (document indices below 2**32) as sortable uint64 keys."""
@@ -92,8 +94,8 @@ class Postings:
     """What the fingerprints of one hash partition say: pair occurrences, boilerplate, document frequencies."""
 
     pair_keys: np.ndarray  # one uint64 pair key per fingerprint the two documents share (repeats = count)
-    pos_a: np.ndarray  # int64: where that fingerprint starts (word index) in the pair's first document
-    pos_b: np.ndarray  # int64: ... and in its second document
+    pos_a: np.ndarray  # uint32: where that fingerprint starts (word index) in the pair's first document
+    pos_b: np.ndarray  # uint32: ... and in its second document
     boilerplate: np.ndarray  # hashes found in more than max_df documents (sorted)
     df_histogram: Counter  # distinct fingerprints with df 1, 2..max_df, > max_df
 
@@ -110,14 +112,29 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df
     order = np.lexsort((docs, hashes))  # stable: a document's repeats of a hash stay in position order
     h, d, p = hashes[order], docs[order], positions[order]
     keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
-    h, d, p = h[keep], d[keep], p[keep].astype(np.int64)
+    h, d, p = h[keep], d[keep], p[keep]
     starts, df = _runs(h)
     boiler = df > max_df
     usable = (df >= 2) & ~boiler
     hist = Counter({"df=1": int((df == 1).sum()), f"df=2..{max_df}": int(usable.sum()),
                     f"df>{max_df}": int(boiler.sum())})
-    first, second = _pairs_within_runs(starts[usable], df[usable])
-    return Postings(pair_keys(d[first], d[second]), p[first], p[second], np.sort(h[starts[boiler]]), hist)
+    keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
+                                           np.ascontiguousarray(df[usable], np.int64), np.ascontiguousarray(d, np.int64),
+                                           np.ascontiguousarray(p, np.uint32))
+    return Postings(np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32),
+                    np.sort(h[starts[boiler]]), hist)
+
+
+OCCURRENCE = np.dtype([("pair", np.uint64), ("pos_a", np.uint32), ("pos_b", np.uint32)])
+"""One pair occurrence as engines spill it: the pair key and the fingerprint's position in each document."""
+
+
+def grouped_occurrences(post: Postings, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pair occurrences of ``post`` as :data:`OCCURRENCE` records grouped by the top ``bits`` bits of
+    ``mix64(pair)`` (so that every occurrence of a pair lands in the same group), and the ``2**bits + 1``
+    group offsets."""
+    rec, bounds = _kernel.group_occurrences(post.pair_keys, post.pos_a, post.pos_b, bits)
+    return np.frombuffer(rec, OCCURRENCE), np.frombuffer(bounds, np.int64)
 
 
 def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_shared: int, min_span: int,
@@ -131,23 +148,9 @@ def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_
     statement on Monday that the"), shorter than any passage worth reporting; a verbatim passage of 25 words
     always spreads its fingerprints over at least 15 (winnowing puts one in every window).
     """
-    if keys.shape[0] == 0:
-        return np.empty(0, np.uint64), np.empty(0, np.int64)
-    order = np.argsort(keys)  # min/max per pair do not depend on the order inside a pair
-    k = keys[order]
-    starts, counts = _runs(k)
-    sel = counts >= min_shared
-    starts, counts = starts[sel], counts[sel]
-    if starts.shape[0] == 0:
-        return np.empty(0, np.uint64), np.empty(0, np.int64)
-    # min/max position per pair, over the selected runs only
-    rows = ranges(starts, counts)
-    bounds = np.r_[0, np.cumsum(counts)[:-1]]
-    a, b = pos_a[order][rows], pos_b[order][rows]
-    span_a = np.maximum.reduceat(a, bounds) - np.minimum.reduceat(a, bounds) + shingle_size
-    span_b = np.maximum.reduceat(b, bounds) - np.minimum.reduceat(b, bounds) + shingle_size
-    ok = (span_a >= min_span) | (span_b >= min_span)
-    return k[starts[ok]], counts[ok].astype(np.int64)
+    kept, counts = _kernel.supported(np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(pos_a, np.uint32),
+                                     np.ascontiguousarray(pos_b, np.uint32), min_shared, min_span, shingle_size)
+    return np.frombuffer(kept, np.uint64), np.frombuffer(counts, np.int64)
 
 
 @dataclass(frozen=True, slots=True)

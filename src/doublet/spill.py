@@ -6,9 +6,9 @@
   into ``P`` files by a key's top bits, then read back one partition at a time: the datatrove-style
   "write sorted runs, then merge" pattern, with the partition as the run. A partition holds about
   ``1/P`` of the data, so memory is bounded by the largest partition, not by the corpus.
-* :func:`write_grouped` / :func:`read_group` — one file of records sorted by group, for a worker that
-  produces rows for every partition at once (one file per producer, not one per producer and partition:
-  file creation and removal are slow on some file systems).
+* :func:`read_group` — one group of a file of records written grouped, with its group offsets (a worker
+  that produces rows for every partition at once writes one file, not one per partition: file creation
+  and removal are slow on some file systems).
 """
 
 from __future__ import annotations
@@ -139,16 +139,8 @@ class Partitions:
         return 1 << self.bits
 
 
-def write_grouped(path: Path, groups: np.ndarray, n_groups: int, records: np.ndarray) -> np.ndarray:
-    """Write ``records`` (a structured array) to ``path`` ordered by ``groups`` (ints in ``[0, n_groups)``);
-    return the ``n_groups + 1`` record offsets of the groups, for :func:`read_group`."""
-    order = np.argsort(groups.astype(_small_uint(n_groups)), kind="stable")  # a radix sort on 8/16-bit keys
-    records[order].tofile(str(path))
-    return np.r_[0, np.cumsum(np.bincount(groups, minlength=n_groups))].astype(np.int64)
-
-
 def read_group(path: Path, dtype: np.dtype, bounds: np.ndarray, group: int) -> np.ndarray:
-    """The records of one group of a file written by :func:`write_grouped`."""
+    """The records of group ``group`` of a file of records written in group order (offsets ``bounds``)."""
     count = int(bounds[group + 1] - bounds[group])
     if count == 0:
         return np.empty(0, dtype=dtype)

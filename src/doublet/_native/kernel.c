@@ -888,6 +888,162 @@ done:
     return res;
 }
 
+
+/* Candidate pairs from fingerprint pair occurrences (see doublet.candidates.supported_pairs): records
+   (pair key, position in a, position in b) are radix-sorted by pair key; a pair is kept when it has at least
+   min_shared records whose positions spread over at least min_span words (max - min + shingle_size) in a
+   or in b. Returns (kept pair keys as uint64 bytes, their counts as int64 bytes). */
+typedef struct { uint64_t key; uint32_t a, b; } Occ;
+
+static PyObject *py_supported(PyObject *self, PyObject *args) {
+    Py_buffer kb, ab, bb;
+    Py_ssize_t min_shared, min_span, shingle;
+    if (!PyArg_ParseTuple(args, "y*y*y*nnn", &kb, &ab, &bb, &min_shared, &min_span, &shingle)) return NULL;
+    PyObject *res = NULL;
+    size_t n = (size_t)kb.len / 8;
+    Occ *rec = NULL, *tmp = NULL;
+    uint64_t *keys = NULL;
+    int64_t *counts = NULL;
+    if ((size_t)ab.len != 4 * n || (size_t)bb.len != 4 * n) {
+        PyErr_SetString(PyExc_ValueError, "keys (uint64) and positions (uint32) must have the same length");
+        goto done;
+    }
+    rec = malloc((n ? n : 1) * sizeof(Occ));
+    tmp = malloc((n ? n : 1) * sizeof(Occ));
+    if (!rec || !tmp) { PyErr_NoMemory(); goto done; }
+    const uint64_t *k = kb.buf;
+    const uint32_t *pa = ab.buf, *pb = bb.buf;
+    size_t cnt[8][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        rec[i].key = k[i]; rec[i].a = pa[i]; rec[i].b = pb[i];
+        for (int d = 0; d < 8; d++) cnt[d][(k[i] >> (8 * d)) & 255]++;
+    }
+    Occ *src = rec, *dst = tmp;
+    for (int d = 0; d < 8 && n; d++) {
+        if (cnt[d][(src[0].key >> (8 * d)) & 255] == n) continue;
+        size_t sum = 0;
+        for (int v = 0; v < 256; v++) { size_t c = cnt[d][v]; cnt[d][v] = sum; sum += c; }
+        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].key >> (8 * d)) & 255]++] = src[i];
+        Occ *t = src; src = dst; dst = t;
+    }
+    keys = malloc((n ? n : 1) * sizeof(uint64_t));
+    counts = malloc((n ? n : 1) * sizeof(int64_t));
+    if (!keys || !counts) { PyErr_NoMemory(); goto done; }
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        uint32_t amin = src[i].a, amax = src[i].a, bmin = src[i].b, bmax = src[i].b;
+        while (j < n && src[j].key == src[i].key) {
+            if (src[j].a < amin) amin = src[j].a;
+            if (src[j].a > amax) amax = src[j].a;
+            if (src[j].b < bmin) bmin = src[j].b;
+            if (src[j].b > bmax) bmax = src[j].b;
+            j++;
+        }
+        if ((Py_ssize_t)(j - i) >= min_shared &&
+            ((Py_ssize_t)(amax - amin) + shingle >= min_span || (Py_ssize_t)(bmax - bmin) + shingle >= min_span)) {
+            keys[w] = src[i].key;
+            counts[w] = (int64_t)(j - i);
+            w++;
+        }
+        i = j;
+    }
+    res = Py_BuildValue("(NN)", PyBytes_FromStringAndSize((const char *)keys, (Py_ssize_t)(w * 8)),
+                        PyBytes_FromStringAndSize((const char *)counts, (Py_ssize_t)(w * 8)));
+done:
+    free(rec); free(tmp); free(keys); free(counts);
+    PyBuffer_Release(&kb); PyBuffer_Release(&ab); PyBuffer_Release(&bb);
+    return res;
+}
+
+
+/* Pair occurrences of shared fingerprints (see doublet.candidates.postings): for each run k of rows holding
+   one fingerprint (rows starts[k] .. starts[k] + lengths[k] - 1, documents ascending), one record per pair of
+   its rows: (docs[r] << 32 | docs[s], pos[r], pos[s]) for r < s. Returns (keys u64, pos_a u32, pos_b u32). */
+static PyObject *py_run_pairs(PyObject *self, PyObject *args) {
+    Py_buffer sb, lb, db, pb;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*", &sb, &lb, &db, &pb)) return NULL;
+    PyObject *res = NULL;
+    const int64_t *st = sb.buf, *ln = lb.buf, *d = db.buf;
+    const uint32_t *p = pb.buf;
+    size_t nr = (size_t)sb.len / 8, nrows = (size_t)db.len / 8, total = 0;
+    uint64_t *keys = NULL;
+    uint32_t *pa = NULL, *pbo = NULL;
+    if ((size_t)lb.len != 8 * nr || (size_t)pb.len != 4 * nrows) {
+        PyErr_SetString(PyExc_ValueError, "run_pairs: starts/lengths (int64) and docs (int64)/positions (uint32) disagree");
+        goto done;
+    }
+    for (size_t k = 0; k < nr; k++) {
+        if (ln[k] < 0 || st[k] < 0 || (size_t)(st[k] + ln[k]) > nrows) {
+            PyErr_SetString(PyExc_ValueError, "run_pairs: run out of range");
+            goto done;
+        }
+        total += (size_t)ln[k] * (size_t)(ln[k] > 0 ? ln[k] - 1 : 0) / 2;
+    }
+    keys = malloc((total ? total : 1) * 8);
+    pa = malloc((total ? total : 1) * 4);
+    pbo = malloc((total ? total : 1) * 4);
+    if (!keys || !pa || !pbo) { PyErr_NoMemory(); goto done; }
+    size_t w = 0;
+    for (size_t k = 0; k < nr; k++) {
+        int64_t a0 = st[k], a1 = st[k] + ln[k];
+        for (int64_t r = a0; r < a1; r++)
+            for (int64_t q = r + 1; q < a1; q++) {
+                keys[w] = ((uint64_t)d[r] << 32) | (uint64_t)d[q];
+                pa[w] = p[r];
+                pbo[w] = p[q];
+                w++;
+            }
+    }
+    res = Py_BuildValue("(NNN)", PyBytes_FromStringAndSize((const char *)keys, (Py_ssize_t)(w * 8)),
+                        PyBytes_FromStringAndSize((const char *)pa, (Py_ssize_t)(w * 4)),
+                        PyBytes_FromStringAndSize((const char *)pbo, (Py_ssize_t)(w * 4)));
+done:
+    free(keys); free(pa); free(pbo);
+    PyBuffer_Release(&sb); PyBuffer_Release(&lb); PyBuffer_Release(&db); PyBuffer_Release(&pb);
+    return res;
+}
+
+/* Occurrence records (key u64, pos_a u32, pos_b u32) grouped by the top `bits` bits of mix64(key) (a counting
+   sort, stable). Returns (records bytes, 2**bits + 1 group offsets as int64 bytes). */
+static PyObject *py_group_occurrences(PyObject *self, PyObject *args) {
+    Py_buffer kb, ab, bb;
+    Py_ssize_t bits;
+    if (!PyArg_ParseTuple(args, "y*y*y*n", &kb, &ab, &bb, &bits)) return NULL;
+    PyObject *res = NULL;
+    size_t n = (size_t)kb.len / 8, g = (size_t)1 << (bits > 0 ? bits : 0);
+    Occ *out = NULL;
+    int64_t *bounds = NULL;
+    uint16_t *grp = NULL;
+    if (bits < 1 || bits > 16 || (size_t)ab.len != 4 * n || (size_t)bb.len != 4 * n) {
+        PyErr_SetString(PyExc_ValueError, "group_occurrences: bits in 1..16 and equal lengths");
+        goto done;
+    }
+    out = malloc((n ? n : 1) * sizeof(Occ));
+    bounds = calloc(g + 1, sizeof(int64_t));
+    grp = malloc((n ? n : 1) * sizeof(uint16_t));
+    if (!out || !bounds || !grp) { PyErr_NoMemory(); goto done; }
+    const uint64_t *k = kb.buf;
+    const uint32_t *pa = ab.buf, *pb = bb.buf;
+    for (size_t i = 0; i < n; i++) { grp[i] = (uint16_t)(mix64(k[i]) >> (64 - bits)); bounds[grp[i] + 1]++; }
+    for (size_t j = 0; j < g; j++) bounds[j + 1] += bounds[j];
+    int64_t *fill = malloc(g * sizeof(int64_t));
+    if (!fill) { PyErr_NoMemory(); goto done; }
+    memcpy(fill, bounds, g * sizeof(int64_t));
+    for (size_t i = 0; i < n; i++) {
+        Occ *o = &out[fill[grp[i]]++];
+        o->key = k[i]; o->a = pa[i]; o->b = pb[i];
+    }
+    free(fill);
+    res = Py_BuildValue("(NN)", PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)(n * sizeof(Occ))),
+                        PyBytes_FromStringAndSize((const char *)bounds, (Py_ssize_t)((g + 1) * 8)));
+done:
+    free(out); free(bounds); free(grp);
+    PyBuffer_Release(&kb); PyBuffer_Release(&ab); PyBuffer_Release(&bb);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"tokenize", py_tokenize, METH_VARARGS,
      "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
@@ -896,6 +1052,15 @@ static PyMethodDef methods[] = {
     {"passages", py_passages, METH_VARARGS,
      "passages(text_a, starts_a, ends_a, text_b, starts_b, ends_b, spans (n, 5) int64, seed_size) -> "
      "(n, 4) int64 character offsets a_start, a_end, b_start, b_end."},
+    {"run_pairs", py_run_pairs, METH_VARARGS,
+     "run_pairs(starts i64, lengths i64, docs i64, pos u32) -> (pair keys u64, pos_a u32, pos_b u32) of every pair "
+     "of rows inside each run."},
+    {"group_occurrences", py_group_occurrences, METH_VARARGS,
+     "group_occurrences(keys u64, pos_a u32, pos_b u32, bits) -> (records of (u64, u32, u32) grouped by the top "
+     "bits of mix64(key), group offsets i64)."},
+    {"supported", py_supported, METH_VARARGS,
+     "supported(pair_keys u64, pos_a u32, pos_b u32, min_shared, min_span, shingle_size) -> (kept keys u64 bytes, "
+     "counts i64 bytes), keys ascending."},
     {"shared", py_shared, METH_VARARGS, "shared(a, b) -> number of values in both sorted unique uint64 arrays."},
     {"mask", py_mask, METH_VARARGS,
      "mask(text, starts, ends, positions u32, shingle_size, window) -> boilerplate mask (one byte per word)."},

@@ -33,14 +33,13 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import lsh_pairs, postings, split_keys, supported_pairs
+from ..candidates import OCCURRENCE, grouped_occurrences, lsh_pairs, postings, split_keys, supported_pairs
 from ..cluster import cluster_ids, components, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
-from ..spill import Partitions, TextReader, TextStore, WorkDir, read_group, write_grouped
-from ..tokens import mix64
+from ..spill import Partitions, TextReader, TextStore, WorkDir, read_group
 
 _BATCH = 512  # documents per fingerprint job
 _PAIRS_PER_JOB = 2_000  # candidate pairs per verification job
@@ -107,7 +106,6 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
     return _VERIFIER[1].job(pairs)
 
 
-_OCCURRENCE = np.dtype([("pair", np.uint64), ("pos_a", np.uint32), ("pos_b", np.uint32)])
 _OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
 
 
@@ -118,19 +116,17 @@ def _postings_job(args: tuple[Any, dict, int, int, Any, int]) -> tuple[np.ndarra
     fp_folder, fp_columns, fp_bits, p, occ_root, max_df = args
     rows = Partitions(fp_folder, fp_columns, bits=fp_bits).read(p)
     post = postings(rows["hash"], rows["doc"].astype(np.int64), rows["pos"], max_df)
-    rec = np.empty(post.pair_keys.shape[0], dtype=_OCCURRENCE)
-    rec["pair"], rec["pos_a"], rec["pos_b"] = post.pair_keys, post.pos_a, post.pos_b
-    groups = (mix64(post.pair_keys) >> np.uint64(64 - _OCCURRENCE_BITS)).astype(np.int64)
-    bounds = write_grouped(occ_root / f"{p:03d}", groups, 1 << _OCCURRENCE_BITS, rec)
+    rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
+    rec.tofile(str(occ_root / f"{p:03d}"))
     return post.boilerplate, post.df_histogram, bounds
 
 
 def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.ndarray:
     """Candidate pair keys of pair partition ``q``, from the occurrences of every fingerprint partition."""
     files, q, cfg = args
-    rec = np.concatenate([read_group(path, _OCCURRENCE, bounds, q) for path, bounds in files] or
-                         [np.empty(0, _OCCURRENCE)])
-    return supported_pairs(rec["pair"], rec["pos_a"].astype(np.int64), rec["pos_b"].astype(np.int64),
+    rec = np.concatenate([read_group(path, OCCURRENCE, bounds, q) for path, bounds in files] or
+                         [np.empty(0, OCCURRENCE)])
+    return supported_pairs(rec["pair"], rec["pos_a"], rec["pos_b"],
                            cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)[0]
 
 
