@@ -106,11 +106,13 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df
 
     A fingerprint's document frequency (df) is the number of distinct documents holding it. Fingerprints
     found in 2..``max_df`` documents yield one pair occurrence per pair of their documents, with the
-    fingerprint's position in each (its first position when a document repeats it; rows of one document
-    are expected in position order); those above ``max_df`` are boilerplate.
+    fingerprint's position in each (its first position when a document repeats it); those above
+    ``max_df`` are boilerplate. Rows must come in (document, position) order, as engines produce them.
     """
-    order = np.lexsort((docs, hashes))  # stable: a document's repeats of a hash stay in position order
-    h, d, p = hashes[order], docs[order], positions[order]
+    # rows come in (doc, position) order, so a stable sort by hash gives (hash, doc, position) order
+    h, d, p = _kernel.sort_rows(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(docs, np.uint32),
+                                np.ascontiguousarray(positions, np.uint32))
+    h, d, p = np.frombuffer(h, np.uint64), np.frombuffer(d, np.uint32).astype(np.int64), np.frombuffer(p, np.uint32)
     keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
     h, d, p = h[keep], d[keep], p[keep]
     starts, df = _runs(h)

@@ -895,6 +895,59 @@ done:
    or in b. Returns (kept pair keys as uint64 bytes, their counts as int64 bytes). */
 typedef struct { uint64_t key; uint32_t a, b; } Occ;
 
+/* Stable LSD radix sort of records by key, given the byte histograms cnt (filled by the caller); the sorted
+   records end up in rec or tmp: the returned pointer. */
+static Occ *radix_occ(Occ *rec, Occ *tmp, size_t n, size_t cnt[8][256]) {
+    Occ *src = rec, *dst = tmp;
+    for (int d = 0; d < 8 && n; d++) {
+        if (cnt[d][(src[0].key >> (8 * d)) & 255] == n) continue;
+        size_t sum = 0;
+        for (int v = 0; v < 256; v++) { size_t c = cnt[d][v]; cnt[d][v] = sum; sum += c; }
+        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].key >> (8 * d)) & 255]++] = src[i];
+        Occ *t = src; src = dst; dst = t;
+    }
+    return src;
+}
+
+/* Rows (hash u64, doc u32, pos u32) sorted by hash, stably (rows given in (doc, position) order come out in
+   (hash, doc, position) order). Returns the three columns as bytes. */
+static PyObject *py_sort_rows(PyObject *self, PyObject *args) {
+    Py_buffer hb, db, pb;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &hb, &db, &pb)) return NULL;
+    PyObject *res = NULL;
+    size_t n = (size_t)hb.len / 8;
+    Occ *rec = NULL, *tmp = NULL;
+    uint64_t *ho = NULL;
+    uint32_t *dout = NULL, *pout = NULL;
+    if ((size_t)db.len != 4 * n || (size_t)pb.len != 4 * n) {
+        PyErr_SetString(PyExc_ValueError, "sort_rows: hashes (uint64), docs and positions (uint32) must have the same length");
+        goto done;
+    }
+    rec = malloc((n ? n : 1) * sizeof(Occ));
+    tmp = malloc((n ? n : 1) * sizeof(Occ));
+    ho = malloc((n ? n : 1) * 8);
+    dout = malloc((n ? n : 1) * 4);
+    pout = malloc((n ? n : 1) * 4);
+    if (!rec || !tmp || !ho || !dout || !pout) { PyErr_NoMemory(); goto done; }
+    const uint64_t *h = hb.buf;
+    const uint32_t *d = db.buf, *p = pb.buf;
+    size_t cnt[8][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        rec[i].key = h[i]; rec[i].a = d[i]; rec[i].b = p[i];
+        for (int b = 0; b < 8; b++) cnt[b][(h[i] >> (8 * b)) & 255]++;
+    }
+    Occ *srt = radix_occ(rec, tmp, n, cnt);
+    for (size_t i = 0; i < n; i++) { ho[i] = srt[i].key; dout[i] = srt[i].a; pout[i] = srt[i].b; }
+    res = Py_BuildValue("(NNN)", PyBytes_FromStringAndSize((const char *)ho, (Py_ssize_t)(n * 8)),
+                        PyBytes_FromStringAndSize((const char *)dout, (Py_ssize_t)(n * 4)),
+                        PyBytes_FromStringAndSize((const char *)pout, (Py_ssize_t)(n * 4)));
+done:
+    free(rec); free(tmp); free(ho); free(dout); free(pout);
+    PyBuffer_Release(&hb); PyBuffer_Release(&db); PyBuffer_Release(&pb);
+    return res;
+}
+
 static PyObject *py_supported(PyObject *self, PyObject *args) {
     Py_buffer kb, ab, bb;
     Py_ssize_t min_shared, min_span, shingle;
@@ -919,14 +972,7 @@ static PyObject *py_supported(PyObject *self, PyObject *args) {
         rec[i].key = k[i]; rec[i].a = pa[i]; rec[i].b = pb[i];
         for (int d = 0; d < 8; d++) cnt[d][(k[i] >> (8 * d)) & 255]++;
     }
-    Occ *src = rec, *dst = tmp;
-    for (int d = 0; d < 8 && n; d++) {
-        if (cnt[d][(src[0].key >> (8 * d)) & 255] == n) continue;
-        size_t sum = 0;
-        for (int v = 0; v < 256; v++) { size_t c = cnt[d][v]; cnt[d][v] = sum; sum += c; }
-        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].key >> (8 * d)) & 255]++] = src[i];
-        Occ *t = src; src = dst; dst = t;
-    }
+    Occ *src = radix_occ(rec, tmp, n, cnt);
     keys = malloc((n ? n : 1) * sizeof(uint64_t));
     counts = malloc((n ? n : 1) * sizeof(int64_t));
     if (!keys || !counts) { PyErr_NoMemory(); goto done; }
@@ -1052,6 +1098,8 @@ static PyMethodDef methods[] = {
     {"passages", py_passages, METH_VARARGS,
      "passages(text_a, starts_a, ends_a, text_b, starts_b, ends_b, spans (n, 5) int64, seed_size) -> "
      "(n, 4) int64 character offsets a_start, a_end, b_start, b_end."},
+    {"sort_rows", py_sort_rows, METH_VARARGS,
+     "sort_rows(hashes u64, docs u32, pos u32) -> the rows sorted by hash, stably, as three byte columns."},
     {"run_pairs", py_run_pairs, METH_VARARGS,
      "run_pairs(starts i64, lengths i64, docs i64, pos u32) -> (pair keys u64, pos_a u32, pos_b u32) of every pair "
      "of rows inside each run."},

@@ -115,7 +115,7 @@ def _postings_job(args: tuple[Any, dict, int, int, Any, int]) -> tuple[np.ndarra
     df histogram and the file's group offsets."""
     fp_folder, fp_columns, fp_bits, p, occ_root, max_df = args
     rows = Partitions(fp_folder, fp_columns, bits=fp_bits).read(p)
-    post = postings(rows["hash"], rows["doc"].astype(np.int64), rows["pos"], max_df)
+    post = postings(rows["hash"], rows["doc"], rows["pos"], max_df)
     rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"{p:03d}"))
     return post.boilerplate, post.df_histogram, bounds
