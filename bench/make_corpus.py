@@ -61,19 +61,18 @@ prefix of the corpus of any larger N with the same seed. Same N and seed give a 
   except for one per-document "Published <date> · <n> comments" line. That is boilerplate shared by
   thousands of unrelated documents at 100k+ documents: it must not count as reuse.
 
-Sizes (seed 1; texts = UTF-8 bytes of the "text" fields, the JSONL file is ~2 % larger):
+Sizes (seed 1, generator v2; texts = UTF-8 bytes of the "text" fields, the JSONL file is ~2 % larger):
 
-    docs        texts      per doc   real / generated / reprints (full, excerpt, embed)      time (2 cores)
-    10,000      18.4 MB    1.84 KB   7,393 / 0 / 2,607 (1,389, 606, 612)                     2 s
-    100,000     221 MB     2.21 KB   37,093 / 37,867 / 25,040 (12,333, 6,353, 6,354)         13-17 s
-    1,000,000   2,579 MB   2.58 KB   37,093 / 713,086 / 249,821 (104,777, 72,616, 72,428)    170-200 s
+    docs        texts      per doc   real / generated / reprints (full, excerpt, embed)
+    10,000      26.0 MB    2.60 KB   392 / 7,001 / 2,607 (1,048, 779, 780)
+    100,000     259 MB     2.59 KB   3,801 / 71,159 / 25,040 (10,184, 7,470, 7,386)
+    1,000,000   2,590 MB   2.59 KB   37,093 / 713,086 / 249,821 (102,264, 73,891, 73,666)
 
-Small corpora are mostly real articles, which are shorter than generated texts, so bytes grow faster than
-documents: 100k -> 1M is x10 in documents but x11.7 in bytes. Compare throughput in MB/s, not only in
-documents. ``full`` is the most common mode because short real sources are always reprinted in full.
-The reprints of a source are also reuse pairs with each other; 20 Newsgroups replies quote earlier posts
-and Reuters re-issues stories, so there is real, unlisted reuse too: the truth file measures recall, not
-precision. (doublet finds 99 % of the listed pairs of the 10k corpus.)
+Every size has the same mix, so 100k -> 1M is x10 in documents and x10.0 in bytes. Generation takes about
+0.3 ms per document per core (1M: ~9 min on 2 busy cores). ``full`` is the most common mode because short
+real sources are always reprinted in full. The reprints of a source are also reuse pairs with each other;
+20 Newsgroups replies quote earlier posts and Reuters re-issues stories, so there is real, unlisted reuse
+too: the truth file measures recall, not precision.
 
 Markov copy check (``--check-ngrams 2000``, seed 1), lowercased ``\\w+`` word 8-grams: 12 % of 2,000
 generated texts share any 8-gram with another of them (0.06 % of their 8-grams; 9e-5 of the pairs),
