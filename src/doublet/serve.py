@@ -1,0 +1,597 @@
+"""``doublet serve``: an HTTP API and a web page over a persistent index (:class:`doublet.index.Index`).
+
+Build the app with :func:`create_app` (tests use it with FastAPI's TestClient) and run it with :func:`run`
+(uvicorn). The schema is at ``GET /openapi.json``; FastAPI's interactive docs are off, since they load their
+scripts from a CDN.
+
+=========================  ===========================================================================================
+``GET /health``            ``{"status": "ok", "documents", "index", "version"}``
+``POST /documents``        add ``{"id", "text"}`` or ``{"documents": [{"id", "text"}, ...]}``; the answer lists the ids
+                           ``added``, ``replaced`` (same id, new text) and ``unchanged`` (same id, same text)
+``POST /search``           ``{"text": ...}`` (optionally ``"id"``) or ``{"id": ...}`` of an indexed document, and
+                           ``limit``: the indexed documents it reuses, best first, with scores and passages
+``GET /documents/{id}``    the stored document: ``id``, ``text``, ``chars``, ``words``, ``added``, ``updated``
+``GET /clusters/{id}``     the component of reporting pairs holding the document: members and pairs
+``GET /``                  the web page (``doublet/web/``): paste or upload a text, see reused passages side by side
+=========================  ===========================================================================================
+
+Errors are JSON, ``{"error": code, "message": what to do}`` (validation errors add ``problems``), with status
+400/404/405/413/422 for the client's mistakes, 503 when the index is busy with another process's writes, and
+500 for bugs: those are logged with their traceback on the server and never show one to the client.
+
+Concurrency: reads (search, documents, clusters, health) run in parallel in the server's thread pool, each
+on its own :class:`Index` from a pool of ``readers`` (one SQLite connection and one cache of prepared documents
+each; SQLite's WAL lets them read while a write commits). Writes go through one writer :class:`Index` behind a
+lock, one request at a time, in arrival order as far as the lock is fair: an answer 200 to ``POST /documents``
+means the documents are committed; a write that cannot get the lock within ``write_timeout`` seconds gets 503
+and wrote nothing. Another process adding to the same index (``doublet index add``) is waited for up to
+``lock_timeout`` seconds, then 503 as well.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import __version__
+from .documents import InputProblem, documents_from_items
+from .index import Index, IndexBusy, Match
+
+__all__ = ["ApiError", "DEFAULT_MAX_REQUEST_BYTES", "ServeSettings", "create_app", "run"]
+
+log = logging.getLogger("doublet.serve")
+
+DEFAULT_MAX_REQUEST_BYTES = 16 << 20
+"""Largest request body accepted (16 MB): a news site's biggest pages are far below; raise it for books."""
+MAX_ID_CHARS = 1024
+MAX_DOCUMENTS_PER_REQUEST = 10_000
+MAX_LIMIT = 1000
+
+WEB_FILES = {"style.css": "text/css; charset=utf-8", "render.js": "text/javascript; charset=utf-8",
+             "app.js": "text/javascript; charset=utf-8"}
+"""The page's assets, served from ``doublet/web/`` under ``/static/``; nothing else is served from there."""
+
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+"""Content-Security-Policy of the page: its own scripts and styles only, no inline code, no other origin."""
+
+
+# ------------------------------------------------------------------------------------------ settings and state
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """How the server runs; every field has a safe default."""
+
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    """Request bodies over this many bytes get 413 before they are parsed."""
+    readers: int = 4
+    """Index objects for reading (each one SQLite connection and a cache of prepared documents)."""
+    write_timeout: float = 120.0
+    """Seconds a write waits for the writes queued before it; then 503."""
+    lock_timeout: float = 10.0
+    """Seconds to wait while another process adds to the index; then 503."""
+    content_security_policy: str | None = PAGE_CSP
+    """Sent with the web page; None sends none (only tests turn it off, to show the page is safe without it)."""
+    create: bool = False
+    """Create the index if the folder does not exist."""
+
+    def __post_init__(self) -> None:
+        if self.max_request_bytes < 1024:
+            raise ValueError(f"max_request_bytes must be >= 1024 (got {self.max_request_bytes})")
+        if self.readers < 1:
+            raise ValueError(f"readers must be >= 1 (got {self.readers})")
+
+
+class _State:
+    """The open index: a pool of readers and one serialized writer."""
+
+    def __init__(self, path: Path, settings: ServeSettings) -> None:
+        self.path = path
+        self.settings = settings
+        self.writer = Index.open(path, create=settings.create, workers=1, lock_timeout=settings.lock_timeout)
+        self.config = self.writer.config
+        self._pool: queue.Queue[Index] = queue.Queue()
+        self._readers: list[Index] = []
+        try:
+            for _ in range(settings.readers):
+                idx = Index.open(path, lock_timeout=settings.lock_timeout)
+                self._readers.append(idx)
+                self._pool.put(idx)
+        except BaseException:
+            self.close()
+            raise
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def reader(self) -> Iterator[Index]:
+        """An Index of the pool for this request (waits while all are in use)."""
+        idx = self._pool.get()
+        try:
+            yield idx
+        finally:
+            self._pool.put(idx)
+
+    @contextmanager
+    def write(self) -> Iterator[Index]:
+        """The writer Index, for this request alone."""
+        if not self._write_lock.acquire(timeout=self.settings.write_timeout):
+            raise ApiError(503, "busy", f"other writes kept the index busy for {self.settings.write_timeout:g} s; "
+                                        "nothing was written: retry later", retry_after=5)
+        try:
+            yield self.writer
+        finally:
+            self._write_lock.release()
+
+    def close(self) -> None:
+        for idx in [self.writer, *self._readers]:
+            idx.close()
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+class ApiError(Exception):
+    """An answer other than 200 that the client can act on: status, short code, message saying what to do."""
+
+    def __init__(self, status: int, code: str, message: str, *, problems: list[dict[str, Any]] | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.problems = problems
+        self.retry_after = retry_after
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.problems is not None:
+            body["problems"] = self.problems
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
+               415: "unsupported_media_type"}
+
+
+def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's validation errors without the ``input`` they echo (it may be a whole document)."""
+    out = []
+    for e in exc.errors()[:50]:
+        loc = [str(x) for x in e.get("loc", ())[1:] if x not in _UNION_TAGS]  # drop "body" and union tags
+        msg = e.get("msg", "invalid")
+        if e.get("type") == "json_invalid":
+            loc, msg = [], "the request body is not valid JSON"
+        out.append({"where": ".".join(loc) or "body", "problem": msg})
+    return out
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _validation_problems(exc)
+        first = problems[0] if problems else {"where": "body", "problem": "invalid"}
+        return ApiError(422, "invalid_request", f"{first['where']}: {first['problem']} (see the schema at "
+                        "/openapi.json)", problems=problems).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = {404: f"no such endpoint: {request.method} {request.url.path} (see /openapi.json)",
+                   405: f"{request.method} is not allowed on {request.url.path} (see /openapi.json)"}.get(
+            exc.status_code, str(exc.detail))
+        return ApiError(exc.status_code, code, message).response()
+
+    @app.exception_handler(IndexBusy)
+    async def _busy(request: Request, exc: IndexBusy) -> JSONResponse:
+        return ApiError(503, "busy", f"{exc}; nothing was written", retry_after=5).response()
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        ref = f"{time.time():.6f}"
+        log.exception("unhandled error in %s %s (ref %s)", request.method, request.url.path, ref)
+        return ApiError(500, "internal_error", f"the server failed on this request (ref {ref}); it is logged on "
+                        "the server").response()
+
+
+# ------------------------------------------------------------------------------------------ request guard
+
+Asgi = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+
+
+class _Guard:
+    """ASGI middleware: bounds request bodies (413 before anything parses them) and adds security headers.
+
+    The body is read here, up to ``max_bytes``, and replayed to the app; a ``Content-Length`` over the limit is
+    refused without reading. The page gets the Content-Security-Policy; every answer gets ``nosniff``.
+    """
+
+    def __init__(self, app: Asgi, max_bytes: int, csp: str | None) -> None:
+        self.app, self.max_bytes, self.csp = app, max_bytes, csp
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
+                       send: Callable[[dict], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                await self._refuse(send, ApiError(400, "bad_request", "Content-Length is not a number"))
+                return
+            if int(length) > self.max_bytes:
+                await self._refuse(send, self._too_large(int(length)))
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send, self._too_large(None))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        html_page = scope.get("path") == "/"
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if html_page and self.csp:
+                    extra.append((b"content-security-policy", self.csp.encode()))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, replay, send_with_headers)
+
+    def _too_large(self, length: int | None) -> ApiError:
+        got = f" ({length:,} bytes)" if length is not None else ""
+        return ApiError(413, "request_too_large", f"the request body is over the server's limit of "
+                        f"{self.max_bytes:,} bytes{got}: send fewer documents per request, or start the server "
+                        "with a larger --max-request-size")
+
+    @staticmethod
+    async def _refuse(send: Callable[[dict], Awaitable[None]], err: ApiError) -> None:
+        body = json.dumps({"error": err.code, "message": err.message}).encode()
+        await send({"type": "http.response.start", "status": err.status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close"), (b"x-content-type-options", b"nosniff")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+# ------------------------------------------------------------------------------------------ schemas
+
+class DocumentIn(BaseModel):
+    """One document to add."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS, description="The document's id (unique in the index).")
+    text: str = Field(description="The text exactly as it should be stored; offsets refer to it.")
+
+
+class DocumentsIn(BaseModel):
+    """Several documents to add in one request (one transaction per 1,000 documents)."""
+
+    model_config = ConfigDict(extra="forbid")
+    documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCUMENTS_PER_REQUEST)
+
+
+def _add_shape(value: Any) -> str:
+    return "many" if isinstance(value, dict) and "documents" in value else "one"
+
+
+AddIn = Annotated[Annotated[DocumentsIn, Tag("many")] | Annotated[DocumentIn, Tag("one")], Discriminator(_add_shape)]
+"""The body of ``POST /documents``: one document, or ``{"documents": [...]}``."""
+_UNION_TAGS = {"many", "one"}
+
+
+class Rejected(BaseModel):
+    item: int | None = Field(description="Position of the document in the request (0-based).")
+    id: str | None
+    reason: str
+
+
+class AddOut(BaseModel):
+    added: list[str] = Field(description="New ids.")
+    replaced: list[str] = Field(description="Ids already present with another text: the new text replaced it.")
+    unchanged: list[str] = Field(description="Ids already present with this same text: nothing was written.")
+    repaired: list[Rejected] = Field(description="Documents stored after a repair (e.g. invalid characters).")
+    documents: int = Field(description="Documents in the index after this request.")
+    seconds: float
+
+
+class SearchIn(BaseModel):
+    """A text to look up, or the id of an indexed document."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, description="The query text (not added to the index).")
+    id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS,
+                           description="Without text: the indexed document to search with. With text: the "
+                                       "query's name (the same id and text as an indexed document is that "
+                                       "document, not matched with itself).")
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Most matches returned, best first.")
+
+
+class PassageOut(BaseModel):
+    query_start: int
+    query_end: int
+    match_start: int
+    match_end: int
+
+
+class MatchOut(BaseModel):
+    query: str
+    match: str = Field(description="The indexed document's id.")
+    kind: str = Field(description="near-duplicate or reuse")
+    jaccard: float = Field(description="Word 5-gram Jaccard of the query and the match.")
+    containment_query: float = Field(description="Share of the query's word 5-grams found in the match.")
+    containment_match: float = Field(description="Share of the match's word 5-grams found in the query.")
+    passages: list[PassageOut] = Field(description="Reused passages: str offsets into both texts.")
+
+
+class QueryOut(BaseModel):
+    id: str
+    chars: int
+    indexed: bool = Field(description="True when the query is an indexed document (same id and text).")
+
+
+class SearchOut(BaseModel):
+    query: QueryOut
+    matches: list[MatchOut]
+    total: int = Field(description="Matches found before the limit.")
+    seconds: float
+
+
+class DocumentOut(BaseModel):
+    id: str
+    text: str
+    chars: int
+    words: int
+    added: float = Field(description="Unix time of its first addition.")
+    updated: float = Field(description="Unix time its current text was written.")
+
+
+class PairPassageOut(BaseModel):
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+class PairOut(BaseModel):
+    a: str
+    b: str
+    kind: str
+    jaccard: float
+    containment_a: float
+    containment_b: float
+    passages: list[PairPassageOut]
+
+
+class ClusterOut(BaseModel):
+    id: str
+    cluster: str = Field(description="The component's name: its smallest id.")
+    cluster_size: int
+    near_duplicate_cluster: str
+    members: list[str]
+    complete: bool = Field(description="False when the search stopped at max_members.")
+    pairs: list[PairOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    documents: int
+    index: str
+    version: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    problems: list[dict[str, Any]] | None = None
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorOut} for s in (400, 404, 413, 422, 500, 503)}
+
+
+# ------------------------------------------------------------------------------------------ the app
+
+def _problem_rows(problems: list[InputProblem]) -> list[dict[str, Any]]:
+    rows = []
+    for p in problems:
+        item = int(p.where.split()[-1]) if p.where and p.where.startswith("item ") else None
+        rows.append({"item": item, "id": p.id, "reason": p.reason})
+    return rows
+
+
+def _web_file(name: str) -> bytes:
+    return resources.files("doublet").joinpath("web", name).read_bytes()
+
+
+def create_app(index_path: str | Path, settings: ServeSettings | None = None, **overrides: Any) -> FastAPI:
+    """The FastAPI app over the index at ``index_path`` (opened now: a missing index raises IndexNotFound).
+
+    ``settings`` or keyword overrides of :class:`ServeSettings` (e.g. ``max_request_bytes=1 << 20``).
+    The index is closed when the app shuts down (uvicorn, or leaving a ``with TestClient(app)`` block).
+    """
+    settings = settings or ServeSettings()
+    if overrides:
+        settings = ServeSettings(**{**{f: getattr(settings, f) for f in ServeSettings.__slots__}, **overrides})
+    path = Path(index_path)
+    state = _State(path, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(title="doublet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Find which indexed documents a text reuses, with the reused passages at character "
+                              "offsets into both texts. Errors are JSON: {\"error\", \"message\"}.")
+    app.state.doublet = state
+    _install_error_handlers(app)
+    page = _web_file("index.html")
+    assets = {name: (_web_file(name), media) for name, media in WEB_FILES.items()}
+
+    @app.get("/health", response_model=HealthOut, tags=["index"])
+    def health() -> dict[str, Any]:
+        """Liveness and the index's size."""
+        with state.reader() as idx:
+            n = len(idx)
+        return {"status": "ok", "documents": n, "index": str(path), "version": __version__}
+
+    @app.post("/documents", response_model=AddOut, responses=_ERRORS, tags=["documents"])
+    def add_documents(body: AddIn) -> dict[str, Any]:
+        """Add one document ``{"id", "text"}`` or several ``{"documents": [...]}``.
+
+        Each is **added** (new id), **unchanged** (same id and text: nothing written) or **replaced** (same id,
+        new text). Documents that break doublet's input rules (empty text, duplicate id in the request, over
+        the index's max_chars) make the whole request 422, and nothing is written. A 200 answer means every
+        document is committed.
+        """
+        items = [d.model_dump() for d in (body.documents if isinstance(body, DocumentsIn) else [body])]
+        problems: list[InputProblem] = []
+        docs = list(documents_from_items(items, max_chars=state.config.max_chars, problems=problems,
+                                         source="request"))
+        rejected = [p for p in problems if p.action == "rejected"]
+        if rejected:
+            rows = _problem_rows(rejected)
+            first = rows[0]
+            where = f"document {first['item']}" if first["item"] is not None else "a document"
+            raise ApiError(422, "invalid_documents", f"{where}: {first['reason']}; nothing was written",
+                           problems=rows)
+        t0 = time.perf_counter()
+        with state.write() as writer:
+            report = writer.add(docs)
+            n = len(writer)
+        return {"added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
+                "repaired": _problem_rows([p for p in problems if p.action == "repaired"]), "documents": n,
+                "seconds": round(time.perf_counter() - t0, 4)}
+
+    @app.post("/search", response_model=SearchOut, responses=_ERRORS, tags=["search"])
+    def search(body: SearchIn) -> dict[str, Any]:
+        """The indexed documents that a text (or an indexed document) reuses or nearly duplicates.
+
+        Matches come best first (by containment of the query, then Jaccard), each with ``kind``
+        (near-duplicate or reuse), Jaccard, containment both ways and the reused passages as ``str`` offsets
+        into the query and the match. The query is never added to the index.
+        """
+        t0 = time.perf_counter()
+        with state.reader() as idx:
+            if body.text is None:
+                if body.id is None:
+                    raise ApiError(422, "invalid_request", "give \"text\" (a text to look up) or \"id\" (an indexed "
+                                                           "document)", problems=[{"where": "body",
+                                                                                   "problem": "text or id required"}])
+                doc = idx.get(body.id)
+                if doc is None:
+                    raise ApiError(404, "not_found", f"no indexed document has id {body.id!r}; send its text instead")
+                query_id, text = doc.id, doc.text
+            else:
+                query_id, text = (body.id if body.id is not None else "<query>"), body.text
+            if len(text) > state.config.max_chars:
+                raise ApiError(422, "invalid_request", f"the text has {len(text):,} characters, over the index's "
+                                                       f"max_chars ({state.config.max_chars:,})")
+            try:
+                matches: list[Match] = idx.search((query_id, text))
+            except ValueError as exc:
+                raise ApiError(422, "invalid_request", str(exc)) from None
+            indexed = body.text is None or (body.id is not None and _is_indexed(idx, query_id, text))
+        return {"query": {"id": query_id, "chars": len(text), "indexed": indexed},
+                "matches": [m.to_dict() for m in matches[:body.limit]], "total": len(matches),
+                "seconds": round(time.perf_counter() - t0, 4)}
+
+    @app.get("/documents/{doc_id:path}", response_model=DocumentOut, responses=_ERRORS, tags=["documents"])
+    def get_document(doc_id: str) -> dict[str, Any]:
+        """The stored document (its text exactly as added). Ids may contain ``/``; percent-encode the rest, or
+        use ``GET /documents?id=...``."""
+        with state.reader() as idx:
+            doc = idx.get(doc_id)
+        if doc is None:
+            raise ApiError(404, "not_found", f"no indexed document has id {doc_id!r}")
+        return {"id": doc.id, "text": doc.text, "chars": doc.chars, "words": doc.words, "added": doc.added,
+                "updated": doc.updated}
+
+    @app.get("/documents", response_model=DocumentOut, responses=_ERRORS, tags=["documents"])
+    def get_document_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS)) -> dict[str, Any]:
+        """``GET /documents/{id}`` with the id as a query parameter (any id, e.g. ``.``, stays one value)."""
+        return get_document(id)
+
+    @app.get("/clusters/{doc_id:path}", response_model=ClusterOut, responses=_ERRORS, tags=["documents"])
+    def get_cluster(doc_id: str, max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
+        """The connected component of reporting pairs that holds the document (as ``doublet find``'s
+        clusters), found by searching outward from it, with the pairs among its members."""
+        with state.reader() as idx:
+            try:
+                cluster = idx.cluster(doc_id, max_members=max_members)
+            except KeyError:
+                raise ApiError(404, "not_found", f"no indexed document has id {doc_id!r}") from None
+        return {**cluster.to_dict(), "pairs": [p.to_dict() for p in cluster.pairs]}
+
+    @app.get("/clusters", response_model=ClusterOut, responses=_ERRORS, tags=["documents"])
+    def get_cluster_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS),
+                             max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
+        """``GET /clusters/{id}`` with the id as a query parameter."""
+        return get_cluster(id, max_members)
+
+    @app.get("/", include_in_schema=False)
+    def index_page() -> Response:
+        return Response(page, media_type="text/html; charset=utf-8")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in assets:
+            raise ApiError(404, "not_found", f"no such file: /static/{name}")
+        data, media = assets[name]
+        return Response(data, media_type=media, headers={"Cache-Control": "no-cache"})
+
+    app.add_middleware(_Guard, max_bytes=settings.max_request_bytes, csp=settings.content_security_policy)
+    return app
+
+
+def _is_indexed(idx: Index, doc_id: str, text: str) -> bool:
+    doc = idx.get(doc_id)
+    return doc is not None and doc.text == text
+
+
+# ------------------------------------------------------------------------------------------ running
+
+def run(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info") -> None:
+    """Run an app made by :func:`create_app` with uvicorn until interrupted (Ctrl+C, SIGTERM)."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
