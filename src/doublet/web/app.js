@@ -7,6 +7,7 @@
   var D = Doublet;
   var $ = function (id) { return document.getElementById(id); };
   var query = {text: "", id: null};  // the text the current matches refer to
+  var shownCluster = null;  // the id whose cluster is shown
 
   function status(message, isError) {
     var s = $("status");
@@ -112,9 +113,11 @@
 
   function hideCluster() {
     $("cluster").hidden = true;
+    shownCluster = null;
   }
 
   function browseCluster(id) {
+    shownCluster = id;
     var box = $("cluster");
     box.hidden = false;
     var body = D.clear($("cluster-body"));
@@ -165,9 +168,16 @@
       search();
     });
   });
-  health();
-  var m = /^#cluster=(.+)$/.exec(location.hash);
-  if (m) {
-    try { browseCluster(decodeURIComponent(m[1])); } catch (e) { status("bad link: " + location.hash, true); }
+  /** "#cluster=<percent-encoded id>" opens that cluster (links, back/forward, a pasted address). */
+  function followHash() {
+    var m = /^#cluster=(.+)$/.exec(location.hash);
+    if (!m) return;
+    var id;
+    try { id = decodeURIComponent(m[1]); } catch (e) { status("bad link: " + location.hash, true); return; }
+    if (id !== shownCluster) browseCluster(id);
   }
+
+  health();
+  window.addEventListener("hashchange", followHash);
+  followHash();
 })();
