@@ -13,13 +13,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -42,7 +37,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from doublet.index import Index  # noqa: E402
 from doublet.report import write_report  # noqa: E402
-from doublet.serve import create_app  # noqa: E402
+from doublet.serve import ServerProcess, create_app  # noqa: E402
 from test_serve import LiveServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,43 +88,14 @@ def browser() -> Iterator[WebDriver]:
     driver.quit()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served_seeds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`doublet serve` (the real command) on an index of the seeds."""
+    """`doublet serve` (the real command, in a child process) on an index of the seeds."""
     path = tmp_path_factory.mktemp("served") / "seeds.idx"
     with Index.create(path) as idx:
         idx.add_files([SEEDS])
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "doublet.cli", "serve", str(path), "--host", "127.0.0.1",
-                             "--port", str(port), "--readers", "2", "--log-level", "warning"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"doublet serve did not start: {proc.communicate()[0]}")
-            time.sleep(0.1)
+    with ServerProcess(path, "--readers", "2", "--log-level", "warning", log=path.parent / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait(driver: WebDriver, condition, timeout: float = 20):  # noqa: ANN001

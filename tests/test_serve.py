@@ -135,6 +135,25 @@ def test_search_by_id(client: TestClient) -> None:
     assert other["query"]["indexed"] is False and {m["match"] for m in other["matches"]} == {A, B}
 
 
+def test_search_sees_replaced_texts(index_path: Path) -> None:
+    """One reader has seed 003 prepared in its cache; 003's text is then replaced through the API: the next
+    search must compare with the new text (offsets into it), never the cached old one."""
+    text_a, text_b = seed_text(A), seed_text(B)
+    with TestClient(create_app(index_path, readers=1)) as client:
+        first = client.post("/search", json={"text": text_a}).json()
+        assert B in {m["match"] for m in first["matches"]}
+        tail = text_b[text_b.index("During the talks"):]
+        new_b = "A short new introduction that shares nothing.\n" + tail
+        assert client.post("/documents", json={"id": B, "text": new_b}).json()["replaced"] == [B]
+        again = {m["match"]: m for m in client.post("/search", json={"text": text_a}).json()["matches"]}
+        assert len(again[B]["passages"]) == 1
+        p = again[B]["passages"][0]
+        assert new_b[p["match_start"]:p["match_end"]].startswith("During the talks")
+        assert text_a[p["query_start"]:p["query_end"]].startswith("During the talks")
+        client.post("/documents", json={"id": B, "text": "Nothing in common with seed 000 at all, really."})
+        assert [m["match"] for m in client.post("/search", json={"text": text_a}).json()["matches"]] == [A]
+
+
 def test_search_errors(client: TestClient) -> None:
     assert "no indexed document" in assert_error(client.post("/search", json={"id": "nope"}), 404, "not_found")[
         "message"]
