@@ -3,7 +3,7 @@
 concurrent POST /documents writes, and a check that no accepted write was lost.
 
     python bench/load.py                                        # builds (or reuses) the 100k corpus and index
-    python bench/load.py --corpus bench/results/tmp/corpora/corpus-100000.jsonl --clients 1,4,16 --seconds 20
+    python bench/load.py --corpus bench/results/tmp/corpora/corpus-100000.jsonl --clients 1,4,16 --workers 1,2
 
 What it does
 ------------
@@ -17,7 +17,8 @@ What it does
    its pairs), half *unseen* — documents ``N .. N+k`` of the same generator run (make_corpus's corpus of N
    documents is a prefix of any larger one with the same seed): tomorrow's news, with its ~25 % reprints of
    indexed stories, never indexed. Unseen documents not used as queries are the writes' material.
-4. **Server**: ``doublet serve COPY --port P`` as a subprocess on 127.0.0.1 (``--readers``, default 4).
+4. **Server**: ``doublet serve COPY --workers W --readers R`` as a subprocess on 127.0.0.1, once per value of
+   ``--workers`` (1 and 2: one process, or one per core), with ``--readers`` (4) reading connections each.
 5. **Load**, per level of ``--clients`` (1, 4, 16): that many concurrent clients (asyncio + httpx in this
    process, closed loop: each sends its next POST /search when the previous answer is in) for ``--seconds``
    after a short warm-up, while one more client posts ``--write-rate`` POST /documents per second (1-4 new
@@ -264,13 +265,13 @@ def table(res: dict[str, Any]) -> str:
         f"indexed, half unseen; `doublet serve --readers {res['settings']['readers']}`; concurrent writes: "
         f"{res['settings']['write_rate']} POST /documents per second (1-4 documents each).",
         "",
-        "| clients | queries/s | p50 ms | p95 ms | p99 ms | max ms | server p50 / p95 ms | matches/query | "
+        "| workers | clients | queries/s | p50 ms | p95 ms | p99 ms | max ms | server p50 / p95 ms | matches/query | "
         "writes (docs) | write p95 ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lv in res["levels"]:
         la, w = lv["latency_ms"], lv["writes"]
-        lines.append(f"| {lv['clients']} | {lv['queries_per_s']:,.1f} | {la['p50']} | {la['p95']} | {la['p99']} | "
+        lines.append(f"| {lv['workers']} | {lv['clients']} | {lv['queries_per_s']:,.1f} | {la['p50']} | {la['p95']} | {la['p99']} | "
                      f"{la['max']} | {lv['server_search_ms']['p50']} / {lv['server_search_ms']['p95']} | "
                      f"{lv['matches_per_query']} | {w['requests']} ({w['accepted_documents']}) | "
                      f"{w['latency_ms']['p95']} | {lv['errors'] + w['errors']} |")
@@ -278,7 +279,7 @@ def table(res: dict[str, Any]) -> str:
     lines += ["", f"Writes: {v['accepted_documents']} documents accepted, {v['writes_lost']} lost; index "
                   f"{v['documents_before']:,} -> {v['documents_after']:,} documents. Target POST /search p95 < "
                   f"{TARGET_P95_MS:g} ms: " + ", ".join(
-                      f"{lv['clients']} client{'s' if lv['clients'] != 1 else ''} "
+                      f"{lv['workers']}w/{lv['clients']}c "
                       f"{'met' if lv['latency_ms']['p95'] < TARGET_P95_MS else 'not met'}" for lv in res["levels"]) + "."]
     return "\n".join(lines) + "\n"
 
@@ -294,9 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=400, help="query documents (half indexed, half unseen)")
     ap.add_argument("--write-rate", type=float, default=2.0, help="POST /documents per second during each level")
     ap.add_argument("--readers", type=int, default=4, help="doublet serve --readers")
+    ap.add_argument("--workers", default="1,2", help="doublet serve --workers: one run per value, comma-separated")
     ap.add_argument("--out", default=str(RESULTS / "load.json"))
     args = ap.parse_args(argv)
     levels = [int(x) for x in args.clients.split(",") if x.strip()]
+    worker_counts = [int(x) for x in args.workers.split(",") if x.strip()]
 
     from speed import machine
 
@@ -312,24 +315,30 @@ def main(argv: list[str] | None = None) -> int:
     copy = working_copy(index)
     results = []
     accepted: dict[str, str] = {}
-    with ServerProcess(copy, "--readers", str(args.readers), "--log-level", "warning", log=WORK / "serve.log") as base:
-        before = httpx.get(base + "/health").json()["documents"]
-        if any(httpx.get(base + "/documents", params={"id": d["id"]}).status_code == 200 for d in unseen[:20]):
-            log("warning: some 'unseen' documents are in the index (is --corpus a make_corpus output of --seed?)")
-        for k, c in enumerate(levels):
-            log(f"level {c} client(s): {args.warmup:g} s warm-up + {args.seconds:g} s")
-            res = asyncio.run(run_level(base, c, args.seconds, args.warmup, queries, writes, args.write_rate, k))
-            accepted.update(res.pop("_accepted"))
-            la = res["latency_ms"]
-            log(f"  {res['queries_per_s']:,.1f} q/s, p50 {la['p50']} ms, p95 {la['p95']} ms, p99 {la['p99']} ms; "
-                f"{res['writes']['requests']} writes; {res['errors']} errors")
-            results.append(res)
+    before = None
+    for workers in worker_counts:
+        options = ("--workers", str(workers), "--readers", str(args.readers), "--log-level", "warning")
+        with ServerProcess(copy, *options, log=WORK / "serve.log") as base:
+            if before is None:
+                before = httpx.get(base + "/health").json()["documents"]
+                if any(httpx.get(base + "/documents", params={"id": d["id"]}).status_code == 200 for d in unseen[:20]):
+                    log("warning: some 'unseen' documents are in the index (is --corpus a make_corpus output of "
+                        "--seed?)")
+            for c in levels:
+                log(f"{workers} worker(s), {c} client(s): {args.warmup:g} s warm-up + {args.seconds:g} s")
+                res = asyncio.run(run_level(base, c, args.seconds, args.warmup, queries, writes, args.write_rate,
+                                            len(results)))
+                accepted.update(res.pop("_accepted"))
+                la = res["latency_ms"]
+                log(f"  {res['queries_per_s']:,.1f} q/s, p50 {la['p50']} ms, p95 {la['p95']} ms, p99 {la['p99']} "
+                    f"ms; {res['writes']['requests']} writes; {res['errors']} errors")
+                results.append({"workers": workers, **res})
     writes_check = verify_writes(copy, accepted, before)
     log(f"writes: {writes_check['accepted_documents']} accepted, {writes_check['writes_lost']} lost")
     out = {
         "machine": machine(),
-        "settings": {"clients": levels, "seconds": args.seconds, "warmup": args.warmup, "readers": args.readers,
-                     "write_rate": args.write_rate},
+        "settings": {"clients": levels, "workers": worker_counts, "seconds": args.seconds, "warmup": args.warmup,
+                     "readers": args.readers, "write_rate": args.write_rate},
         "corpus": str(corpus),
         "index": index_meta,
         "queries": {"count": len(queries), "indexed": half, "unseen": half,

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import subprocess
@@ -22,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import uvicorn
 
@@ -31,7 +33,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which is not relea
 
 import doublet
 from doublet.index import Index
-from doublet.serve import ServeSettings, create_app
+from doublet.serve import ServeSettings, ServerProcess, _Pool, create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -290,22 +292,21 @@ def test_other_process_writing_is_503(client: TestClient, index_path: Path) -> N
 
 # --------------------------------------------------------------------------------------------- concurrency
 
-def test_concurrent_writers_lose_nothing(index_path: Path) -> None:
-    """8 clients post 20 requests of 1-3 documents each (some replacing earlier ones) while 2 others search;
-    every document answered 200 is in the index afterwards with its last text, and the index is consistent."""
-    app = create_app(index_path, readers=2)
+def hammer(base: str, writers: int, requests: int) -> tuple[dict[str, str], list[str]]:
+    """``writers`` clients post ``requests`` requests of 1-3 documents each (every fifth also replaces an earlier
+    document) while 2 others search; returns the last text of every document answered 200, and the failures."""
     words = seed_text(A).split()
     expected: dict[str, str] = {}
     lock = threading.Lock()
     failures: list[str] = []
     stop = threading.Event()
 
-    def writer(w: int, base: str) -> None:
+    def writer(w: int) -> None:
         with httpx.Client(base_url=base, timeout=60) as http:
-            for k in range(20):
+            for k in range(requests):
                 docs = [{"id": f"w{w}/d{k}/{j}", "text": " ".join(words[(w * 7 + k + j) % 50:][:120]) + f" w{w} k{k}"}
                         for j in range(1 + k % 3)]
-                if k % 5 == 4:  # replace an earlier document of this writer
+                if k % 5 == 4:
                     docs.append({"id": f"w{w}/d0/0", "text": f"replaced by writer {w} at {k}: " + " ".join(words[:80])})
                 r = http.post("/documents", json={"documents": docs})
                 if r.status_code != 200:
@@ -314,31 +315,94 @@ def test_concurrent_writers_lose_nothing(index_path: Path) -> None:
                 with lock:
                     expected.update({d["id"]: d["text"] for d in docs})
 
-    def searcher(base: str) -> None:
+    def searcher() -> None:
         with httpx.Client(base_url=base, timeout=60) as http:
             while not stop.is_set():
                 r = http.post("/search", json={"text": seed_text(B)})
                 if r.status_code != 200 or not r.json()["matches"]:
                     failures.append(f"search: {r.status_code} {r.text[:200]}")
 
-    with LiveServer(app) as base:
-        readers = [threading.Thread(target=searcher, args=(base,)) for _ in range(2)]
-        for t in readers:
-            t.start()
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda w: writer(w, base), range(8)))
-        stop.set()
-        for t in readers:
-            t.join()
-        health = httpx.get(base + "/health").json()
-    assert not failures, failures[:3]
-    assert len(expected) == 8 * sum(1 + k % 3 for k in range(20))
+    readers = [threading.Thread(target=searcher) for _ in range(2)]
+    for t in readers:
+        t.start()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(writer, range(writers)))
+    stop.set()
+    for t in readers:
+        t.join()
+    return expected, failures
+
+
+def assert_all_written(index_path: Path, expected: dict[str, str], documents_seen: int) -> None:
     with Index.open(index_path) as idx:
-        assert health["documents"] == len(idx) == len(expected) + 2
+        assert documents_seen == len(idx) == len(expected) + 2
         for doc_id, text in expected.items():
             got = idx.get(doc_id)
             assert got is not None and got.text == text, doc_id
         assert idx.check().ok
+
+
+def test_concurrent_writers_lose_nothing(index_path: Path) -> None:
+    """Through a real uvicorn (one process): every document answered 200 is in the index with its last text."""
+    with LiveServer(create_app(index_path, readers=2)) as base:
+        expected, failures = hammer(base, writers=8, requests=20)
+        documents = httpx.get(base + "/health").json()["documents"]
+    assert not failures, failures[:3]
+    assert len(expected) == 8 * sum(1 + k % 3 for k in range(20))
+    assert_all_written(index_path, expected, documents)
+
+
+def test_two_worker_processes_lose_nothing(index_path: Path) -> None:
+    """`doublet serve --workers 2`: two processes, each with its own writer; writes wait for the index's writer
+    lock across processes, and none is lost."""
+    server = ServerProcess(index_path, "--workers", "2", "--readers", "1", "--log-level", "warning",
+                           log=index_path.parent / "serve.log")
+    with server as base:
+        workers = [p for p in psutil.Process(server.proc.pid).children() if "resource_tracker" not in " ".join(
+            p.cmdline())]
+        assert len(workers) == 2
+        with httpx.Client(base_url=base) as http:  # keep-alive: no ~40 ms wait for a delayed ACK (TCP_NODELAY)
+            times = []
+            for _ in range(21):
+                t = time.perf_counter()
+                http.get("/static/style.css").raise_for_status()
+                times.append(time.perf_counter() - t)
+        assert sorted(times)[10] < 0.025, times
+        expected, failures = hammer(base, writers=6, requests=15)
+        documents = httpx.get(base + "/health").json()["documents"]
+    assert not failures, failures[:3]
+    assert len(expected) == 6 * sum(1 + k % 3 for k in range(15))
+    assert_all_written(index_path, expected, documents)
+
+
+def test_pool_hands_out_in_arrival_order() -> None:
+    """The reader/writer pool: waiters are served first come, first served (a released Index goes to the oldest
+    waiter, never to a newcomer), a waiter that gives up (cancelled, or timed out) takes nothing with it."""
+    async def main() -> None:
+        pool = _Pool(["the index"])  # type: ignore[list-item]
+        held = await pool.acquire()
+        order: list[int] = []
+
+        async def take(k: int) -> None:
+            item = await pool.acquire()
+            order.append(k)
+            await asyncio.sleep(0)
+            pool.release(item)
+
+        tasks = [asyncio.create_task(take(k)) for k in range(5)]
+        await asyncio.sleep(0)
+        tasks[2].cancel()
+        pool.release(held)
+        late = asyncio.create_task(take(9))  # arrives after the release: waits for the others
+        await asyncio.gather(*tasks, late, return_exceptions=True)
+        assert order == [0, 1, 3, 4, 9]
+        held = await pool.acquire()
+        with pytest.raises(TimeoutError):
+            await pool.acquire(timeout=0.05)
+        pool.release(held)
+        assert await pool.acquire(timeout=0.05) == "the index"
+
+    asyncio.run(main())
 
 
 # --------------------------------------------------------------------------------------------- command line

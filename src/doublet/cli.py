@@ -488,7 +488,7 @@ reuse it, side by side with the reused passages highlighted; browse clusters).
 
 Endpoints: POST /documents (add {"id", "text"} or {"documents": [...]}), POST /search ({"text"} or {"id"}),
 GET /documents/{id}, GET /clusters/{id}, GET /health; the schema is at /openapi.json and the page at /.
-Writes are serialized; reads run in parallel. Stop with Ctrl+C.
+Writes are serialized (one at a time, also across --workers); reads run in parallel. Stop with Ctrl+C.
 
 [bold]Examples[/bold]
 
@@ -519,30 +519,35 @@ def serve_command(
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="TCP port.")] = 8000,
     max_request_size: Annotated[str, typer.Option(
         "--max-request-size", help="Largest request body, e.g. 16MB; bigger requests get 413.")] = "16MB",
-    readers: Annotated[int, typer.Option("--readers", min=1, help="Concurrent reading connections.")] = 4,
+    readers: Annotated[int, typer.Option("--readers", min=1, help="Concurrent reading connections (per "
+                                                                 "worker).")] = 4,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Server processes: more than one uses "
+                                                                       "more cores for searches; writes stay "
+                                                                       "one at a time.")] = 1,
     create: Annotated[bool, typer.Option("--create", help="Create the index if PATH does not exist.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level (debug logs every "
                                                                "request).")] = "info",
 ) -> None:
     try:
-        from .serve import ServeSettings, create_app, run
+        from .serve import ServeSettings, run
     except ImportError as exc:
         raise CliError(f"doublet serve needs FastAPI and uvicorn ({exc.name} is missing): "
                        "pip install 'doublet[serve]'") from None
-    from .index import DoubletIndexError
+    from .index import DoubletIndexError, Index
 
     try:
-        settings = ServeSettings(max_request_bytes=Config.parse_size(max_request_size), readers=readers,
-                                 create=create)
+        settings = ServeSettings(max_request_bytes=Config.parse_size(max_request_size), readers=readers)
     except ValueError as exc:
         raise CliError(f"--max-request-size: {exc}") from None
     try:
-        server = create_app(path, settings)
+        with Index.open(path, create=create) as idx:  # refuse a missing or unreadable index before listening
+            n = len(idx)
     except DoubletIndexError as exc:
         raise CliError(str(exc)) from None
-    stderr().print(Text(f"doublet serve: index {path} on http://{host}:{port}/ (page at /, API schema at "
-                        "/openapi.json)", style="bold green"), soft_wrap=True)
-    run(server, host, port, log_level=log_level)
+    stderr().print(Text(f"doublet serve: index {path} ({n:,} documents) on http://{host}:{port}/ with {workers} "
+                        f"worker{'s' if workers != 1 else ''} (page at /, API schema at /openapi.json)",
+                        style="bold green"), soft_wrap=True)
+    run(path, host, port, settings=settings, workers=workers, log_level=log_level)
 
 
 @app.command("report", help=unwrap(REPORT_HELP), no_args_is_help=True)

@@ -19,46 +19,54 @@ Errors are JSON, ``{"error": code, "message": what to do}`` (validation errors a
 400/404/405/413/422 for the client's mistakes, 503 when the index is busy with another process's writes, and
 500 for bugs: those are logged with their traceback on the server and never show one to the client.
 
-Concurrency: reads (search, documents, clusters, health) run in parallel in the server's thread pool, each
-on its own :class:`Index` from a pool of ``readers`` (one SQLite connection and one cache of prepared documents
-each; SQLite's WAL lets them read while a write commits). Writes go through one writer :class:`Index` behind a
-lock, one request at a time, in arrival order as far as the lock is fair: an answer 200 to ``POST /documents``
-means the documents are committed; a write that cannot get the lock within ``write_timeout`` seconds gets 503
-and wrote nothing. Another process adding to the same index (``doublet index add``) is waited for up to
-``lock_timeout`` seconds, then 503 as well.
+Concurrency: each request takes an :class:`Index` from a pool, in arrival order, and runs on it in a thread,
+so the event loop stays free. Reads (search, documents, clusters, health) run in parallel on ``readers``
+Index objects (one SQLite connection and one cache of prepared documents each; SQLite's WAL lets them read
+while a write commits). Writes go through one writer Index, one request at a time, in arrival order: an
+answer 200 to ``POST /documents`` means the documents are committed; a write that cannot start within
+``write_timeout`` seconds gets 503 and wrote nothing. Another process adding to the same index (``doublet
+index add``, or another worker of ``doublet serve --workers N``) is waited for up to ``lock_timeout``
+seconds, then 503 as well. Python runs one thread at a time, so one process uses about one core for
+searches; ``--workers N`` runs N processes (see :func:`run`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import queue
+import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.config import HTTP_PROTOCOLS
+from uvicorn.importer import import_from_string
 
 from . import __version__
 from .documents import InputProblem, documents_from_items
-from .index import Index, IndexBusy, Match
+from .index import AddReport, Index, IndexBusy, Match
 
-__all__ = ["ApiError", "DEFAULT_MAX_REQUEST_BYTES", "ServeSettings", "ServerProcess", "create_app", "run"]
+__all__ = ["ApiError", "DEFAULT_MAX_REQUEST_BYTES", "ServeSettings", "ServerProcess", "app_from_environment",
+           "create_app", "run"]
 
 log = logging.getLogger("doublet.serve")
+T = TypeVar("T")
 
 DEFAULT_MAX_REQUEST_BYTES = 16 << 20
 """Largest request body accepted (16 MB): a news site's biggest pages are far below; raise it for books."""
@@ -103,15 +111,51 @@ class ServeSettings:
             raise ValueError(f"readers must be >= 1 (got {self.readers})")
 
 
+class _Pool:
+    """Index objects handed out first come, first served, on the event loop.
+
+    A released object goes straight to the oldest waiter (no barging), so under load every request waits its
+    turn instead of some waiting many turns (a thread queue lets newcomers overtake woken waiters)."""
+
+    def __init__(self, items: list[Index]) -> None:
+        self._free: deque[Index] = deque(items)
+        self._waiters: deque[asyncio.Future[Index]] = deque()
+
+    async def acquire(self, timeout: float | None = None) -> Index:
+        if self._free and not self._waiters:
+            return self._free.popleft()
+        fut: asyncio.Future[Index] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                self.release(fut.result())  # handed over just as this request gave up: pass it on
+            else:
+                fut.cancel()
+            raise
+
+    def release(self, item: Index) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(item)
+                return
+        self._free.append(item)
+
+
 class _State:
-    """The open index: a pool of readers and one serialized writer."""
+    """The open index: a pool of readers, one writer, and the threads they work in.
+
+    Each request takes an Index from its pool (in arrival order) and runs on it in a thread, so the event loop
+    stays free for other requests; the Index goes back to the pool when the work is done, even if the client
+    has gone away meanwhile (the work is never interrupted halfway)."""
 
     def __init__(self, path: Path, settings: ServeSettings) -> None:
         self.path = path
         self.settings = settings
         self.writer = Index.open(path, create=settings.create, workers=1, lock_timeout=settings.lock_timeout)
         self.config = self.writer.config
-        self._pool: queue.Queue[Index] = queue.Queue()
         self._readers: list[Index] = []
         try:
             for _ in range(settings.readers):
@@ -120,33 +164,38 @@ class _State:
                 # connection's own cache
                 idx.con.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
                 self._readers.append(idx)
-                self._pool.put(idx)
         except BaseException:
             self.close()
             raise
-        self._write_lock = threading.Lock()
+        self._read_pool = _Pool(list(self._readers))
+        self._write_pool = _Pool([self.writer])
+        self._read_threads = ThreadPoolExecutor(settings.readers, thread_name_prefix="doublet-read")
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="doublet-write")
 
-    @contextmanager
-    def reader(self) -> Iterator[Index]:
-        """An Index of the pool for this request (waits while all are in use)."""
-        idx = self._pool.get()
+    async def read(self, work: Callable[[Index], T]) -> T:
+        """``work(reader)`` in a read thread, with the next free reader."""
+        idx = await self._read_pool.acquire()
+        return await self._run(self._read_threads, self._read_pool, idx, work)
+
+    async def write(self, work: Callable[[Index], T]) -> T:
+        """``work(writer)`` in the write thread, after the writes that came before it."""
         try:
-            yield idx
-        finally:
-            self._pool.put(idx)
-
-    @contextmanager
-    def write(self) -> Iterator[Index]:
-        """The writer Index, for this request alone."""
-        if not self._write_lock.acquire(timeout=self.settings.write_timeout):
+            idx = await self._write_pool.acquire(self.settings.write_timeout)
+        except TimeoutError:
             raise ApiError(503, "busy", f"other writes kept the index busy for {self.settings.write_timeout:g} s; "
-                                        "nothing was written: retry later", retry_after=5)
-        try:
-            yield self.writer
-        finally:
-            self._write_lock.release()
+                                        "nothing was written: retry later", retry_after=5) from None
+        return await self._run(self._write_thread, self._write_pool, idx, work)
+
+    @staticmethod
+    async def _run(threads: ThreadPoolExecutor, pool: _Pool, idx: Index, work: Callable[[Index], T]) -> T:
+        fut = asyncio.get_running_loop().run_in_executor(threads, work, idx)
+        fut.add_done_callback(lambda _: pool.release(idx))
+        return await asyncio.shield(fut)
 
     def close(self) -> None:
+        for threads in (getattr(self, "_read_threads", None), getattr(self, "_write_thread", None)):
+            if threads is not None:
+                threads.shutdown(wait=True)
         for idx in [self.writer, *self._readers]:
             idx.close()
 
@@ -477,14 +526,13 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
     assets = {name: (_web_file(name), media) for name, media in WEB_FILES.items()}
 
     @app.get("/health", response_model=HealthOut, tags=["index"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         """Liveness and the index's size."""
-        with state.reader() as idx:
-            n = len(idx)
+        n = await state.read(len)
         return {"status": "ok", "documents": n, "index": str(path), "version": __version__}
 
     @app.post("/documents", response_model=AddOut, responses=_ERRORS, tags=["documents"])
-    def add_documents(body: AddIn) -> dict[str, Any]:
+    async def add_documents(body: AddIn) -> dict[str, Any]:
         """Add one document ``{"id", "text"}`` or several ``{"documents": [...]}``.
 
         Each is **added** (new id), **unchanged** (same id and text: nothing written) or **replaced** (same id,
@@ -504,15 +552,17 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
             raise ApiError(422, "invalid_documents", f"{where}: {first['reason']}; nothing was written",
                            problems=rows)
         t0 = time.perf_counter()
-        with state.write() as writer:
-            report = writer.add(docs)
-            n = len(writer)
+
+        def add(writer: Index) -> tuple[AddReport, int]:
+            return writer.add(docs), len(writer)
+
+        report, n = await state.write(add)
         return {"added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
                 "repaired": _problem_rows([p for p in problems if p.action == "repaired"]), "documents": n,
                 "seconds": round(time.perf_counter() - t0, 4)}
 
     @app.post("/search", response_model=SearchOut, responses=_ERRORS, tags=["search"])
-    def search(body: SearchIn) -> JSONResponse:
+    async def search(body: SearchIn) -> JSONResponse:
         """The indexed documents that a text (or an indexed document) reuses or nearly duplicates.
 
         Matches come best first (by containment of the query, then Jaccard), each with ``kind``
@@ -520,70 +570,54 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
         into the query and the match. The query is never added to the index.
         """
         t0 = time.perf_counter()
-        with state.reader() as idx:
-            if body.text is None:
-                if body.id is None:
-                    raise ApiError(422, "invalid_request", "give \"text\" (a text to look up) or \"id\" (an indexed "
-                                                           "document)", problems=[{"where": "body",
-                                                                                   "problem": "text or id required"}])
-                doc = idx.get(body.id)
-                if doc is None:
-                    raise ApiError(404, "not_found", f"no indexed document has id {body.id!r}; send its text instead")
-                query_id, text = doc.id, doc.text
-            else:
-                query_id, text = (body.id if body.id is not None else "<query>"), body.text
-            if len(text) > state.config.max_chars:
-                raise ApiError(422, "invalid_request", f"the text has {len(text):,} characters, over the index's "
-                                                       f"max_chars ({state.config.max_chars:,})")
-            try:
-                matches: list[Match] = idx.search((query_id, text))
-            except ValueError as exc:
-                raise ApiError(422, "invalid_request", str(exc)) from None
-            indexed = body.text is None or (body.id is not None and _is_indexed(idx, query_id, text))
+        if body.text is None and body.id is None:
+            raise ApiError(422, "invalid_request", "give \"text\" (a text to look up) or \"id\" (an indexed document)",
+                           problems=[{"where": "body", "problem": "text or id required"}])
+        if body.text is not None and len(body.text) > state.config.max_chars:
+            raise ApiError(422, "invalid_request", f"the text has {len(body.text):,} characters, over the index's "
+                                                   f"max_chars ({state.config.max_chars:,})")
+        query, matches = await state.read(lambda idx: _search(idx, body))
         # a JSONResponse skips re-validating the answer against SearchOut (the schema it documents)
-        return JSONResponse({"query": {"id": query_id, "chars": len(text), "indexed": indexed},
-                             "matches": [m.to_dict() for m in matches[:body.limit]], "total": len(matches),
-                             "seconds": round(time.perf_counter() - t0, 4)})
+        return JSONResponse({"query": query, "matches": [m.to_dict() for m in matches[:body.limit]],
+                             "total": len(matches), "seconds": round(time.perf_counter() - t0, 4)})
 
     @app.get("/documents/{doc_id:path}", response_model=DocumentOut, responses=_ERRORS, tags=["documents"])
-    def get_document(doc_id: str) -> dict[str, Any]:
+    async def get_document(doc_id: str) -> dict[str, Any]:
         """The stored document (its text exactly as added). Ids may contain ``/``; percent-encode the rest, or
         use ``GET /documents?id=...``."""
-        with state.reader() as idx:
-            doc = idx.get(doc_id)
+        doc = await state.read(lambda idx: idx.get(doc_id))
         if doc is None:
             raise ApiError(404, "not_found", f"no indexed document has id {doc_id!r}")
         return {"id": doc.id, "text": doc.text, "chars": doc.chars, "words": doc.words, "added": doc.added,
                 "updated": doc.updated}
 
     @app.get("/documents", response_model=DocumentOut, responses=_ERRORS, tags=["documents"])
-    def get_document_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS)) -> dict[str, Any]:
+    async def get_document_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS)) -> dict[str, Any]:
         """``GET /documents/{id}`` with the id as a query parameter (any id, e.g. ``.``, stays one value)."""
-        return get_document(id)
+        return await get_document(id)
 
     @app.get("/clusters/{doc_id:path}", response_model=ClusterOut, responses=_ERRORS, tags=["documents"])
-    def get_cluster(doc_id: str, max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
+    async def get_cluster(doc_id: str, max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
         """The connected component of reporting pairs that holds the document (as ``doublet find``'s
         clusters), found by searching outward from it, with the pairs among its members."""
-        with state.reader() as idx:
-            try:
-                cluster = idx.cluster(doc_id, max_members=max_members)
-            except KeyError:
-                raise ApiError(404, "not_found", f"no indexed document has id {doc_id!r}") from None
+        try:
+            cluster = await state.read(lambda idx: idx.cluster(doc_id, max_members=max_members))
+        except KeyError:
+            raise ApiError(404, "not_found", f"no indexed document has id {doc_id!r}") from None
         return {**cluster.to_dict(), "pairs": [p.to_dict() for p in cluster.pairs]}
 
     @app.get("/clusters", response_model=ClusterOut, responses=_ERRORS, tags=["documents"])
-    def get_cluster_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS),
-                             max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
+    async def get_cluster_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS),
+                                   max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
         """``GET /clusters/{id}`` with the id as a query parameter."""
-        return get_cluster(id, max_members)
+        return await get_cluster(id, max_members)
 
     @app.get("/", include_in_schema=False)
-    def index_page() -> Response:
+    async def index_page() -> Response:
         return Response(page, media_type="text/html; charset=utf-8")
 
     @app.get("/static/{name}", include_in_schema=False)
-    def static(name: str) -> Response:
+    async def static(name: str) -> Response:
         if name not in assets:
             raise ApiError(404, "not_found", f"no such file: /static/{name}")
         data, media = assets[name]
@@ -593,18 +627,76 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
     return app
 
 
-def _is_indexed(idx: Index, doc_id: str, text: str) -> bool:
-    doc = idx.get(doc_id)
-    return doc is not None and doc.text == text
+def _search(idx: Index, body: SearchIn) -> tuple[dict[str, Any], list[Match]]:
+    """The query (``id``, ``chars``, ``indexed``) and its matches, for POST /search (in a read thread)."""
+    if body.text is None:
+        assert body.id is not None
+        doc = idx.get(body.id)
+        if doc is None:
+            raise ApiError(404, "not_found", f"no indexed document has id {body.id!r}; send its text instead")
+        query_id, text, indexed = doc.id, doc.text, True
+    else:
+        query_id, text = (body.id if body.id is not None else "<query>"), body.text
+        indexed = False
+        if body.id is not None:
+            stored = idx.get(body.id)
+            indexed = stored is not None and stored.text == text
+    try:
+        matches = idx.search((query_id, text))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+    return {"id": query_id, "chars": len(text), "indexed": indexed}, matches
 
 
 # ------------------------------------------------------------------------------------------ running
 
-def run(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info") -> None:
-    """Run an app made by :func:`create_app` with uvicorn until interrupted (Ctrl+C, SIGTERM)."""
+def run(index_path: str | Path, host: str = "127.0.0.1", port: int = 8000, *, settings: ServeSettings | None = None,
+        workers: int = 1, log_level: str = "info") -> None:
+    """Serve the index with uvicorn until interrupted (Ctrl+C, SIGTERM).
+
+    ``workers`` > 1 runs that many server processes on the same port (uvicorn's supervisor), each with its
+    own readers and writer: searches use more than one core, and writes stay one at a time across processes
+    through the index's writer lock (a process waits up to ``settings.lock_timeout`` for the others)."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+    settings = settings or ServeSettings()
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1 (got {workers})")
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": log_level == "debug",
+                               "http": NoDelayHTTPProtocol}
+    if workers == 1:
+        uvicorn.run(create_app(index_path, settings), **options)
+        return
+    os.environ[_SETTINGS_ENV] = json.dumps({"index": str(Path(index_path).resolve()),
+                                            "settings": {f: getattr(settings, f) for f in ServeSettings.__slots__}})
+    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **options)
+
+
+_SETTINGS_ENV = "DOUBLET_SERVE_SETTINGS"
+
+
+class NoDelayHTTPProtocol(import_from_string(HTTP_PROTOCOLS["auto"])):  # type: ignore[misc]
+    """uvicorn's HTTP protocol, with TCP_NODELAY set on every connection.
+
+    With ``--workers`` uvicorn binds the listening socket itself, without ``IPPROTO_TCP``, and asyncio then leaves
+    Nagle's algorithm on for the connections it accepts: every keep-alive answer after the first waits ~40 ms for
+    the client's delayed ACK (uvicorn issue #3149). Single-process serving is not affected; this is harmless there.
+    """
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        super().connection_made(transport)  # type: ignore[arg-type]
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of :func:`run` (index and settings passed in ``DOUBLET_SERVE_SETTINGS``)."""
+    given = json.loads(os.environ[_SETTINGS_ENV])
+    return create_app(given["index"], ServeSettings(**given["settings"]))
 
 
 class ServerProcess:
