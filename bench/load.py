@@ -19,11 +19,14 @@ What it does
    indexed stories, never indexed. Unseen documents not used as queries are the writes' material.
 4. **Server**: ``doublet serve COPY --workers W --readers R`` as a subprocess on 127.0.0.1, once per value of
    ``--workers`` (1 and 2: one process, or one per core), with ``--readers`` (4) reading connections each.
-5. **Load**, per level of ``--clients`` (1, 4, 16): that many concurrent clients (asyncio + httpx in this
-   process, closed loop: each sends its next POST /search when the previous answer is in) for ``--seconds``
-   after a short warm-up, while one more client posts ``--write-rate`` POST /documents per second (1-4 new
-   unseen documents each). Latency is measured by the client (request sent -> answer read); the server's
-   own ``seconds`` field is kept too.
+5. **Load**, per level of ``--clients`` (``1,4,16,16@100``): ``C`` = that many concurrent clients sending
+   POST /search back to back (closed loop: the server's saturation throughput, and the latency that comes
+   with it); ``C@R`` = R queries per second offered, spread over C connections (open loop: the latency a
+   service shows below saturation; it counts from the scheduled send time, so waiting for a free connection
+   is included). Clients are asyncio + httpx in this process; each level runs ``--seconds`` after a short
+   warm-up, while one more client posts ``--write-rate`` POST /documents per second (1-4 new unseen
+   documents each). Latency is measured by the client (request sent -> answer read); the server's own time
+   (its ``Server-Timing`` header: request headers in -> answer out) is kept beside it.
 6. **Writes**: after the run the server is stopped and the index opened: every document of every request
    answered 200 must be there with its text; ``writes_lost`` counts those that are not.
 
@@ -39,6 +42,7 @@ import asyncio
 import hashlib
 import json
 import math
+import os
 import random
 import shutil
 import statistics
@@ -160,10 +164,15 @@ def pct(xs: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))] if s else float("nan")
 
 
-async def run_level(base: str, clients: int, seconds: float, warmup: float, queries: list[dict[str, str]],
-                    writes: list[dict[str, str]], write_rate: float, level: int) -> dict[str, Any]:
+async def run_level(base: str, clients: int, rate: float, seconds: float, warmup: float,
+                    queries: list[dict[str, str]], writes: list[dict[str, str]], write_rate: float,
+                    level: int) -> dict[str, Any]:
+    """One level: ``clients`` connections sending POST /search back to back (``rate`` 0: closed loop), or
+    ``rate`` requests per second spread over them (open loop: latency counts from the scheduled send time, so
+    waiting for a free connection is included), with concurrent writes."""
     lat: list[float] = []
     server_s: list[float] = []
+    app_ms: list[float] = []
     matches: list[int] = []
     errors: list[str] = []
     w_lat: list[float] = []
@@ -175,27 +184,38 @@ async def run_level(base: str, clients: int, seconds: float, warmup: float, quer
         t_start = time.perf_counter()
         t_measure = t_start + warmup
         t_end = t_measure + seconds
+        slots = asyncio.Semaphore(clients)
 
-        async def searcher(c: int) -> None:
+        async def search(q: dict[str, str], t: float) -> None:
+            """One query (sent at or after ``t``), recorded if ``t`` is in the measured window."""
+            async with slots:
+                r = await http.post("/search", json={"text": q["text"]})  # a pasted text, as the page sends
+            dt = time.perf_counter() - t
+            if t < t_measure:
+                return
+            if r.status_code != 200:
+                errors.append(f"{r.status_code}: {r.text[:200]}")
+                return
+            body = r.json()
+            lat.append(dt)
+            server_s.append(body["seconds"])
+            app_ms.append(float(r.headers.get("server-timing", "app;dur=nan").split("dur=")[1]))
+            matches.append(len(body["matches"]))
+
+        async def closed_loop() -> None:
             nonlocal counter
-            while True:
-                now = time.perf_counter()
-                if now >= t_end:
-                    return
+            while time.perf_counter() < t_end:
                 q = queries[counter % len(queries)]
                 counter += 1
-                t = time.perf_counter()
-                r = await http.post("/search", json={"text": q["text"]})  # a pasted text, as the page sends
-                dt = time.perf_counter() - t
-                if t < t_measure:
-                    continue
-                if r.status_code != 200:
-                    errors.append(f"{r.status_code}: {r.text[:200]}")
-                    continue
-                body = r.json()
-                lat.append(dt)
-                server_s.append(body["seconds"])
-                matches.append(len(body["matches"]))
+                await search(q, time.perf_counter())
+
+        async def open_loop() -> None:
+            pending = []
+            for k in range(int((t_end - t_start) * rate)):
+                t = t_start + k / rate
+                await asyncio.sleep(max(0.0, t - time.perf_counter()))
+                pending.append(asyncio.create_task(search(queries[k % len(queries)], t)))
+            await asyncio.gather(*pending)
 
         async def writer() -> None:
             k = 0
@@ -217,15 +237,17 @@ async def run_level(base: str, clients: int, seconds: float, warmup: float, quer
                 else:
                     w_errors.append(f"{r.status_code}: {r.text[:200]}")
 
-        await asyncio.gather(writer(), *(searcher(c) for c in range(clients)))
+        load = [open_loop()] if rate > 0 else [closed_loop() for _ in range(clients)]
+        await asyncio.gather(writer(), *load)
     ms = [x * 1000 for x in lat]
     return {
-        "clients": clients, "seconds": seconds, "requests": len(lat), "errors": len(errors),
+        "clients": clients, "offered_per_s": rate or None, "seconds": seconds, "requests": len(lat), "errors": len(errors),
         "error_samples": errors[:3], "queries_per_s": round(len(lat) / seconds, 1),
         "latency_ms": {"p50": round(pct(ms, 0.50), 1), "p95": round(pct(ms, 0.95), 1),
                        "p99": round(pct(ms, 0.99), 1), "max": round(max(ms), 1) if ms else None,
                        "mean": round(statistics.fmean(ms), 1) if ms else None},
         "server_search_ms": {"p50": round(pct(server_s, 0.5) * 1000, 1), "p95": round(pct(server_s, 0.95) * 1000, 1)},
+        "server_app_ms": {"p50": round(pct(app_ms, 0.5), 1), "p95": round(pct(app_ms, 0.95), 1)},
         "matches_per_query": round(statistics.fmean(matches), 2) if matches else None,
         "queries_with_matches": round(sum(m > 0 for m in matches) / len(matches), 3) if matches else None,
         "writes": {"requests": len(w_lat), "accepted_documents": len(accepted), "errors": len(w_errors),
@@ -258,28 +280,32 @@ def table(res: dict[str, Any]) -> str:
     idx = res["index"]
     lines = [
         f"Machine: {m['cpu_model'] or 'CPU'}, {m['usable_cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}; "
-        f"the clients run on the same 2 cores as the server.",
+        f"the clients run on the same cores as the server. Load average (1, 5, 15 min) before the run "
+        f"{', '.join(map(str, m['load_average_before']))}, after {', '.join(map(str, m['load_average_after']))}"
+        f"{' (other processes were busy: figures are pessimistic)' if m['load_average_before'][0] > 1.0 else ''}.",
         "",
         f"Index: {idx['documents']:,} documents ({idx['bytes_on_disk'] / 1e6:,.0f} MB); queries: "
         f"{res['queries']['count']} news-sized documents (mean {res['queries']['mean_chars']:,} characters), half "
         f"indexed, half unseen; `doublet serve --readers {res['settings']['readers']}`; concurrent writes: "
         f"{res['settings']['write_rate']} POST /documents per second (1-4 documents each).",
         "",
-        "| workers | clients | queries/s | p50 ms | p95 ms | p99 ms | max ms | server p50 / p95 ms | matches/query | "
-        "writes (docs) | write p95 ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workers | clients | offered q/s | queries/s | p50 ms | p95 ms | p99 ms | max ms | server p50 / p95 ms | "
+        "matches/query | writes (docs) | write p95 ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lv in res["levels"]:
         la, w = lv["latency_ms"], lv["writes"]
-        lines.append(f"| {lv['workers']} | {lv['clients']} | {lv['queries_per_s']:,.1f} | {la['p50']} | {la['p95']} | {la['p99']} | "
-                     f"{la['max']} | {lv['server_search_ms']['p50']} / {lv['server_search_ms']['p95']} | "
+        offered = f"{lv['offered_per_s']:g}" if lv["offered_per_s"] else "all they can"
+        sv = lv["server_app_ms"]
+        lines.append(f"| {lv['workers']} | {lv['clients']} | {offered} | {lv['queries_per_s']:,.1f} | {la['p50']} | "
+                     f"{la['p95']} | {la['p99']} | {la['max']} | {sv['p50']} / {sv['p95']} | "
                      f"{lv['matches_per_query']} | {w['requests']} ({w['accepted_documents']}) | "
                      f"{w['latency_ms']['p95']} | {lv['errors'] + w['errors']} |")
     v = res["writes"]
     lines += ["", f"Writes: {v['accepted_documents']} documents accepted, {v['writes_lost']} lost; index "
                   f"{v['documents_before']:,} -> {v['documents_after']:,} documents. Target POST /search p95 < "
                   f"{TARGET_P95_MS:g} ms: " + ", ".join(
-                      f"{lv['workers']}w/{lv['clients']}c "
+                      f"{lv['workers']}w/{lv['clients']}c{'@' + format(lv['offered_per_s'], 'g') if lv['offered_per_s'] else ''} "
                       f"{'met' if lv['latency_ms']['p95'] < TARGET_P95_MS else 'not met'}" for lv in res["levels"]) + "."]
     return "\n".join(lines) + "\n"
 
@@ -289,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", help="JSONL corpus to index (default: make_corpus's, built or reused)")
     ap.add_argument("--docs", type=int, default=100_000, help="documents of the default corpus")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--clients", default="1,4,16", help="concurrency levels, comma-separated")
+    ap.add_argument("--clients", default="1,4,16,16@100",
+                    help="levels, comma-separated: C = C clients back to back; C@R = R queries/s over C connections")
     ap.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level")
     ap.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each level")
     ap.add_argument("--queries", type=int, default=400, help="query documents (half indexed, half unseen)")
@@ -298,11 +325,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,2", help="doublet serve --workers: one run per value, comma-separated")
     ap.add_argument("--out", default=str(RESULTS / "load.json"))
     args = ap.parse_args(argv)
-    levels = [int(x) for x in args.clients.split(",") if x.strip()]
+    levels = [(int(c), float(r or 0)) for c, _, r in (x.strip().partition("@") for x in args.clients.split(",")
+                                                     if x.strip())]
     worker_counts = [int(x) for x in args.workers.split(",") if x.strip()]
 
     from speed import machine
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     corpus, seed = corpus_for(args)
     index, index_meta = cached_index(corpus)
     half = args.queries // 2
@@ -324,10 +353,11 @@ def main(argv: list[str] | None = None) -> int:
                 if any(httpx.get(base + "/documents", params={"id": d["id"]}).status_code == 200 for d in unseen[:20]):
                     log("warning: some 'unseen' documents are in the index (is --corpus a make_corpus output of "
                         "--seed?)")
-            for c in levels:
-                log(f"{workers} worker(s), {c} client(s): {args.warmup:g} s warm-up + {args.seconds:g} s")
-                res = asyncio.run(run_level(base, c, args.seconds, args.warmup, queries, writes, args.write_rate,
-                                            len(results)))
+            for c, rate in levels:
+                how = f"{c} client(s)" + (f" at {rate:g} queries/s" if rate else "")
+                log(f"{workers} worker(s), {how}: {args.warmup:g} s warm-up + {args.seconds:g} s")
+                res = asyncio.run(run_level(base, c, rate, args.seconds, args.warmup, queries, writes,
+                                            args.write_rate, len(results)))
                 accepted.update(res.pop("_accepted"))
                 la = res["latency_ms"]
                 log(f"  {res['queries_per_s']:,.1f} q/s, p50 {la['p50']} ms, p95 {la['p95']} ms, p99 {la['p99']} "
@@ -336,8 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     writes_check = verify_writes(copy, accepted, before)
     log(f"writes: {writes_check['accepted_documents']} accepted, {writes_check['writes_lost']} lost")
     out = {
-        "machine": machine(),
-        "settings": {"clients": levels, "workers": worker_counts, "seconds": args.seconds, "warmup": args.warmup,
+        "machine": {**machine(), "load_average_before": load_before,
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "settings": {"clients": args.clients, "workers": worker_counts, "seconds": args.seconds, "warmup": args.warmup,
                      "readers": args.readers, "write_rate": args.write_rate},
         "corpus": str(corpus),
         "index": index_meta,

@@ -97,7 +97,9 @@ class LiveServer:
 # --------------------------------------------------------------------------------------------- endpoints
 
 def test_health_and_schema(client: TestClient) -> None:
-    h = client.get("/health").json()
+    r = client.get("/health")
+    assert float(r.headers["server-timing"].removeprefix("app;dur=")) >= 0  # server-side milliseconds
+    h = r.json()
     assert h["status"] == "ok" and h["documents"] == 2 and h["version"] == doublet.__version__
     schema = client.get("/openapi.json").json()
     assert {"/health", "/documents", "/search", "/documents/{doc_id}", "/clusters/{doc_id}"} <= set(schema["paths"])

@@ -74,7 +74,7 @@ MAX_ID_CHARS = 1024
 MAX_DOCUMENTS_PER_REQUEST = 10_000
 MAX_LIMIT = 1000
 READER_MMAP_BYTES = 1 << 40
-"""SQLite memory-maps up to this much of the index file in each reader (bounded by the file's size)."""
+"""Each reader memory-maps the index file up to this size (SQLite caps it at its build's maximum, 2 GB by default)."""
 
 WEB_FILES = {"style.css": "text/css; charset=utf-8", "render.js": "text/javascript; charset=utf-8",
              "app.js": "text/javascript; charset=utf-8"}
@@ -274,10 +274,11 @@ Asgi = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable
 
 
 class _Guard:
-    """ASGI middleware: bounds request bodies (413 before anything parses them) and adds security headers.
+    """ASGI middleware: bounds request bodies (413 before anything parses them) and adds headers.
 
     The body is read here, up to ``max_bytes``, and replayed to the app; a ``Content-Length`` over the limit is
-    refused without reading. The page gets the Content-Security-Policy; every answer gets ``nosniff``.
+    refused without reading. The page gets the Content-Security-Policy; every answer gets ``nosniff`` and a
+    ``Server-Timing: app;dur=MS`` header (milliseconds from the request's headers to the answer's).
     """
 
     def __init__(self, app: Asgi, max_bytes: int, csp: str | None) -> None:
@@ -288,6 +289,7 @@ class _Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
@@ -325,7 +327,8 @@ class _Guard:
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
-                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                         (b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode())]
                 if html_page and self.csp:
                     extra.append((b"content-security-policy", self.csp.encode()))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
