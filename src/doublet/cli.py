@@ -331,6 +331,7 @@ def _mount_index() -> None:
 _mount_index()
 
 
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"doublet {__version__}")
@@ -495,6 +496,107 @@ class _KeptCounter:
             self.n += 1
             return True
         return False
+
+# --------------------------------------------------------------------------------------------
+# doublet serve / doublet report (doublet.serve, doublet.report; imported when used: serve needs the
+# `serve` extra, FastAPI and uvicorn)
+
+SERVE_HELP = """\
+Serve an index over HTTP: a JSON API and a web page (paste or upload a text, see which indexed documents
+reuse it, side by side with the reused passages highlighted; browse clusters).
+
+Endpoints: POST /documents (add {"id", "text"} or {"documents": [...]}), POST /search ({"text"} or {"id"}),
+GET /documents/{id}, GET /clusters/{id}, GET /health; the schema is at /openapi.json and the page at /.
+Writes are serialized (one at a time, also across --workers); reads run in parallel. Stop with Ctrl+C.
+
+[bold]Examples[/bold]
+
+  doublet serve news.idx
+  doublet serve news.idx --host 127.0.0.1 --port 8080 --max-request-size 64MB
+"""
+
+REPORT_HELP = """\
+Write a self-contained HTML report of a find run: its pairs side by side with the reused passages
+highlighted in both texts, and its clusters. One file, no network needed to view it.
+
+OUTDIR is the output folder of doublet find (pairs.jsonl, clusters.jsonl, summary.json). It holds no texts,
+so they are read again from INPUT..., or, when none is given, from the inputs listed in summary.json (paths
+as given to find, taken from the current folder).
+
+[bold]Examples[/bold]
+
+  doublet report out/ -o report.html
+  doublet report out/ corpus.jsonl.gz -o report.html --max-pairs 200
+"""
+
+
+@app.command("serve", help=unwrap(SERVE_HELP), no_args_is_help=True)
+def serve_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", show_default=False, help="The index folder.")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="TCP port.")] = 8000,
+    max_request_size: Annotated[str, typer.Option(
+        "--max-request-size", help="Largest request body, e.g. 16MB; bigger requests get 413.")] = "16MB",
+    readers: Annotated[int, typer.Option("--readers", min=1, help="Concurrent reading connections (per "
+                                                                 "worker).")] = 4,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Server processes: more than one uses "
+                                                                       "more cores for searches; writes stay "
+                                                                       "one at a time.")] = 1,
+    create: Annotated[bool, typer.Option("--create", help="Create the index if PATH does not exist.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level (debug logs every "
+                                                               "request).")] = "info",
+) -> None:
+    try:
+        from .serve import ServeSettings, run
+    except ImportError as exc:
+        raise CliError(f"doublet serve needs FastAPI and uvicorn ({exc.name} is missing): "
+                       "pip install 'doublet[serve]'") from None
+    from .index import DoubletIndexError, Index
+
+    try:
+        settings = ServeSettings(max_request_bytes=Config.parse_size(max_request_size), readers=readers)
+    except ValueError as exc:
+        raise CliError(f"--max-request-size: {exc}") from None
+    try:
+        with Index.open(path, create=create) as idx:  # refuse a missing or unreadable index before listening
+            n = len(idx)
+    except DoubletIndexError as exc:
+        raise CliError(str(exc)) from None
+    stderr().print(Text(f"doublet serve: index {path} ({n:,} documents) on http://{host}:{port}/ with {workers} "
+                        f"worker{'s' if workers != 1 else ''} (page at /, API schema at /openapi.json)",
+                        style="bold green"), soft_wrap=True)
+    run(path, host, port, settings=settings, workers=workers, log_level=log_level)
+
+
+@app.command("report", help=unwrap(REPORT_HELP), no_args_is_help=True)
+def report_command(
+    run: Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
+                                        help="Output folder of doublet find.")],
+    inputs: Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
+                                                       help="The inputs of that run (default: as listed in "
+                                                            "its summary.json).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", show_default=False, help="The HTML file to write.")]
+    = Path("report.html"),
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    max_pairs: Annotated[int, typer.Option("--max-pairs", min=1, help="Pairs shown (the first ones in "
+                                                                     "pairs.jsonl).")] = 1000,
+    quiet: Quiet = False,
+) -> None:
+    from .report import ReportError, write_report
+
+    try:
+        data = write_report(run, out, inputs or None, id_field=id_field, text_field=text_field, max_pairs=max_pairs)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    if not quiet:
+        console = stderr()
+        console.print(Text(f"doublet report: wrote {out}", style="bold green"), soft_wrap=True)
+        line(console, "pairs", f"{len(data.pairs):,} shown of {data.total_pairs:,} · {len(data.clusters):,} "
+             f"clusters · {len(data.texts):,} documents")
+        for w in data.warnings:
+            console.print(Text("  " + w, style="yellow"), soft_wrap=True)
 
 
 EVAL_HELP = """\

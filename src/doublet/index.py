@@ -449,6 +449,38 @@ class _Pending:
     old_bands: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """A prepared document in an Index's cache: valid at generation ``gen`` for the text whose hash is ``sha``."""
+
+    gen: str | None
+    sha: bytes
+    prepared: Prepared
+
+
+class _SharedBoilerplate:
+    """The boilerplate hashes of the latest generation read, per index (its folder and creation time), shared by
+    the Index objects of a process (a server's readers): each generation's hashes are read from SQLite once, not
+    once per connection."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[tuple[Path, str], tuple[str, np.ndarray]] = {}
+
+    def get(self, key: tuple[Path, str], gen: str, load: Any) -> np.ndarray:
+        with self._lock:
+            got = self._latest.get(key)
+            if got is not None and got[0] == gen:
+                return got[1]
+            boiler = load()
+            if got is None or int(gen) >= int(got[0]):
+                self._latest[key] = (gen, boiler)
+            return boiler
+
+
+_BOILERPLATE = _SharedBoilerplate()
+
+
 @dataclass(slots=True)
 class _Query:
     """One query of a search batch. ``rowid`` is set when the query *is* that indexed document."""
@@ -479,7 +511,7 @@ class Index:
         self._read_depth = 0
         self._gen: str | None = None
         self._boiler = np.empty(0, np.uint64)
-        self._cache: OrderedDict[int, Prepared] = OrderedDict()
+        self._cache: OrderedDict[int, _Cached] = OrderedDict()
         self._cache_size = _CACHE_DOCS
 
     # --- opening
@@ -615,12 +647,14 @@ class Index:
             con.execute("BEGIN")
             self._read_depth = 1
             try:
-                gen = con.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+                meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'created')"))
+                gen = meta["generation"]
                 if gen != self._gen:
-                    self._boiler = np.sort(np.array(
-                        [h for (h,) in con.execute(f"SELECT hash FROM df WHERE n > {int(self.config.max_df)}")],
-                        dtype=np.int64).view(np.uint64))
-                    self._cache.clear()
+                    boiler = _BOILERPLATE.get((self.path.resolve(), meta["created"]), gen,
+                                              lambda: self._load_boilerplate(con))
+                    if not np.array_equal(boiler, self._boiler):
+                        self._cache.clear()  # boilerplate masks changed; otherwise _prepared rechecks texts
+                    self._boiler = boiler
                     self._gen = gen
                 yield con
             finally:
@@ -628,20 +662,49 @@ class Index:
                 if con.in_transaction:
                     con.execute("COMMIT")
 
+    def _load_boilerplate(self, con: sqlite3.Connection) -> np.ndarray:
+        """The sorted hashes of the fingerprints held by more than max_df documents (read-only array)."""
+        boiler = np.sort(np.array(
+            [h for (h,) in con.execute(f"SELECT hash FROM df WHERE n > {int(self.config.max_df)}")],
+            dtype=np.int64).view(np.uint64))
+        boiler.setflags(write=False)
+        return boiler
+
     def _prepared(self, con: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, Prepared]:
-        """Prepared documents (cached), with the index's boilerplate."""
+        """Prepared documents (cached), with the index's boilerplate.
+
+        A cached document stays valid across writes while the boilerplate is unchanged (``_read`` clears the
+        cache when it changes) and its text is the same: entries cached before the current generation are
+        checked against the stored text hash, so a replaced document is prepared again."""
         out: dict[int, Prepared] = {}
-        missing = []
+        missing: list[int] = []
+        stale: list[int] = []
         for r in rowids:
             got = self._cache.get(r)
             if got is None:
                 missing.append(r)
+                continue
+            self._cache.move_to_end(r)
+            if got.gen == self._gen:
+                out[r] = got.prepared
             else:
-                self._cache.move_to_end(r)
-                out[r] = got
+                stale.append(r)
+        if stale:
+            shas = {int(r): bytes(h) for r, h in _select_in(con, "SELECT doc, sha FROM docs WHERE doc IN ({in})",
+                                                             stale)}
+            for r in stale:
+                got = self._cache[r]
+                if shas.get(r) == got.sha:
+                    self._cache[r] = _Cached(self._gen, got.sha, got.prepared)
+                    out[r] = got.prepared
+                else:
+                    missing.append(r)
         if missing:
             for r, body in _select_in(con, "SELECT doc, body FROM texts WHERE doc IN ({in})", missing):
-                out[r] = self._cache[r] = prepare(_dec(body), self.config, self._boiler)
+                b = bytes(body)
+                prepared = prepare(_dec(b), self.config, self._boiler)
+                self._cache[r] = _Cached(self._gen, _sha(b), prepared)
+                out[r] = prepared
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return out

@@ -1,0 +1,183 @@
+/* The page of `doublet serve`: paste or upload a text, see which indexed documents reuse it, side by side
+ * with the reused passages highlighted; browse a document's cluster. Uses render.js (Doublet.*); every
+ * document text and id goes into the DOM as text, and into URLs through URLSearchParams only. */
+"use strict";
+
+(function () {
+  var D = Doublet;
+  var $ = function (id) { return document.getElementById(id); };
+  var query = {text: "", id: null};  // the text the current matches refer to
+  var shownCluster = null;  // the id whose cluster is shown
+
+  function status(message, isError) {
+    var s = $("status");
+    s.textContent = message;
+    s.className = isError ? "error" : "";
+  }
+
+  /** fetch + JSON; throws Error(message) with the server's own message on a non-2xx answer. */
+  function api(method, path, params, body) {
+    var url = path + (params ? "?" + new URLSearchParams(params).toString() : "");
+    var init = {method: method, headers: {"Accept": "application/json"}};
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) throw new Error((data && data.message) || ("HTTP " + r.status));
+        return data;
+      });
+    });
+  }
+
+  function getDocument(id) { return api("GET", "documents", {id: id}); }
+
+  function health() {
+    api("GET", "health").then(function (h) {
+      $("health").textContent = h.documents.toLocaleString() + " documents indexed";
+    }).catch(function () { $("health").textContent = "index unavailable"; });
+  }
+
+  // ---------------------------------------------------------------------------------------- search
+
+  function search() {
+    var text = $("query-text").value;
+    var id = $("query-id").value.trim();
+    var body;
+    if (text.trim()) {
+      body = {text: text, limit: 100};
+    } else if (id) {
+      body = {id: id, limit: 100};
+    } else {
+      status("Paste a text, upload a .txt file, or give the id of an indexed document.", true);
+      return;
+    }
+    status("Searching…");
+    D.clear($("compare"));
+    hideCluster();
+    var started = performance.now();
+    var pending = body.text !== undefined ? Promise.resolve({text: text, id: null}) :
+      getDocument(id).then(function (d) { return {text: d.text, id: d.id}; });
+    pending.then(function (q) {
+      return api("POST", "search", null, body).then(function (res) {
+        query = q;
+        showMatches(res, performance.now() - started);
+      });
+    }).catch(function (e) { status(e.message, true); });
+  }
+
+  function showMatches(res, ms) {
+    var list = D.clear($("matches"));
+    $("results").hidden = false;
+    var n = res.matches.length;
+    status(n ? n + " indexed document" + (n === 1 ? "" : "s") + " reuse" + (n === 1 ? "s" : "") +
+      " this text" + (res.total > n ? " (" + res.total + " in all; first " + n + " shown)" : "") +
+      " · " + Math.round(ms) + " ms" : "No indexed document reuses this text.");
+    res.matches.forEach(function (m, k) {
+      var open = D.el("button", "match-open", [m.match]);
+      open.type = "button";
+      open.addEventListener("click", function () { select(k); showMatch(m); });
+      var browse = D.el("button", "link", ["cluster"]);
+      browse.type = "button";
+      browse.title = "Browse the cluster of this document";
+      browse.addEventListener("click", function () { browseCluster(m.match); });
+      list.appendChild(D.el("li", "match", [open, " ",
+        D.scores(m.kind, m.jaccard, m.containment_query, m.containment_match, "query", "match"),
+        " · " + m.passages.length + " passage" + (m.passages.length === 1 ? "" : "s") + " ", browse]));
+    });
+    if (n) { select(0); showMatch(res.matches[0]); }
+  }
+
+  function select(k) {
+    Array.prototype.forEach.call($("matches").children, function (li, j) {
+      li.classList.toggle("selected", j === k);
+    });
+  }
+
+  function showMatch(m) {
+    var box = D.clear($("compare"));
+    box.appendChild(D.el("p", "muted", ["Loading " + m.match + "…"]));
+    getDocument(m.match).then(function (doc) {
+      var passages = m.passages.map(function (p) {
+        return [p.query_start, p.query_end, p.match_start, p.match_end];
+      });
+      D.clear(box);
+      box.appendChild(D.el("h2", null, ["Your text ↔ ", D.el("span", "doc-id", [doc.id])]));
+      box.appendChild(D.sideBySide({title: query.id ? query.id : "your text", text: query.text},
+                                   {title: doc.id, text: doc.text}, passages));
+    }).catch(function (e) { D.clear(box); status(e.message, true); });
+  }
+
+  // ---------------------------------------------------------------------------------------- clusters
+
+  function hideCluster() {
+    $("cluster").hidden = true;
+    shownCluster = null;
+  }
+
+  function browseCluster(id) {
+    shownCluster = id;
+    var box = $("cluster");
+    box.hidden = false;
+    var body = D.clear($("cluster-body"));
+    body.appendChild(D.el("p", "muted", ["Loading the cluster of " + id + "…"]));
+    history.replaceState(null, "", "#cluster=" + encodeURIComponent(id));
+    api("GET", "clusters", {id: id}).then(function (c) {
+      D.clear(body);
+      body.appendChild(D.el("p", null, [D.el("strong", "doc-id", [c.cluster]), " · " + c.cluster_size +
+        " document" + (c.cluster_size === 1 ? "" : "s") + " · " + c.pairs.length + " pair" +
+        (c.pairs.length === 1 ? "" : "s") + (c.complete ? "" : " (stopped at the member limit)")]));
+      var members = D.el("ul", "members", c.members.map(function (m) { return D.el("li", "doc-id", [m]); }));
+      body.appendChild(D.el("details", null, [D.el("summary", null, ["members"]), members]));
+      var pairs = D.el("ol", "pairs");
+      c.pairs.forEach(function (p) {
+        var open = D.el("button", "match-open", [p.a + " ↔ " + p.b]);
+        open.type = "button";
+        open.addEventListener("click", function () { showPair(p); });
+        pairs.appendChild(D.el("li", "match", [open, " ",
+          D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b")]));
+      });
+      body.appendChild(pairs);
+      box.scrollIntoView({block: "start"});
+    }).catch(function (e) { D.clear(body); status(e.message, true); });
+  }
+
+  function showPair(p) {
+    var box = D.clear($("compare"));
+    Promise.all([getDocument(p.a), getDocument(p.b)]).then(function (docs) {
+      box.appendChild(D.el("h2", null, [D.el("span", "doc-id", [p.a]), " ↔ ", D.el("span", "doc-id", [p.b])]));
+      box.appendChild(D.sideBySide({title: p.a, text: docs[0].text}, {title: p.b, text: docs[1].text},
+                                   D.pairPassages(p)));
+      box.scrollIntoView({block: "start"});
+    }).catch(function (e) { status(e.message, true); });
+  }
+
+  // ---------------------------------------------------------------------------------------- wiring
+
+  $("search-button").addEventListener("click", search);
+  $("query-text").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) search();
+  });
+  $("query-file").addEventListener("change", function () {
+    var f = this.files && this.files[0];
+    if (!f) return;
+    f.text().then(function (t) {
+      $("query-text").value = t;
+      $("query-id").value = "";
+      search();
+    });
+  });
+  /** "#cluster=<percent-encoded id>" opens that cluster (links, back/forward, a pasted address). */
+  function followHash() {
+    var m = /^#cluster=(.+)$/.exec(location.hash);
+    if (!m) return;
+    var id;
+    try { id = decodeURIComponent(m[1]); } catch (e) { status("bad link: " + location.hash, true); return; }
+    if (id !== shownCluster) browseCluster(id);
+  }
+
+  health();
+  window.addEventListener("hashchange", followHash);
+  followHash();
+})();
