@@ -286,7 +286,8 @@ def table(res: dict[str, Any]) -> str:
         "",
         f"Index: {idx['documents']:,} documents ({idx['bytes_on_disk'] / 1e6:,.0f} MB); queries: "
         f"{res['queries']['count']} news-sized documents (mean {res['queries']['mean_chars']:,} characters), half "
-        f"indexed, half unseen; `doublet serve --readers {res['settings']['readers']}`; concurrent writes: "
+        f"indexed, half unseen, sent as text; `doublet serve --workers W --readers {res['settings']['readers']}`; "
+        f"concurrent writes: "
         f"{res['settings']['write_rate']} POST /documents per second (1-4 documents each).",
         "",
         "| workers | clients | offered q/s | queries/s | p50 ms | p95 ms | p99 ms | max ms | server p50 / p95 ms | "
