@@ -102,6 +102,10 @@ IdField = Annotated[str, typer.Option("--id-field", help="Field or column that h
 TextField = Annotated[str, typer.Option("--text-field", help="Field or column that holds the text.",
                                         rich_help_panel=INPUT_PANEL)]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if needed).", show_default=False)]
+EngineName = Enum("EngineName", {e: e for e in ("local", "spark")}, type=str)  # type: ignore[misc]
+EngineOpt = Annotated[EngineName, typer.Option(  # type: ignore[valid-type]
+    "--engine", help="local: this machine's cores; spark: Apache Spark (pip install 'doublet[spark]'), on the "
+    "master of spark-submit or local[workers]; same pairs and clusters.", rich_help_panel=ADVANCED_PANEL)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
 
 FORMATS_HELP = (
@@ -186,13 +190,30 @@ def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
-         keep_corpus: bool = False) -> tuple[Result, list[InputProblem]]:
+         keep_corpus: bool = False, engine: str = "local") -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
     docs = _read(inputs, cfg, id_field, text_field, problems)
     _prepare_outdir(outdir)
+    if engine == "spark":
+        return _run_spark(inputs, cfg, id_field, text_field)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
     return result, problems
+
+
+def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str) -> tuple[Any, list[InputProblem]]:
+    """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
+    try:
+        from .engines import spark as spark_engine
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
+                                        text_field=text_field)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    result.summary["inputs"] = list(inputs)
+    return result, result.problems
 
 
 def _progress(quiet: bool, console: Console) -> RichProgress | NullProgress:
@@ -366,13 +387,14 @@ def find_command(
     bands: Bands = None,
     rows: Rows = None,
     max_bucket: MaxBucket = None,
+    engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress)
+        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, engine=engine.value)
     finally:
         _close(progress)
     result.summary["outputs"] = list(FIND_OUTPUTS)
@@ -408,6 +430,7 @@ def dedup_command(
     bands: Bands = None,
     rows: Rows = None,
     max_bucket: MaxBucket = None,
+    engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -418,10 +441,11 @@ def dedup_command(
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True)
-        kept_ids, removals = dedup.plan(result, policy, cfg)
+        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
+                                engine=engine.value)
+        kept_ids, removals = result.plan(policy) if engine.value == "spark" else dedup.plan(result, policy, cfg)
         t = time.perf_counter()
-        written = _KeptCounter(kept_ids, progress, len(result.ids))
+        written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
         try:
             write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
