@@ -91,6 +91,9 @@ def test_cli_on_seed_folder_same_files_as_local(spark, tmp_path):
     _same_outputs(tmp_path / "local", tmp_path / "spark")
     pair = json.loads((tmp_path / "spark" / "pairs.jsonl").read_text())
     assert pair["kind"] == "reuse" and len(pair["passages"]) == 4
+    with doublet.find_files([str(SEEDS)], engine="spark") as result:  # the Python API's engine= (a Result)
+        assert [p.to_dict() for p in result.pairs] == [pair]
+        assert result.cluster_of() == doublet.find_files([str(SEEDS)]).cluster_of()
 
 
 def test_bad_records_and_every_format_read_by_spark(spark, tmp_path):
@@ -158,6 +161,14 @@ def test_dedup_cli_same_output_as_local(spark, tmp_path):
         assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
     assert summary["dedup"]["removed"] >= 5
+
+
+def test_usage_errors_before_spark_starts(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("id,text\na,some text\n")
+    assert cli.main(["find", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o"), "--engine", "spark"]) == 2
+    assert "input not found" in capsys.readouterr().err
+    assert cli.main(["find", str(tmp_path / "a.csv"), "-o", str(tmp_path / "o"), "--engine", "spark"]) == 2
+    assert "convert the file" in capsys.readouterr().err
 
 
 def test_components_are_cluster_py_components(spark):

@@ -192,10 +192,11 @@ def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False, engine: str = "local") -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
+    if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
+        _prepare_outdir(outdir)
+        return _run_spark(inputs, cfg, id_field, text_field)
     docs = _read(inputs, cfg, id_field, text_field, problems)
     _prepare_outdir(outdir)
-    if engine == "spark":
-        return _run_spark(inputs, cfg, id_field, text_field)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
     return result, problems
@@ -208,6 +209,7 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
     except ImportError as exc:
         raise CliError(str(exc)) from None
     try:
+        spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
         result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
                                         text_field=text_field)
     except (FileNotFoundError, ValueError) as exc:

@@ -59,6 +59,7 @@ from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
 from ..result import Result
+from ..spill import WorkDir
 from . import spark_input as I
 
 PRINTS_SCHEMA = ("doc long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
@@ -353,6 +354,19 @@ class SparkRun:
                     for r in self.removed(keep).orderBy("doc").toLocalIterator()]
         return KeptIds({r.id for r in removals}, self.summary["counts"]["documents"]), removals
 
+    def to_result(self) -> Result:
+        """This run as a :class:`Result`, like the local engine's: its pairs in a file of a private working
+        folder, its ids and clusters in the driver's memory (one row per document, read partition by partition).
+        """
+        work = WorkDir(self.cfg.tmp_dir)
+        pairs_path = work.path / "pairs.jsonl"
+        _write_lines(self.spark, self.reported.orderBy("a", "b").select("line"), str(pairs_path))
+        rows = [(r["id"], r["cluster"], r["near_duplicate_cluster"]) for r in
+                self.clusters.orderBy("doc").select(*CLUSTER_COLUMNS).toLocalIterator()]
+        ids, clusters, dups = (list(c) for c in zip(*rows)) if rows else ([], [], [])
+        return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dups, problems=list(self.problems),
+                      summary=self.summary, pairs_path=pairs_path, work=work)
+
     def write(self, outdir: str | Path, *, parquet: bool = False) -> str:
         """Write pairs.jsonl, clusters.jsonl and summary.json (and with ``parquet``, pairs.parquet/ and
         clusters.parquet/) into ``outdir``: a local folder or any Hadoop file system URI."""
@@ -404,6 +418,7 @@ class _Stages:
         self.t0 = self.t = time.perf_counter()
         self.name = ""
         self.prefix = f"doublet-{id(self)}-"
+        self.caller = {k: self.sc.getLocalProperty(k) for k in ("spark.jobGroup.id", "spark.job.description")}
 
     def start(self, name: str) -> None:
         self.stop()
@@ -414,8 +429,8 @@ class _Stages:
         if self.name:
             self.timings[self.name] = time.perf_counter() - self.t
             self.name = ""
-        self.sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
-        self.sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
+        for key, value in self.caller.items():  # the caller's job group, as it was
+            self.sc.setLocalProperty(key, value)  # type: ignore[arg-type]
 
     def shuffle_bytes(self) -> dict[str, dict[str, int]]:
         """Shuffle bytes written and read by each stage's jobs (Spark's status store), and its number of jobs."""
@@ -475,7 +490,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     # small aggregates: the boilerplate hashes (broadcast to verification) and the df histogram
     boiler_values: list[int] = []
     hist: Counter = Counter()
-    for r in post.filter("kind > 0").toLocalIterator():
+    for r in post.filter("kind > 0").collect():  # as many rows as boilerplate hashes, + 3 per group
         if r["kind"] == 1:
             boiler_values.append(r["value"])
         else:
@@ -564,11 +579,7 @@ def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_fie
     stages, cached = _Stages(spark), []
     stages.start("read")
     spec = D._make_spec(id_field, text_field, cfg.max_chars, False)
-    sources = [I.Source(str(p), D.detect_format(p)) for p in inputs]
-    for s in sources:
-        if "://" not in s.path:
-            D._prepare_input(Path(s.path), spec)  # the local reader's checks: path exists, Parquet columns
-        I.reader_of(s.fmt, s.path)
+    sources = check_inputs(inputs, id_field=id_field, text_field=text_field)
     driver_problems: list[InputProblem] = []
     checker = I._checker(sources, spec, driver_problems)
     first_ords: list[int] = []
@@ -583,6 +594,18 @@ def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_fie
     for p in parts[1:]:
         records = records.unionByName(p)
     return _checked(spark, records, sources, cfg, driver_problems, first_ords, stages, cached, partitions)
+
+
+def check_inputs(inputs: Sequence[str], *, id_field: str = "id", text_field: str = "text") -> list[I.Source]:
+    """The inputs' formats, after the local reader's checks of local paths (exists, Parquet columns): raises
+    FileNotFoundError or ValueError with what to do, before any Spark work."""
+    spec = D._make_spec(id_field, text_field, 1, False)
+    sources = [I.Source(str(p), D.detect_format(p)) for p in inputs]
+    for s in sources:
+        if "://" not in s.path:
+            D._prepare_input(Path(s.path), spec)
+        I.reader_of(s.fmt, s.path)
+    return sources
 
 
 def _read_source(spark: SparkSession, sources: list[I.Source], src: int, spec: D._Spec, first: int,
@@ -667,7 +690,9 @@ def _checked(spark: SparkSession, records: DataFrame, sources: list[I.Source], c
     problems = I.sort_problems(keyed)
     skipped = np.array(sorted({int(r["ord"]) for r in problem_rows if r["p_action"] == D.REJECTED} | dup_ords),
                        np.int64)
-    docs = _persist(accepted.select("ord", "id", "text").mapInArrow(partial(I.documents, skipped=skipped),
+    skipped_bc = spark.sparkContext.broadcast(skipped)
+    cached.append(skipped_bc)
+    docs = _persist(accepted.select("ord", "id", "text").mapInArrow(partial(I.documents, skipped=skipped_bc),
                                                                    "doc long, id string, text string"), cached)
     docs.count()
     records.unpersist()
@@ -747,4 +772,4 @@ def session(cfg: Config) -> SparkSession:
     return spark
 
 
-__all__ = ["SparkRun", "KeptIds", "components", "run_documents", "run_files", "run_frame", "session"]
+__all__ = ["SparkRun", "KeptIds", "check_inputs", "components", "run_documents", "run_files", "run_frame", "session"]

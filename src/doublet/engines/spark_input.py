@@ -290,9 +290,10 @@ def frame_records(batches: Iterator[pa.RecordBatch], spec: D._Spec, offsets: dic
 
 # ------------------------------------------------------------------------------------------ documents
 
-def documents(batches: Iterator[pa.RecordBatch], skipped: np.ndarray) -> Iterator[pa.RecordBatch]:
-    """(doc, id, text) of the accepted records; ``skipped`` = sorted ords of records that are not documents
-    (rejected or duplicate), so a document's index is its ord less the skipped records before it."""
+def documents(batches: Iterator[pa.RecordBatch], skipped: Any) -> Iterator[pa.RecordBatch]:
+    """(doc, id, text) of the accepted records; ``skipped`` = broadcast sorted ords of the records that are not
+    documents (rejected or duplicate), so a document's index is its ord less the skipped records before it."""
+    skipped = skipped.value
     for batch in batches:
         ords = batch.column("ord").to_numpy()
         idx = np.searchsorted(skipped, ords)
