@@ -28,6 +28,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs Java (apt-get install default-jre-headless)", allow_module_level=True)
 
 import doublet.spark  # noqa: E402
+from doublet import dedup  # noqa: E402
+from doublet.engines import local as local_engine  # noqa: E402
 from doublet.engines import spark as engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,24 +130,47 @@ def test_bad_records_and_every_format_read_by_spark(spark, tmp_path):
     assert {p["reason"].split(" ")[0] for p in summary["problems"]} >= {"invalid", "duplicate", "empty", "document"}
 
 
-def test_dataframe_api_same_answer_with_large_buckets(spark):
-    """doublet.spark.find on a DataFrame in several partitions: LSH buckets over max_bucket (many copies of one
-    text, ids not in input order) give the local engine's stars, so the same pairs and clusters."""
+def test_dataframe_run_same_answer_with_large_buckets(spark):
+    """A DataFrame in several partitions: LSH buckets over max_bucket (many copies of one text, ids not in input
+    order) give the local engine's stars, so the same pairs, clusters and dedup plan."""
     rows = _reuters(1200)
     copies = [(f"copy-{k:02d}", rows[10]["text"]) for k in random.Random(5).sample(range(30), 12)]
     items = [(r["id"], r["text"]) for r in rows[:600]] + copies + [(r["id"], r["text"]) for r in rows[600:]]
     cfg = doublet.Config(max_bucket=4, workers=1)
-    local = doublet.find(items, cfg)
+    local = local_engine.run(doublet.documents.documents_from_items(items), cfg, keep_corpus=True)
     df = spark.createDataFrame(items, "id string, text string")  # partitions in list order
     assert df.rdd.getNumPartitions() > 1
-    pairs, clusters = doublet.spark.find(df, config=cfg)
-    got = [r.asDict(recursive=True) for r in pairs.orderBy("a", "b").toLocalIterator()]
-    assert got == [p.to_dict() for p in local.pairs]
-    rows_c = list(clusters.orderBy("doc").toLocalIterator())
-    assert [r["id"] for r in rows_c] == local.ids
-    assert [r["cluster"] for r in rows_c] == local.clusters
-    assert [r["near_duplicate_cluster"] for r in rows_c] == local.near_duplicate_clusters
-    assert sum(p.kind == "near-duplicate" for p in local.pairs) >= 11
+    run = doublet.spark.run(df, config=cfg)
+    try:
+        got = [r.asDict(recursive=True) for r in run.pairs.orderBy("a", "b").toLocalIterator()]
+        assert got == [p.to_dict() for p in local.pairs]
+        rows_c = list(run.clusters.orderBy("doc").toLocalIterator())
+        assert [r["id"] for r in rows_c] == local.ids
+        assert [r["cluster"] for r in rows_c] == local.clusters
+        assert [r["near_duplicate_cluster"] for r in rows_c] == local.near_duplicate_clusters
+        assert sum(p.kind == "near-duplicate" for p in local.pairs) >= 11
+        for keep in ("first", "longest"):
+            want = [r.to_dict() for r in dedup.plan(local, keep, cfg)[1]]
+            assert [json.loads(r["line"]) for r in run.removed(keep).orderBy("doc").toLocalIterator()] == want
+    finally:
+        run.close()
+        local.close()
+
+
+def test_dataframe_find_and_dedup(spark):
+    """doublet.spark.find / dedup on a DataFrame with integer ids and other columns; rows with bad input are
+    reported, not kept."""
+    text = _reuters(3)[2]["text"]
+    rows = [(1, "a", text), (2, "b", "Another text entirely, about something else. " * 5), (3, "c", text),
+            (4, "d", text + " One more sentence at the end of it."), (5, "e", "   "), (3, "f", "repeated id")]
+    df = spark.createDataFrame(rows, "key long, other string, body string")
+    pairs, clusters = doublet.spark.find(df, id_col="key", text_col="body")
+    assert {(r["a"], r["b"], r["kind"]) for r in pairs.collect()} == {
+        ("1", "3", "near-duplicate"), ("1", "4", "near-duplicate"), ("3", "4", "near-duplicate")}
+    assert {r["id"]: r["cluster"] for r in clusters.collect()} == {"1": "1", "2": "2", "3": "1", "4": "1"}
+    kept, removed = doublet.spark.dedup(df, id_col="key", text_col="body", keep="longest")
+    assert sorted((r["key"], r["other"]) for r in kept.collect()) == [(2, "b"), (4, "d")]
+    assert {(r["id"], r["kept"], r["via"]) for r in removed.collect()} == {("1", "4", "pair"), ("3", "4", "pair")}
 
 
 def test_dedup_cli_same_output_as_local(spark, tmp_path):

@@ -55,7 +55,7 @@ def duplicate_message(sources: list[tuple[str, str]], doc_id: str, first_src: in
 
 @dataclass(frozen=True)
 class Source:
-    """One input: its path as given, its format and the offset of its first record among all records."""
+    """One input: its path as given and its format."""
 
     path: str
     fmt: InputFormat
