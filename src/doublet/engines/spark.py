@@ -485,7 +485,13 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     stages.start("candidates")
     fp_rows = prints.select("doc", F.explode(F.arrays_zip("fp_hash", "fp_pos")).alias("f")).select(
         F.col("f.fp_hash").alias("hash"), "doc", F.col("f.fp_pos").alias("pos"))
-    post = _persist(fp_rows.withColumn("bucket", F.pmod("hash", F.lit(parts))).groupBy("bucket")
+    by_hash = fp_rows.withColumn("bucket", F.pmod("hash", F.lit(parts))).repartition(parts, "bucket")
+    # Rows of a hash beyond its first max_df + 1 documents cannot change what postings returns (the hash is
+    # boilerplate either way) but could make one group too big for a worker (site chrome in millions of
+    # documents): the JVM drops them first (a sort within the partition, no extra shuffle).
+    first_docs = F.dense_rank().over(Window.partitionBy("bucket", "hash").orderBy("doc")) <= cfg.max_df + 1
+    capped = by_hash.withColumn("first_docs", first_docs).filter("first_docs").drop("first_docs")
+    post = _persist(capped.groupBy("bucket")
                     .applyInArrow(_on_group(_postings_group, max_df=cfg.max_df), POSTINGS_SCHEMA), cached)
     # small aggregates: the boilerplate hashes (broadcast to verification) and the df histogram
     boiler_values: list[int] = []
