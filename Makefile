@@ -7,10 +7,10 @@ PYTHON ?= python3
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[serve,test,bench]'
+	$(PY) -m pip install -q -e '.[serve,test,bench,spark]'
 	touch $@
 
-setup: $(VENV)/.installed  ## create .venv and install doublet with serve, test and bench extras
+setup: $(VENV)/.installed  ## create .venv and install doublet with serve, test, bench and spark extras
 
 demo: setup  ## run `doublet find` on the two bundled seed documents
 	$(VENV)/bin/doublet find examples/seeds -o out/seeds

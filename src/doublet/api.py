@@ -29,9 +29,23 @@ def find(documents: Iterable[DocumentLike], config: Config | None = None, *, pro
 
 
 def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field: str = "id",
-               text_field: str = "text", progress: Progress | None = None) -> Result:
-    """Like :func:`find`, reading documents from files and folders (see :mod:`doublet.documents`)."""
+               text_field: str = "text", progress: Progress | None = None, engine: str = "local") -> Result:
+    """Like :func:`find`, reading documents from files and folders (see :mod:`doublet.documents`).
+
+    ``engine="spark"`` reads and processes them with Apache Spark (the active session, or ``local[workers]``;
+    see :mod:`doublet.spark`): the same Result.
+    """
     cfg = config or Config()
+    if engine == "spark":
+        from .engines import spark
+
+        run = spark.run_files(spark.session(cfg), list(inputs), cfg, id_field=id_field, text_field=text_field)
+        try:
+            return run.to_result()
+        finally:
+            run.close()
+    if engine != "local":
+        raise ValueError(f"engine must be 'local' or 'spark', not {engine!r}")
     problems: list[InputProblem] = []
     docs = read_documents(list(inputs), id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
                           problems=problems)

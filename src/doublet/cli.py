@@ -103,6 +103,10 @@ IdField = Annotated[str, typer.Option("--id-field", help="Field or column that h
 TextField = Annotated[str, typer.Option("--text-field", help="Field or column that holds the text.",
                                         rich_help_panel=INPUT_PANEL)]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if needed).", show_default=False)]
+EngineName = Enum("EngineName", {e: e for e in ("local", "spark")}, type=str)  # type: ignore[misc]
+EngineOpt = Annotated[EngineName, typer.Option(  # type: ignore[valid-type]
+    "--engine", help="local: this machine's cores; spark: Apache Spark (pip install 'doublet[spark]'), on the "
+    "master of spark-submit or local[workers]; same pairs and clusters.", rich_help_panel=ADVANCED_PANEL)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
 KeepBoilerplate = Annotated[bool, typer.Option(
     "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text (navigation, footers) "
@@ -196,8 +200,15 @@ def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
-         keep_corpus: bool = False, keep_boilerplate: bool = False) -> tuple[Result, list[InputProblem]]:
+         keep_corpus: bool = False, keep_boilerplate: bool = False,
+         engine: str = "local") -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
+    if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
+        if keep_boilerplate:
+            raise CliError("--keep-boilerplate applies to HTML and WARC input, which the Spark engine does not "
+                           "read: drop it, or use --engine local")
+        _prepare_outdir(outdir)
+        return _run_spark(inputs, cfg, id_field, text_field)
     skipped: Counter[str] = Counter()
     docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped)
     _prepare_outdir(outdir)
@@ -206,6 +217,22 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
     result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
     result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     return result, problems
+
+
+def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str) -> tuple[Any, list[InputProblem]]:
+    """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
+    try:
+        from .engines import spark as spark_engine
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
+        result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
+                                        text_field=text_field)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    result.summary["inputs"] = list(inputs)
+    return result, result.problems
 
 
 def _progress(quiet: bool, console: Console) -> RichProgress | NullProgress:
@@ -384,13 +411,15 @@ def find_command(
     rows: Rows = None,
     max_bucket: MaxBucket = None,
     keep_boilerplate: KeepBoilerplate = False,
+    engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate)
+        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate,
+                                engine=engine.value)
     finally:
         _close(progress)
     result.summary["outputs"] = list(FIND_OUTPUTS)
@@ -427,6 +456,7 @@ def dedup_command(
     rows: Rows = None,
     max_bucket: MaxBucket = None,
     keep_boilerplate: KeepBoilerplate = False,
+    engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -438,10 +468,10 @@ def dedup_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
-                                keep_boilerplate=keep_boilerplate)
-        kept_ids, removals = dedup.plan(result, policy, cfg)
+                                keep_boilerplate=keep_boilerplate, engine=engine.value)
+        kept_ids, removals = result.plan(policy) if engine.value == "spark" else dedup.plan(result, policy, cfg)
         t = time.perf_counter()
-        written = _KeptCounter(kept_ids, progress, len(result.ids))
+        written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
         try:
             write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,

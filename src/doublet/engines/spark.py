@@ -1,0 +1,795 @@
+"""The Spark engine: the local engine's stage functions inside PySpark, with the local engine's answer.
+
+Engines orchestrate; they never reimplement a stage. Every algorithm below is a call to the function the
+local engine calls, applied with ``mapInArrow`` to batches of documents or with ``applyInArrow`` to a group
+that holds *every* row of its keys:
+
+1. **read** (:mod:`doublet.engines.spark_input`) — records read by Spark, checked by the local reader's
+   rules; the first record of an id wins; each document gets its local-engine index (input order 0..n-1).
+2. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` and :func:`doublet.minhash.band_keys` per
+   Arrow batch of documents: band keys, fingerprint hashes and their positions (``fp_pos``) per document.
+3. **lsh** — rows (band, key, doc) grouped by band and key bucket: :func:`doublet.candidates.lsh_pairs`
+   per group (a bucket is never split, so its star rule for buckets over ``max_bucket`` holds).
+4. **candidates** — rows (hash, doc, pos) grouped by hash bucket, so a group holds every row of its hashes:
+   :func:`doublet.candidates.postings` per group (df cap → boilerplate, pair occurrences); occurrences
+   grouped by pair bucket: :func:`doublet.candidates.supported_pairs` per group (``min_shared`` and
+   the spread over ``min_passage_words``).
+5. **verify+align** — each candidate pair joined with both texts, oriented by id as the local engine does
+   (``a < b``), :func:`doublet.analysis.prepare` and :func:`doublet.analysis.compare_prepared` per row,
+   with the corpus boilerplate broadcast.
+6. **cluster** — connected components of the reported pairs (and of the near-duplicate pairs) by
+   large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each named by its smallest id as in
+   :mod:`doublet.cluster`.
+
+What reaches the driver: per-segment record counts and the input problems (stage 1), the boilerplate
+hashes (stage 4: collected to be broadcast, as the local engine also holds them in memory), the fingerprint
+document-frequency histogram, counts, and one flag per connected-components round. Never the corpus, the
+signatures, the fingerprints or the candidate pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:
+    import pyarrow as pa
+    from pyspark import StorageLevel
+    from pyspark.sql import DataFrame, SparkSession, Window
+    from pyspark.sql import functions as F
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError("the Spark engine needs pyspark, pandas and pyarrow: pip install 'doublet[spark]' "
+                      f"(and Java 17+ for Spark itself); import failed: {exc}") from exc
+
+from .. import __version__
+from .. import dedup as dedup_rules
+from .. import documents as D
+from ..analysis import PairResult, Prepared, compare_prepared, fingerprint_batch, prepare
+from ..candidates import lsh_pairs, postings, supported_pairs
+from ..config import Config
+from ..documents import InputProblem
+from ..minhash import band_keys
+from ..result import Result
+from ..spill import WorkDir
+from . import spark_input as I
+
+PRINTS_SCHEMA = ("doc long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
+                 "fp_hash array<long>, fp_pos array<int>")
+# kind 0: pair occurrence (value = pair key, pos_a/pos_b = the fingerprint's positions), 1: boilerplate hash,
+# 2: df histogram entry
+POSTINGS_SCHEMA = "kind byte, value long, label string, pos_a int, pos_b int"
+PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
+PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
+                f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
+PAIR_COLUMNS = ["a", "b", "kind", "jaccard", "containment_a", "containment_b", "passages"]
+CLUSTER_COLUMNS = ["id", "cluster", "cluster_size", "near_duplicate_cluster"]
+REMOVED_SCHEMA = "doc long, id string, kept string, jaccard double, cluster string, via string, line string"
+_PASSAGE_TYPE = pa.list_(pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")]))
+_NEAR_DUP = "near-duplicate"
+_CACHE_DOCS = 512  # prepared documents cached per verification task (pairs arrive grouped by document)
+# summary.json's keys, in the local engine's order (its summary is built inline in engines/local.py)
+_COUNT_KEYS = ("input_records", "documents", "rejected", "repaired", "unreadable_inputs", "characters", "words",
+               "pairs", "near_duplicate_pairs", "reuse_pairs", "passages", "clusters", "clusters_with_reuse",
+               "largest_cluster", "near_duplicate_clusters_with_copies", "documents_removable_as_near_duplicates")
+_CANDIDATE_KEYS = ("lsh", "fingerprint", "compared", "fingerprints", "boilerplate_fingerprints")
+_STAGES = ("read", "fingerprint", "lsh", "candidates", "verify+align", "cluster")
+
+
+def _u64(a: Any) -> np.ndarray:
+    """A Spark long column (Arrow array or chunked array) as the uint64 values the stage functions use."""
+    return np.ascontiguousarray(a.to_numpy(), dtype=np.int64).view(np.uint64)
+
+
+def _i64(a: np.ndarray) -> np.ndarray:
+    """uint64 keys as the int64 values Spark stores (same bits)."""
+    return np.ascontiguousarray(a, dtype=np.uint64).view(np.int64)
+
+
+def _on_group(fn: Any, **kw: Any) -> Any:
+    """``fn(table, **kw)`` as a plain one-argument function: pyspark's applyInArrow cannot inspect a partial."""
+    def call(table):  # type: ignore[no-untyped-def]  # no hints: applyInArrow passes the group as a Table
+        return fn(table, **kw)
+    return call
+
+
+def _on_cogroup(fn: Any, **kw: Any) -> Any:
+    """``fn(left, right, **kw)`` as a plain two-argument function (see :func:`_on_group`)."""
+    def call(left, right):  # type: ignore[no-untyped-def]
+        return fn(left, right, **kw)
+    return call
+
+
+def _shuffled(df: DataFrame) -> DataFrame:
+    """``df`` as the side of a join that Spark must shuffle, never broadcast: a broadcast join first collects
+    its smaller side to the driver, and the sides here are documents, ids or pairs."""
+    return df.hint("merge")
+
+
+def _lists(offsets: np.ndarray, values: np.ndarray) -> pa.ListArray:
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
+
+
+# ------------------------------------------------------------------------------------------ stage bodies
+# Each runs on an executor, on an Arrow batch or group, and only calls the shared stage functions.
+
+def _fingerprints(batches: Iterator[pa.RecordBatch], cfg: Config) -> Iterator[pa.RecordBatch]:
+    """fingerprint_batch + band_keys per batch of (doc, id, text) rows."""
+    bands, rows = cfg.lsh_params()
+    for batch in batches:
+        texts = batch.column("text").to_pylist()
+        n = len(texts)
+        bp = fingerprint_batch(texts, cfg)
+        fp_off = np.r_[0, np.cumsum(bp.fp_counts)]
+        yield pa.RecordBatch.from_arrays([
+            batch.column("doc"),
+            pa.array(bp.n_words.astype(np.int64)),
+            pa.array(np.fromiter(map(len, texts), np.int64, n)),
+            pa.array(bp.has_sig),
+            _lists(np.arange(n + 1) * bands, _i64(band_keys(bp.sigs, bands, rows)).reshape(-1)),
+            _lists(fp_off, _i64(bp.fp_hashes)),
+            _lists(fp_off, bp.fp_pos.astype(np.int32)),
+        ], names=["doc", "n_words", "n_chars", "has_sig", "bands", "fp_hash", "fp_pos"])
+
+
+def _lsh_group(table: pa.Table, max_bucket: int) -> pa.Table:
+    """lsh_pairs on one group: every (key, doc) row of one band whose key falls in the group's bucket."""
+    pairs = lsh_pairs(_u64(table.column("key")), table.column("doc").to_numpy(), max_bucket)
+    return pa.table({"pair": _i64(pairs)})
+
+
+def _postings_group(table: pa.Table, max_df: int) -> pa.Table:
+    """postings on one group: every (hash, doc, pos) row of the hashes in it.
+
+    This is the one place the engine calls :func:`doublet.candidates.postings`, with the group's rows in the
+    (doc, position) order the local engine's spill has (a document repeating a fingerprint keeps its first
+    position).
+    """
+    doc = table.column("doc").to_numpy().astype(np.int64)
+    pos = table.column("pos").to_numpy().astype(np.uint32)
+    order = np.lexsort((pos, doc))
+    post = postings(_u64(table.column("hash"))[order], doc[order], pos[order], max_df)
+    labels = list(post.df_histogram)
+    n_occ, n_boiler = post.pair_keys.shape[0], post.boilerplate.shape[0]
+    zeros = np.zeros(n_boiler + len(labels), np.int32)
+    return pa.table({
+        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_boiler, np.int8), np.full(len(labels), 2, np.int8)]),
+        "value": pa.array(np.r_[_i64(post.pair_keys), _i64(post.boilerplate),
+                                np.array([post.df_histogram[k] for k in labels], np.int64)]),
+        "label": pa.concat_arrays([pa.nulls(n_occ + n_boiler, pa.string()), pa.array(labels, pa.string())]),
+        "pos_a": pa.array(np.r_[post.pos_a.astype(np.int32), zeros]),
+        "pos_b": pa.array(np.r_[post.pos_b.astype(np.int32), zeros]),
+    })
+
+
+def _judge_group(table: pa.Table, min_shared: int, min_span: int, shingle_size: int) -> pa.Table:
+    """supported_pairs on one group: every occurrence of the pair keys in it (the one call of supported_pairs)."""
+    pairs, shared = supported_pairs(_u64(table.column("pair")), table.column("pos_a").to_numpy().astype(np.uint32),
+                                    table.column("pos_b").to_numpy().astype(np.uint32), min_shared, min_span,
+                                    shingle_size)
+    return pa.table({"pair": _i64(pairs), "shared": shared})
+
+
+class _Prepared:
+    """Prepared documents of one verification task, least recently used dropped first."""
+
+    def __init__(self, cfg: Config, boilerplate: np.ndarray):
+        self.cfg, self.boilerplate = cfg, boilerplate
+        self.docs: OrderedDict[int, Prepared] = OrderedDict()
+
+    def __call__(self, k: int, text: str) -> Prepared:
+        got = self.docs.pop(k, None) or prepare(text, self.cfg, self.boilerplate)
+        self.docs[k] = got
+        if len(self.docs) > _CACHE_DOCS:
+            self.docs.popitem(last=False)
+        return got
+
+
+def _verify(batches: Iterator[pa.RecordBatch], cfg: Config, boilerplate: Any) -> Iterator[pa.RecordBatch]:
+    """compare_prepared on (i, j, id_i, id_j, text_i, text_j) rows; the reported pairs, oriented a < b."""
+    doc = _Prepared(cfg, boilerplate.value)
+    for batch in batches:
+        out: dict[str, list[Any]] = {c: [] for c in PAIRS_SCHEMA_NAMES}
+        cols = [batch.column(c).to_pylist() for c in ("i", "j", "id_i", "id_j", "text_i", "text_j")]
+        for i, j, id_i, id_j, text_i, text_j in zip(*cols):
+            if id_j < id_i:  # the local engine's orientation: by id, in Python's string order
+                i, j, id_i, id_j, text_i, text_j = j, i, id_j, id_i, text_j, text_i
+            r = compare_prepared(id_i, id_j, doc(i, text_i), doc(j, text_j), cfg)
+            if r.kind is None:
+                continue
+            d = r.to_dict()
+            for c in PAIR_COLUMNS:
+                out[c].append(d[c])
+            out["doc_a"].append(i)
+            out["doc_b"].append(j)
+            out["line"].append(json.dumps(d, ensure_ascii=False))
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(out[c], _PASSAGE_TYPE if c == "passages" else t) for c, t in zip(PAIRS_SCHEMA_NAMES, _PAIR_TYPES)],
+            names=PAIRS_SCHEMA_NAMES)
+
+
+PAIRS_SCHEMA_NAMES = [c.split()[0] for c in PAIRS_SCHEMA.replace(f"array<{PASSAGE}>", "x").split(", ")]
+_PAIR_TYPES = [pa.string()] * 3 + [pa.float64()] * 3 + [_PASSAGE_TYPE, pa.int64(), pa.int64(), pa.string()]
+
+
+def _cluster_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """clusters.jsonl lines (Result's schema and json.dumps formatting) of (doc, id, cluster, ...) rows."""
+    for batch in batches:
+        cols = [batch.column(c).to_pylist() for c in CLUSTER_COLUMNS]
+        lines = [json.dumps(dict(zip(CLUSTER_COLUMNS, row)), ensure_ascii=False) for row in zip(*cols)]
+        yield pa.RecordBatch.from_arrays([batch.column("doc"), pa.array(lines, pa.string())], names=["doc", "line"])
+
+
+class _Texts:
+    """Texts by position: the ``store`` of a one-cluster :class:`Result` for :func:`doublet.dedup.plan`."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+
+    def get(self, k: int) -> str:
+        return self.texts[k]
+
+
+def _plan_group(members: pa.Table, pairs: pa.Table, keep: str, cfg: Config) -> pa.Table:
+    """dedup.plan on one near-duplicate cluster: its members (doc, id, text) and its near-duplicate pairs."""
+    order = np.argsort(members.column("doc").to_numpy(), kind="stable")
+    docs = members.column("doc").to_numpy()[order]
+    ids = [members.column("id")[int(k)].as_py() for k in order]
+    texts = [members.column("text")[int(k)].as_py() for k in order]
+    name = min(ids)
+    direct = [PairResult(a, b, _NEAR_DUP, jac, 0.0, 0.0, ()) for a, b, jac in
+              zip(*(pairs.column(c).to_pylist() for c in ("a", "b", "jaccard")))]
+    one = Result(ids=ids, clusters=[name] * len(ids), near_duplicate_clusters=[name] * len(ids), store=_Texts(texts),
+                 char_lengths=np.fromiter(map(len, texts), np.int64, len(texts)), _pairs=direct)
+    _, removals = dedup_rules.plan(one, keep, cfg)
+    at = {d: k for k, d in enumerate(ids)}
+    return pa.table({
+        "doc": pa.array([int(docs[at[r.id]]) for r in removals], pa.int64()),
+        "id": pa.array([r.id for r in removals], pa.string()),
+        "kept": pa.array([r.kept for r in removals], pa.string()),
+        "jaccard": pa.array([r.jaccard for r in removals], pa.float64()),
+        "cluster": pa.array([r.cluster for r in removals], pa.string()),
+        "via": pa.array([r.via for r in removals], pa.string()),
+        "line": pa.array([json.dumps(r.to_dict(), ensure_ascii=False) for r in removals], pa.string()),
+    })
+
+
+# ------------------------------------------------------------------------------------------ connected components
+# Several graphs at once: an edge is (g, u, v), g naming its graph; every step is keyed by (g, node).
+
+def _pairs_of(edges: DataFrame) -> DataFrame:
+    """Undirected edges as (g, hi, lo), hi > lo, without repeats."""
+    return (edges.select("g", F.greatest("u", "v").alias("hi"), F.least("u", "v").alias("lo"))
+            .filter("hi != lo").distinct())
+
+
+def _large_star(e: DataFrame) -> DataFrame:
+    """Each node's larger neighbours are linked to the smallest node of its closed neighbourhood."""
+    both = e.select("g", F.col("hi").alias("x"), F.col("lo").alias("y")).union(e.select("g", "lo", "hi"))
+    smallest = F.least(F.min("y").over(Window.partitionBy("g", "x")), F.col("x"))
+    return both.select("g", "x", "y", smallest.alias("m")).filter("y > x").select(
+        "g", F.col("y").alias("u"), F.col("m").alias("v"))
+
+
+def _small_star(e: DataFrame) -> DataFrame:
+    """Each node and its smaller neighbours are linked to the smallest of them."""
+    linked = e.select("g", "hi", "lo", F.min("lo").over(Window.partitionBy("g", "hi")).alias("m"))
+    return linked.select("g", F.col("lo").alias("u"), F.col("m").alias("v")).union(linked.select("g", "hi", "m"))
+
+
+def _is_star_forest(e: DataFrame) -> bool:
+    """Every node has at most one smaller neighbour, which has none: each component is one star."""
+    ends = e.select("g", F.col("hi").alias("n"), F.lit(1).alias("child")).union(e.select("g", "lo", F.lit(0)))
+    bad = ends.groupBy("g", "n").agg(F.sum("child").alias("parents"), F.min("child").alias("lo_end"))
+    return bad.filter("parents > 1 or (parents = 1 and lo_end = 0)").limit(1).count() == 0
+
+
+def components(edges: DataFrame, max_rounds: int = 100) -> DataFrame:
+    """(g, node, root) for every node on an edge (g, u, v): root = the smallest node of its connected component
+    in graph g.
+
+    Alternates large-star and small-star (Kiveris et al., "Connected Components in MapReduce and Beyond",
+    2014) until every graph is a forest of stars around each component's smallest node; O(log² n) rounds,
+    each a few shuffles of the edges; nothing is collected but one flag per round.
+    """
+    e = _pairs_of(edges).localCheckpoint()
+    for _ in range(max_rounds):
+        if _is_star_forest(e):
+            break
+        e = _pairs_of(_small_star(_pairs_of(_large_star(e)))).localCheckpoint()
+    else:  # pragma: no cover - the algorithm converges in O(log² n) rounds
+        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+    return e.select("g", F.col("hi").alias("node"), F.col("lo").alias("root")).union(
+        e.select("g", F.col("lo").alias("node"), F.col("lo").alias("root"))).distinct()
+
+
+def _named(comp: DataFrame, ids: DataFrame) -> DataFrame:
+    """(g, doc, cluster, size) of every node of ``comp``: its component's smallest id (cluster.py's name)."""
+    members = comp.withColumnRenamed("node", "doc").join(_shuffled(ids), "doc").select("g", "root", "doc", "id")
+    names = members.groupBy("g", "root").agg(F.min("id").alias("cluster"), F.count("*").alias("size"))
+    return members.join(_shuffled(names), ["g", "root"]).select("g", "doc", "cluster", "size")
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+@dataclass
+class SparkRun:
+    """Pairs, clusters and summary of a Spark run, as DataFrames (persisted until :meth:`close`).
+
+    ``pairs``: one row per reported pair, in ``pairs.jsonl``'s schema (:data:`PAIR_COLUMNS`);
+    ``clusters``: one row per document (``doc`` = its index in input order, then :data:`CLUSTER_COLUMNS`).
+    """
+
+    spark: SparkSession
+    cfg: Config
+    docs: DataFrame  # doc, id, text
+    reported: DataFrame  # PAIRS_SCHEMA: the pairs with their document indices and JSON lines
+    clusters: DataFrame
+    near_dup_components: DataFrame  # node, root
+    summary: dict[str, Any]
+    problems: list[InputProblem] = field(default_factory=list)
+    _cached: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def pairs(self) -> DataFrame:
+        return self.reported.select(*PAIR_COLUMNS)
+
+    def removed(self, keep: str = "first") -> DataFrame:
+        """The documents ``dedup`` removes: (doc, id, kept, jaccard, cluster, via, line), by dedup.plan's rules.
+
+        Each near-duplicate cluster is planned by :func:`doublet.dedup.plan` in one group holding its members'
+        texts and its near-duplicate pairs.
+        """
+        if keep not in dedup_rules.KEEP_POLICIES:
+            raise ValueError(f"keep must be one of {', '.join(dedup_rules.KEEP_POLICIES)}, not {keep!r}")
+        comp = self.near_dup_components
+        members = comp.withColumnRenamed("node", "doc").join(_shuffled(self.docs), "doc").select("root", "doc", "id", "text")
+        dup_pairs = (self.reported.filter(F.col("kind") == _NEAR_DUP)
+                     .join(_shuffled(comp.withColumnRenamed("node", "doc_a")), "doc_a")
+                     .select(F.col("root").alias("root"), "a", "b", "jaccard"))  # a new column: cogroup needs one
+        return (members.groupBy("root").cogroup(dup_pairs.groupBy("root"))
+                .applyInArrow(_on_cogroup(_plan_group, keep=keep, cfg=self.cfg), REMOVED_SCHEMA))
+
+    def plan(self, keep: str = "first") -> tuple["KeptIds", list[dedup_rules.Removal]]:
+        """Like :func:`doublet.dedup.plan` for the command line, which writes the kept records itself: collects
+        the removals (one per removed document) to the driver."""
+        removals = [dedup_rules.Removal(r.id, r.kept, r.jaccard, r.cluster, r.via)
+                    for r in self.removed(keep).orderBy("doc").toLocalIterator()]
+        return KeptIds({r.id for r in removals}, self.summary["counts"]["documents"]), removals
+
+    def to_result(self) -> Result:
+        """This run as a :class:`Result`, like the local engine's: its pairs in a file of a private working
+        folder, its ids and clusters in the driver's memory (one row per document, read partition by partition).
+        """
+        work = WorkDir(self.cfg.tmp_dir)
+        pairs_path = work.path / "pairs.jsonl"
+        _write_lines(self.spark, self.reported.orderBy("a", "b").select("line"), str(pairs_path))
+        rows = [(r["id"], r["cluster"], r["near_duplicate_cluster"]) for r in
+                self.clusters.orderBy("doc").select(*CLUSTER_COLUMNS).toLocalIterator()]
+        ids, clusters, dups = (list(c) for c in zip(*rows)) if rows else ([], [], [])
+        return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dups, problems=list(self.problems),
+                      summary=self.summary, pairs_path=pairs_path, work=work)
+
+    def write(self, outdir: str | Path, *, parquet: bool = False) -> str:
+        """Write pairs.jsonl, clusters.jsonl and summary.json (and with ``parquet``, pairs.parquet/ and
+        clusters.parquet/) into ``outdir``: a local folder or any Hadoop file system URI."""
+        out = str(outdir).rstrip("/")
+        _write_lines(self.spark, self.reported.orderBy("a", "b").select("line"), f"{out}/pairs.jsonl")
+        _write_lines(self.spark, self.clusters.mapInArrow(_cluster_lines, "doc long, line string")
+                     .orderBy("doc").select("line"), f"{out}/clusters.jsonl")
+        if parquet:
+            self.pairs.orderBy("a", "b").write.mode("overwrite").parquet(f"{out}/pairs.parquet")
+            self.clusters.orderBy("doc").write.mode("overwrite").parquet(f"{out}/clusters.parquet")
+        text = json.dumps(self.summary, ensure_ascii=False, indent=1) + "\n"
+        _write_bytes(self.spark, f"{out}/summary.json", text.encode("utf-8"))
+        return out
+
+    def release(self) -> None:
+        """Release what the run keeps cached on the executors except the pairs and clusters (after this,
+        :meth:`removed` recomputes the documents from the input)."""
+        for obj in self._cached:
+            if obj is not self.reported and obj is not self.clusters:
+                obj.unpersist()
+        self._cached = [self.reported, self.clusters]
+
+    def close(self) -> None:
+        """Release what the run keeps cached on the executors."""
+        for obj in self._cached:
+            obj.unpersist()
+        self._cached.clear()
+
+
+class KeptIds:
+    """The kept ids of a dedup run, as a set-like object: every document id but the removed ones."""
+
+    def __init__(self, removed: set[str], documents: int):
+        self.removed, self.documents = removed, documents
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id not in self.removed
+
+    def __len__(self) -> int:
+        return self.documents - len(self.removed)
+
+
+class _Stages:
+    """Times the stages and tags their Spark jobs (job groups) to read their shuffle sizes afterwards."""
+
+    def __init__(self, spark: SparkSession):
+        self.sc = spark.sparkContext
+        self.timings: dict[str, float] = {}
+        self.t0 = self.t = time.perf_counter()
+        self.name = ""
+        self.prefix = f"doublet-{id(self)}-"
+        self.caller = {k: self.sc.getLocalProperty(k) for k in ("spark.jobGroup.id", "spark.job.description")}
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self.name, self.t = name, time.perf_counter()
+        self.sc.setJobGroup(self.prefix + name, f"doublet: {name}")
+
+    def stop(self) -> None:
+        if self.name:
+            self.timings[self.name] = time.perf_counter() - self.t
+            self.name = ""
+        for key, value in self.caller.items():  # the caller's job group, as it was
+            self.sc.setLocalProperty(key, value)  # type: ignore[arg-type]
+
+    def shuffle_bytes(self) -> dict[str, dict[str, int]]:
+        """Shuffle bytes written and read by each stage's jobs (Spark's status store), and its number of jobs."""
+        tracker, store = self.sc.statusTracker(), self.sc._jsc.sc().statusStore()  # type: ignore[union-attr]
+        out: dict[str, dict[str, int]] = {}
+        for name in _STAGES:
+            written = read = 0
+            jobs = tracker.getJobIdsForGroup(self.prefix + name)
+            for job in jobs:
+                info = tracker.getJobInfo(job)
+                for stage in info.stageIds if info else ():
+                    try:
+                        data = store.lastStageAttempt(stage)
+                    except Exception:  # a skipped stage (its output was reused) has no attempt
+                        continue
+                    written += int(data.shuffleWriteBytes())
+                    read += int(data.shuffleRemoteBytesRead()) + int(data.shuffleLocalBytesRead())
+            out[name] = {"write": written, "read": read, "jobs": len(jobs)}
+        return out
+
+
+def _persist(df: DataFrame, cached: list[Any]) -> DataFrame:
+    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    cached.append(df)
+    return df
+
+
+def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems: Sequence[InputProblem] = (),
+                  partitions: int | None = None, stages: _Stages | None = None,
+                  cached: list[Any] | None = None) -> SparkRun:
+    """Find pairs and clusters among ``docs`` = (doc, id, text) rows, ``doc`` = 0..n-1 in input order."""
+    stages = stages or _Stages(spark)
+    cached = cached if cached is not None else []
+    sc = spark.sparkContext
+    parts = partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+
+    # --- fingerprint
+    stages.start("fingerprint")
+    prints = _persist(docs.mapInArrow(partial(_fingerprints, cfg=cfg), PRINTS_SCHEMA), cached)
+    totals = prints.agg(F.count("*").alias("n"), F.sum("n_words").alias("words"), F.sum("n_chars").alias("chars")).first()
+    n, n_words, n_chars = int(totals["n"]), int(totals["words"] or 0), int(totals["chars"] or 0)
+
+    # --- LSH: per band, every row of a key bucket in one group
+    stages.start("lsh")
+    band_rows = prints.filter("has_sig").select("doc", F.posexplode("bands").alias("band", "key"))
+    lsh = _persist(band_rows.withColumn("bucket", F.pmod("key", F.lit(parts)))
+                   .groupBy("band", "bucket").applyInArrow(_on_group(_lsh_group, max_bucket=cfg.max_bucket), "pair long")
+                   .distinct(), cached)
+    n_lsh = lsh.count()
+
+    # --- fingerprint postings: every row of a hash in one group; pair occurrences counted per pair bucket
+    stages.start("candidates")
+    fp_rows = prints.select("doc", F.explode(F.arrays_zip("fp_hash", "fp_pos")).alias("f")).select(
+        F.col("f.fp_hash").alias("hash"), "doc", F.col("f.fp_pos").alias("pos"))
+    by_hash = fp_rows.withColumn("bucket", F.pmod("hash", F.lit(parts))).repartition(parts, "bucket")
+    # Rows of a hash beyond its first max_df + 1 documents cannot change what postings returns (the hash is
+    # boilerplate either way) but could make one group too big for a worker (site chrome in millions of
+    # documents): the JVM drops them first (a sort within the partition, no extra shuffle).
+    first_docs = F.dense_rank().over(Window.partitionBy("bucket", "hash").orderBy("doc")) <= cfg.max_df + 1
+    capped = by_hash.withColumn("first_docs", first_docs).filter("first_docs").drop("first_docs")
+    post = _persist(capped.groupBy("bucket")
+                    .applyInArrow(_on_group(_postings_group, max_df=cfg.max_df), POSTINGS_SCHEMA), cached)
+    # small aggregates: the boilerplate hashes (broadcast to verification) and the df histogram
+    boiler_values: list[int] = []
+    hist: Counter = Counter()
+    for r in post.filter("kind > 0").collect():  # as many rows as boilerplate hashes, + 3 per group
+        if r["kind"] == 1:
+            boiler_values.append(r["value"])
+        else:
+            hist[r["label"]] += r["value"]
+    boilerplate = np.sort(np.array(boiler_values, np.int64).view(np.uint64))
+    labels = postings(np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32),
+                      cfg.max_df).df_histogram  # their order
+    hist = Counter({k: hist[k] for k in labels} | dict(hist))
+    occurrences = post.filter("kind = 0").select(F.col("value").alias("pair"), "pos_a", "pos_b")
+    fp = _persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
+                  .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
+                                          shingle_size=cfg.shingle_size), "pair long, shared long"), cached)
+    n_fp = fp.count()
+    cand = _persist(lsh.union(fp.select("pair")).distinct(), cached)
+    n_compared = cand.count()
+    post.unpersist()
+
+    # --- verify and align: both texts joined to each pair
+    stages.start("verify+align")
+    boiler_bc = sc.broadcast(boilerplate)
+    cached.append(boiler_bc)
+    ij = cand.select(F.shiftright("pair", 32).alias("i"), F.col("pair").bitwiseAND(0xFFFFFFFF).alias("j"))
+    side = {s: docs.select(F.col("doc").alias(s), F.col("id").alias(f"id_{s}"), F.col("text").alias(f"text_{s}"))
+            for s in ("i", "j")}
+    reported = _persist(ij.join(_shuffled(side["i"]), "i").join(_shuffled(side["j"]), "j")
+                        .mapInArrow(partial(_verify, cfg=cfg, boilerplate=boiler_bc), PAIRS_SCHEMA), cached)
+    got = reported.agg(F.count("*").alias("pairs"), F.sum((F.col("kind") == _NEAR_DUP).cast("long")).alias("dup"),
+                       F.sum(F.size("passages")).alias("passages")).first()
+    n_pairs, n_dup, n_passages = int(got["pairs"]), int(got["dup"] or 0), int(got["passages"] or 0)
+
+    # --- clusters: graph 0 = all reported pairs, graph 1 = near-duplicate pairs
+    stages.start("cluster")
+    ids = docs.select("doc", "id")
+    edges = reported.select(F.lit(0).alias("g"), F.col("doc_a").alias("u"), F.col("doc_b").alias("v")).union(
+        reported.filter(F.col("kind") == _NEAR_DUP).select(F.lit(1).alias("g"), "doc_a", "doc_b"))
+    comp = _persist(components(edges), cached)
+    named = _persist(_named(comp, ids), cached)
+    every = named.filter("g = 0").select("doc", "cluster", "size")
+    dup = named.filter("g = 1").select("doc", F.col("cluster").alias("dup_cluster"))
+    clusters = _persist(
+        ids.join(_shuffled(every), "doc", "left").join(_shuffled(dup), "doc", "left")
+        .select("doc", "id", F.coalesce("cluster", "id").alias("cluster"),
+                F.coalesce("size", F.lit(1)).alias("cluster_size"),
+                F.coalesce("dup_cluster", "id").alias("near_duplicate_cluster")), cached)
+    clusters.count()
+    stats = {int(r["g"]): r for r in named.groupBy("g").agg(F.count("*").alias("nodes"),
+                                                            F.countDistinct("cluster").alias("roots"),
+                                                            F.max("size").alias("largest")).collect()}
+    none = {"nodes": 0, "roots": 0, "largest": None}
+    every_stats, dup_stats = stats.get(0, none), stats.get(1, none)
+    comp_dup = comp.filter("g = 1").select("node", "root")
+    stages.stop()
+    for df in (prints, lsh, fp, cand, named):
+        df.unpersist()
+
+    timings = dict(stages.timings)
+    total = time.perf_counter() - stages.t0
+    timings = {"read+fingerprint": timings.pop("read", 0.0) + timings.pop("fingerprint", 0.0), **timings,
+               "total": total}
+    actions = Counter((p.action, p.scope) for p in problems)
+    rejected = actions[(D.REJECTED, "record")]
+    counts = [n + rejected, n, rejected, actions[(D.REPAIRED, "record")], actions[(D.REJECTED, "file")], n_chars,
+              n_words, n_pairs, n_dup, n_pairs - n_dup, n_passages, n - every_stats["nodes"] + every_stats["roots"],
+              every_stats["roots"], every_stats["largest"] or min(n, 1), dup_stats["roots"],
+              dup_stats["nodes"] - dup_stats["roots"]]
+    found = [n_lsh, n_fp, n_compared, dict(hist), int(boilerplate.shape[0])]
+    summary: dict[str, Any] = {
+        "doublet_version": __version__, "engine": "spark", "workers": sc.defaultParallelism,
+        "counts": dict(zip(_COUNT_KEYS, counts, strict=True)),
+        "candidates": dict(zip(_CANDIDATE_KEYS, found, strict=True)),
+        "parameters": cfg.to_dict(),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "throughput": {"docs_per_s": round(n / total, 1) if total else None,
+                       "mb_per_s": round(n_chars / 1e6 / total, 2) if total else None},
+        "spark": {"version": spark.version, "master": sc.master, "partitions": parts,
+                  "shuffle": stages.shuffle_bytes()},
+        "problems": [p.to_dict() for p in problems],
+    }
+    return SparkRun(spark, cfg, docs, reported, clusters, comp_dup, summary, list(problems), cached)
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_field: str = "id",
+              text_field: str = "text", partitions: int | None = None) -> SparkRun:
+    """Read ``inputs`` (JSON Lines and Parquet files, txt folders; local paths or Hadoop URIs) with Spark and
+    run. Ids must be unique across inputs (the first wins), as with the local engine."""
+    stages, cached = _Stages(spark), []
+    stages.start("read")
+    spec = D._make_spec(id_field, text_field, cfg.max_chars, False)
+    sources = check_inputs(inputs, id_field=id_field, text_field=text_field)
+    driver_problems: list[InputProblem] = []
+    checker = I._checker(sources, spec, driver_problems)
+    first_ords: list[int] = []
+    parts: list[DataFrame] = []
+    first = 0
+    for src, s in enumerate(sources):
+        first_ords.append(first)
+        part, count = _read_source(spark, sources, src, spec, first, checker)
+        parts.append(part)
+        first += count
+    records = parts[0]
+    for p in parts[1:]:
+        records = records.unionByName(p)
+    return _checked(spark, records, sources, cfg, driver_problems, first_ords, stages, cached, partitions)
+
+
+def check_inputs(inputs: Sequence[str], *, id_field: str = "id", text_field: str = "text") -> list[I.Source]:
+    """The inputs' formats, after the local reader's checks of local paths (exists, Parquet columns): raises
+    FileNotFoundError or ValueError with what to do, before any Spark work."""
+    spec = D._make_spec(id_field, text_field, 1, False)
+    sources = [I.Source(str(p), D.detect_format(p)) for p in inputs]
+    for s in sources:
+        if "://" not in s.path:
+            D._prepare_input(Path(s.path), spec)
+        I.reader_of(s.fmt, s.path)
+    return sources
+
+
+def _read_source(spark: SparkSession, sources: list[I.Source], src: int, spec: D._Spec, first: int,
+                 checker: D._Checker) -> tuple[DataFrame, int]:
+    """Checked records of one input (RECORD_SCHEMA rows), and how many records it has."""
+    s = sources[src]
+    meta = [F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")]
+    if s.fmt.kind == "jsonl":
+        scan = spark.read.option("lineSep", "\n").text(s.path).select(*meta, F.col("value").cast("binary").alias("line"))
+        rows = scan.mapInArrow(partial(I.jsonl_counts, limit=D._record_byte_limit(spec.max_chars)),
+                               I.JSONL_COUNTS_SCHEMA).collect()  # one row per file split
+        segments, count = I.jsonl_segments(rows, src, first)
+        return scan.mapInArrow(partial(I.jsonl_records, sources=sources, spec=spec, segments=segments),
+                               I.RECORD_SCHEMA), count
+    if s.fmt.kind == "parquet":
+        cols = list(dict.fromkeys([spec.id_field, spec.text_field]))
+        scan = spark.read.parquet(s.path).select(*meta, *cols)
+        rows = scan.groupBy("file", "block").count().collect()  # one row per file split
+        segments, count = I.parquet_segments(rows, src, first)
+        first_ords = [0] * len(sources)
+        first_ords[src] = first
+        return scan.mapInArrow(partial(I.parquet_records, sources=sources, spec=spec, segments=segments,
+                                       first_ords=first_ords), I.RECORD_SCHEMA), count
+    files = I.txt_files(Path(s.path), src, spec, checker)
+    listing = spark.createDataFrame([(first + k, src, rel) for k, rel in enumerate(files)],
+                                    "ord long, src int, rel string")
+    return listing.mapInArrow(partial(I.txt_records, sources=sources, spec=spec), I.RECORD_SCHEMA), len(files)
+
+
+def run_frame(df: DataFrame, cfg: Config, *, id_col: str = "id", text_col: str = "text",
+              partitions: int | None = None) -> SparkRun:
+    """Run on a DataFrame with an id and a text column, in its own row order (partition by partition)."""
+    spark = df.sparkSession
+    for name, what in ((id_col, "id"), (text_col, "text")):
+        if name not in df.columns:
+            raise ValueError(f"the DataFrame has no column {name!r} (columns: {', '.join(df.columns)}); "
+                             f"pass {what}_col= to name the column that holds the {what}")
+    stages, cached = _Stages(spark), []
+    stages.start("read")
+    spec = D._make_spec(id_col, text_col, cfg.max_chars, False)
+    cols = list(dict.fromkeys([id_col, text_col]))
+    numbered = df.select(*cols).mapInArrow(I.partition_rows, _numbered_schema(df, cols))
+    numbered = _persist(numbered, cached)  # fixes the order of a non-deterministic input for both passes
+    counts = {int(r["part"]): int(r["count"]) for r in numbered.groupBy("part").count().collect()}
+    offsets, first = {}, 0
+    for part in sorted(counts):
+        offsets[part], first = first, first + counts[part]
+    records = numbered.mapInArrow(partial(I.frame_records, spec=spec, offsets=offsets), I.RECORD_SCHEMA)
+    source = I.Source(I.SOURCE_DATAFRAME, D.InputFormat("parquet", None))
+    return _checked(spark, records, [source], cfg, [], [0], stages, cached, partitions)
+
+
+def _numbered_schema(df: DataFrame, cols: list[str]) -> str:
+    types = dict(df.dtypes)
+    return ", ".join(["part int", "k long"] + [f"`{c}` {types[c]}" for c in cols])
+
+
+def _checked(spark: SparkSession, records: DataFrame, sources: list[I.Source], cfg: Config,
+             driver_problems: list[InputProblem], first_ords: list[int], stages: _Stages, cached: list[Any],
+             partitions: int | None) -> SparkRun:
+    """Documents of checked records: the first record of each id wins; each document gets its index."""
+    records = _persist(records, cached)
+    # input problems (the summary lists them all, as the local engine's does)
+    problem_rows = records.filter("p_reason is not null").select("ord", "p_source", "p_where", "p_id", "p_reason",
+                                                                 "p_action", "p_scope").collect()
+    accepted = records.filter("status = 0")
+    firsts = (accepted.groupBy("id").agg(F.count("*").alias("n"), F.min(F.struct("ord", "src", "locv")).alias("first"))
+              .filter("n > 1").select("id", "first"))
+    dup_rows = (accepted.select("id", "ord", "p_source", "p_where").join(_shuffled(firsts), "id")
+                .filter(F.col("ord") != F.col("first.ord")).collect())
+    src_list = [(s.path, {"txtdir": "path", "parquet": "row"}.get(s.fmt.kind, "line")) for s in sources]
+    dup_ords = {int(r["ord"]) for r in dup_rows}
+    keyed: list[tuple[tuple[int, int], InputProblem]] = [((first_ords[0] if first_ords else 0, -1), p)
+                                                         for p in driver_problems]
+    keyed += [((int(r["ord"]), 0), InputProblem(r["p_source"], r["p_where"], r["p_id"], r["p_reason"], r["p_action"],
+                                                 r["p_scope"]))
+              for r in problem_rows if int(r["ord"]) not in dup_ords]
+    keyed += [((int(r["ord"]), 0), InputProblem(r["p_source"], r["p_where"], r["id"],
+                                                I.duplicate_message(src_list, r["id"], r["first"]["src"],
+                                                                    r["first"]["locv"]), D.REJECTED, "record"))
+              for r in dup_rows]
+    problems = I.sort_problems(keyed)
+    skipped = np.array(sorted({int(r["ord"]) for r in problem_rows if r["p_action"] == D.REJECTED} | dup_ords),
+                       np.int64)
+    skipped_bc = spark.sparkContext.broadcast(skipped)
+    cached.append(skipped_bc)
+    docs = _persist(accepted.select("ord", "id", "text").mapInArrow(partial(I.documents, skipped=skipped_bc),
+                                                                   "doc long, id string, text string"), cached)
+    docs.count()
+    records.unpersist()
+    return run_documents(spark, docs, cfg, problems=problems, partitions=partitions, stages=stages, cached=cached)
+
+
+# ------------------------------------------------------------------------------------------ output files
+
+def _is_local(path: str) -> bool:
+    return "://" not in path and not path.startswith("file:")
+
+
+def _write_lines(spark: SparkSession, lines: DataFrame, target: str) -> None:
+    """Write a one-column DataFrame of lines, in its order, as one text file (parts written by Spark, then
+    concatenated in partition order)."""
+    tmp = f"{target}.parts"
+    lines.write.mode("overwrite").text(tmp if not _is_local(tmp) else Path(tmp).resolve().as_uri())
+    if _is_local(target):
+        parts = sorted(p for p in Path(tmp).iterdir() if p.name.startswith("part-"))
+        with open(target, "wb") as out:
+            for p in parts:
+                with open(p, "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        out.write(chunk)
+        for p in Path(tmp).iterdir():
+            p.unlink()
+        Path(tmp).rmdir()
+        return
+    jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    src = jvm.org.apache.hadoop.fs.Path(tmp)
+    fs = src.getFileSystem(conf)
+    names = sorted(str(st.getPath().getName()) for st in fs.listStatus(src) if st.getPath().getName().startswith("part-"))
+    out = fs.create(jvm.org.apache.hadoop.fs.Path(target), True)
+    try:
+        for name in names:
+            inp = fs.open(jvm.org.apache.hadoop.fs.Path(src, name))
+            jvm.org.apache.hadoop.io.IOUtils.copyBytes(inp, out, conf, False)
+            inp.close()
+    finally:
+        out.close()
+    fs.delete(src, True)
+
+
+def _write_bytes(spark: SparkSession, target: str, data: bytes) -> None:
+    if _is_local(target):
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_bytes(data)
+        return
+    jvm = spark._jvm  # type: ignore[union-attr]
+    path = jvm.org.apache.hadoop.fs.Path(target)
+    out = path.getFileSystem(spark._jsc.hadoopConfiguration()).create(path, True)  # type: ignore[union-attr]
+    try:
+        out.write(bytearray(data))
+    finally:
+        out.close()
+
+
+# ------------------------------------------------------------------------------------------ the session
+
+def session(cfg: Config) -> SparkSession:
+    """The active Spark session, or one for the command line: the master of ``spark-submit`` when run under
+    it, else ``local[workers]`` (executors run this Python)."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("doublet")
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: a local session
+        builder = (builder.master(f"local[{cfg.workers}]")
+                   .config("spark.sql.shuffle.partitions", str(max(8, 4 * cfg.workers)))
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.driver.memory", os.environ.get("DOUBLET_SPARK_DRIVER_MEMORY", "4g")))
+        if cfg.tmp_dir:
+            builder = builder.config("spark.local.dir", cfg.tmp_dir)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+__all__ = ["SparkRun", "KeptIds", "check_inputs", "components", "run_documents", "run_files", "run_frame", "session"]

@@ -1,0 +1,208 @@
+"""The Spark engine gives the local engine's answer: the same pairs (every field, passages included), clusters,
+counts and input problems, through the command line (`--engine spark`), Spark's own readers (JSON Lines,
+Parquet, txt folders) and the DataFrame API.
+
+One real local SparkSession (`local[2]`, no mocks) serves the whole module. Its driver may receive at most
+1 MB per job (`spark.driver.maxResultSize`), less than the dev-reuters corpus (16 MB) or its fingerprints
+(9 MB): a stage that collected them would fail here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import doublet
+from doublet import cli
+from doublet.cluster import components as local_components
+
+pyspark = pytest.importorskip("pyspark", reason="pip install 'doublet[spark]'")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java (apt-get install default-jre-headless)", allow_module_level=True)
+
+import doublet.spark  # noqa: E402
+from doublet import dedup  # noqa: E402
+from doublet.engines import local as local_engine  # noqa: E402
+from doublet.engines import spark as engine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "examples" / "seeds"
+REUTERS = ROOT.parent / "shared" / "bench" / "dev-reuters" / "corpus.jsonl"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("doublet-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.driver.maxResultSize", "1m")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _reuters(n: int | None = None) -> list[dict]:
+    if not REUTERS.exists():
+        pytest.skip("../shared/bench is not present")
+    with open(REUTERS, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return rows[:n] if n else rows
+
+
+def _find(*args: str) -> None:
+    assert cli.main(["find", "-q", *args]) == 0
+
+
+def _same_outputs(local: Path, spark: Path) -> dict:
+    """Byte-identical pairs.jsonl and clusters.jsonl; the same counts, candidates and problems."""
+    for name in ("pairs.jsonl", "clusters.jsonl"):
+        assert (spark / name).read_bytes() == (local / name).read_bytes(), name
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (local, spark))
+    assert b["engine"] == "spark"
+    for key in ("counts", "candidates", "parameters", "problems", "inputs"):
+        assert b[key] == a[key], key
+    return b
+
+
+def test_cli_on_dev_reuters_same_files_as_local(spark, tmp_path):
+    _reuters(1)
+    _find(str(REUTERS), "-o", str(tmp_path / "local"))
+    _find(str(REUTERS), "-o", str(tmp_path / "spark"), "--engine", "spark")
+    summary = _same_outputs(tmp_path / "local", tmp_path / "spark")
+    assert summary["counts"]["pairs"] > 6000 and summary["counts"]["passages"] > 9000
+    shuffled = summary["spark"]["shuffle"]
+    assert shuffled["candidates"]["write"] > 0 and shuffled["verify+align"]["write"] > 0
+
+
+def test_cli_on_seed_folder_same_files_as_local(spark, tmp_path):
+    _find(str(SEEDS), "-o", str(tmp_path / "local"))
+    _find(str(SEEDS), "-o", str(tmp_path / "spark"), "--engine", "spark")
+    _same_outputs(tmp_path / "local", tmp_path / "spark")
+    pair = json.loads((tmp_path / "spark" / "pairs.jsonl").read_text())
+    assert pair["kind"] == "reuse" and len(pair["passages"]) == 4
+    with doublet.find_files([str(SEEDS)], engine="spark") as result:  # the Python API's engine= (a Result)
+        assert [p.to_dict() for p in result.pairs] == [pair]
+        assert result.cluster_of() == doublet.find_files([str(SEEDS)]).cluster_of()
+
+
+def test_bad_records_and_every_format_read_by_spark(spark, tmp_path):
+    """JSON Lines (BOM, CRLF, blank lines, bad JSON, missing fields, empty texts, too long), Parquet and a
+    txt folder in one run; ids repeated within and across inputs. Same documents, problems and pairs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _reuters(400)
+    lines = ["\ufeff" + json.dumps({"id": "j0", "text": rows[0]["text"]})]
+    lines += ["", "  ", "{not json", "[1, 2]", json.dumps({"text": "no id"}), json.dumps({"id": "j1"}),
+              json.dumps({"id": 7, "text": rows[1]["text"]}), json.dumps({"id": "j2", "text": "   "}),
+              json.dumps({"id": "j3", "text": "x" * 5000}), json.dumps({"id": "j0", "text": "again"})]
+    lines += [json.dumps({"id": r["id"], "text": r["text"]}) for r in rows[2:200]]
+    (tmp_path / "a.jsonl").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    pq.write_table(pa.table({"id": [r["id"] for r in rows[150:400]] + ["j1", None],
+                             "text": [r["text"] for r in rows[150:400]] + ["dup of nothing", "no id"]}),
+                   tmp_path / "b.parquet", row_group_size=60)
+    folder = tmp_path / "txt"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "x.txt").write_text(rows[3]["text"] + " extra words at the end", encoding="utf-8")
+    (folder / "y.txt").write_bytes(rows[5]["text"].encode("cp1252", "replace"))
+    (folder / "empty.txt").write_text("")
+    (folder / ".hidden.txt").write_text(rows[6]["text"])
+    inputs = [str(tmp_path / "a.jsonl"), str(tmp_path / "b.parquet"), str(folder)]
+    options = ["--max-chars", "4000"]
+    _find(*inputs, "-o", str(tmp_path / "local"), *options)
+    _find(*inputs, "-o", str(tmp_path / "spark"), "--engine", "spark", *options)
+    summary = _same_outputs(tmp_path / "local", tmp_path / "spark")
+    assert summary["counts"]["rejected"] > 50 and summary["counts"]["repaired"] >= 1
+    assert summary["counts"]["pairs"] > 50
+    assert {p["reason"].split(" ")[0] for p in summary["problems"]} >= {"invalid", "duplicate", "empty", "document"}
+
+
+def test_dataframe_run_same_answer_with_large_buckets(spark):
+    """A DataFrame in several partitions: LSH buckets over max_bucket (many copies of one text, ids not in input
+    order) give the local engine's stars, so the same pairs, clusters and dedup plan."""
+    rows = _reuters(1200)
+    copies = [(f"copy-{k:02d}", rows[10]["text"]) for k in random.Random(5).sample(range(30), 12)]
+    items = [(r["id"], r["text"]) for r in rows[:600]] + copies + [(r["id"], r["text"]) for r in rows[600:]]
+    cfg = doublet.Config(max_bucket=4, workers=1)
+    local = local_engine.run(doublet.documents.documents_from_items(items), cfg, keep_corpus=True)
+    df = spark.createDataFrame(items, "id string, text string")  # partitions in list order
+    assert df.rdd.getNumPartitions() > 1
+    run = doublet.spark.run(df, config=cfg)
+    try:
+        got = [r.asDict(recursive=True) for r in run.pairs.orderBy("a", "b").toLocalIterator()]
+        assert got == [p.to_dict() for p in local.pairs]
+        rows_c = list(run.clusters.orderBy("doc").toLocalIterator())
+        assert [r["id"] for r in rows_c] == local.ids
+        assert [r["cluster"] for r in rows_c] == local.clusters
+        assert [r["near_duplicate_cluster"] for r in rows_c] == local.near_duplicate_clusters
+        assert sum(p.kind == "near-duplicate" for p in local.pairs) >= 11
+        for keep in ("first", "longest"):
+            want = [r.to_dict() for r in dedup.plan(local, keep, cfg)[1]]
+            assert [json.loads(r["line"]) for r in run.removed(keep).orderBy("doc").toLocalIterator()] == want
+    finally:
+        run.close()
+        local.close()
+
+
+def test_dataframe_find_and_dedup(spark):
+    """doublet.spark.find / dedup on a DataFrame with integer ids and other columns; rows with bad input are
+    reported, not kept."""
+    text = _reuters(3)[2]["text"]
+    rows = [(1, "a", text), (2, "b", "Another text entirely, about something else. " * 5), (3, "c", text),
+            (4, "d", text + " One more sentence at the end of it."), (5, "e", "   "), (3, "f", "repeated id")]
+    df = spark.createDataFrame(rows, "key long, other string, body string")
+    pairs, clusters = doublet.spark.find(df, id_col="key", text_col="body")
+    assert {(r["a"], r["b"], r["kind"]) for r in pairs.collect()} == {
+        ("1", "3", "near-duplicate"), ("1", "4", "near-duplicate"), ("3", "4", "near-duplicate")}
+    assert {r["id"]: r["cluster"] for r in clusters.collect()} == {"1": "1", "2": "2", "3": "1", "4": "1"}
+    kept, removed = doublet.spark.dedup(df, id_col="key", text_col="body", keep="longest")
+    assert sorted((r["key"], r["other"]) for r in kept.collect()) == [(2, "b"), (4, "d")]
+    assert {(r["id"], r["kept"], r["via"]) for r in removed.collect()} == {("1", "4", "pair"), ("3", "4", "pair")}
+
+
+def test_dedup_cli_same_output_as_local(spark, tmp_path):
+    rows = _reuters(1500)
+    source = tmp_path / "in" / "corpus.jsonl"
+    source.parent.mkdir()
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    for engine_name in ("local", "spark"):
+        args = ["dedup", "-q", str(source), "-o", str(tmp_path / engine_name), "--keep", "longest",
+                "--engine", engine_name]
+        assert cli.main(args) == 0
+    for name in ("corpus.jsonl", "removed.jsonl", "pairs.jsonl", "clusters.jsonl"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
+    assert summary["dedup"]["removed"] >= 5
+
+
+def test_usage_errors_before_spark_starts(tmp_path, capsys):
+    (tmp_path / "a.csv").write_text("id,text\na,some text\n")
+    assert cli.main(["find", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o"), "--engine", "spark"]) == 2
+    assert "input not found" in capsys.readouterr().err
+    assert cli.main(["find", str(tmp_path / "a.csv"), "-o", str(tmp_path / "o"), "--engine", "spark"]) == 2
+    assert "convert the file" in capsys.readouterr().err
+
+
+def test_components_are_cluster_py_components(spark):
+    rng = np.random.default_rng(3)
+    n = 300
+    i, j = rng.integers(0, n, 260), rng.integers(0, n, 260)
+    i, j = np.r_[i, np.arange(100, 139)], np.r_[j, np.arange(101, 140)]  # and one long path
+    edges = spark.createDataFrame([(0, int(a), int(b)) for a, b in zip(i, j)], "g int, u long, v long")
+    got = {r["node"]: r["root"] for r in engine.components(edges).collect()}
+    want = local_components(n, i, j)
+    on_edges = {int(x) for a, b in zip(i, j) if a != b for x in (a, b)}
+    assert got == {k: int(want[k]) for k in on_edges}
