@@ -72,8 +72,10 @@ def _same_outputs(local: Path, spark: Path) -> dict:
         assert (spark / name).read_bytes() == (local / name).read_bytes(), name
     a, b = (json.loads((d / "summary.json").read_text()) for d in (local, spark))
     assert b["engine"] == "spark"
-    for key in ("counts", "candidates", "parameters", "problems", "inputs"):
+    for key in ("counts", "parameters", "problems", "inputs"):
         assert b[key] == a[key], key
+    # how many documents a worker prepared depends on the engine's caching, like its timings
+    assert b["candidates"] == {k: v for k, v in a["candidates"].items() if k != "documents_prepared"}
     return b
 
 

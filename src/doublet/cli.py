@@ -232,6 +232,8 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
+    result.summary["counts"]["skipped_records"] = 0  # as the local path: Spark reads no WARC, so skips none
+    result.summary["skipped"] = {}
     return result, result.problems
 
 

@@ -59,7 +59,8 @@ from ..candidates import lsh_pairs, postings, supported_pairs
 from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
-from ..result import Result
+from ..attribution import SINGLETON, attribute
+from ..result import Result, pair_from_dict
 from ..spill import WorkDir
 from . import spark_input as I
 
@@ -72,7 +73,8 @@ PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
 PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
                 f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
 PAIR_COLUMNS = ["a", "b", "kind", "jaccard", "containment_a", "containment_b", "passages"]
-CLUSTER_COLUMNS = ["id", "cluster", "cluster_size", "near_duplicate_cluster"]
+CLUSTER_COLUMNS = ["id", "cluster", "cluster_size", "near_duplicate_cluster", "original", "original_reason"]
+ATTRIBUTION_SCHEMA = "att_doc long, original boolean, original_reason string"
 REMOVED_SCHEMA = "doc long, id string, kept string, jaccard double, cluster string, via string, line string"
 _PASSAGE_TYPE = pa.list_(pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")]))
 _NEAR_DUP = "near-duplicate"
@@ -81,7 +83,7 @@ _CACHE_DOCS = 512  # prepared documents cached per verification task (pairs arri
 _COUNT_KEYS = ("input_records", "documents", "rejected", "repaired", "unreadable_inputs", "characters", "words",
                "pairs", "near_duplicate_pairs", "reuse_pairs", "passages", "clusters", "clusters_with_reuse",
                "largest_cluster", "near_duplicate_clusters_with_copies", "documents_removable_as_near_duplicates")
-_CANDIDATE_KEYS = ("lsh", "fingerprint", "compared", "fingerprints", "boilerplate_fingerprints")
+_CANDIDATE_KEYS = ("lsh", "fingerprint", "pair_occurrences", "compared", "fingerprints", "boilerplate_fingerprints")
 _STAGES = ("read", "fingerprint", "lsh", "candidates", "verify+align", "cluster")
 
 
@@ -219,6 +221,17 @@ def _verify(batches: Iterator[pa.RecordBatch], cfg: Config, boilerplate: Any) ->
 
 PAIRS_SCHEMA_NAMES = [c.split()[0] for c in PAIRS_SCHEMA.replace(f"array<{PASSAGE}>", "x").split(", ")]
 _PAIR_TYPES = [pa.string()] * 3 + [pa.float64()] * 3 + [_PASSAGE_TYPE, pa.int64(), pa.int64(), pa.string()]
+
+
+def _attribute_group(members: pa.Table, pairs: pa.Table) -> pa.Table:
+    """:func:`doublet.attribution.attribute` on one cluster: its members (doc, id, cluster) and its reported
+    pairs (a, b, containment_a, containment_b, passages). The Spark engine has no dates (the readers it shares
+    with the local engine give none for JSON Lines, Parquet or text), so the rule is the most reused text."""
+    ids = members.column("m_id").to_pylist()
+    pairs_list = [pair_from_dict({**row, "kind": None, "jaccard": 0.0}) for row in pairs.drop(["p_cluster"]).to_pylist()]
+    att = attribute(ids, members.column("m_cluster").to_pylist(), pairs_list, None)
+    return pa.table({"att_doc": members.column("m_doc"), "original": pa.array(att.original, pa.bool_()),
+                     "original_reason": pa.array(att.reason, pa.string())})
 
 
 def _cluster_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -518,6 +531,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
                       cfg.max_df).df_histogram  # their order
     hist = Counter({k: hist[k] for k in labels} | dict(hist))
     occurrences = post.filter("kind = 0").select(F.col("value").alias("pair"), "pos_a", "pos_b")
+    n_occurrences = occurrences.count()
     fp = _persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
                   .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
                                           shingle_size=cfg.shingle_size), "pair long, shared long"), cached)
@@ -553,6 +567,19 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
         .select("doc", "id", F.coalesce("cluster", "id").alias("cluster"),
                 F.coalesce("size", F.lit(1)).alias("cluster_size"),
                 F.coalesce("dup_cluster", "id").alias("near_duplicate_cluster")), cached)
+    # source attribution, one cluster at a time (members cogrouped with the cluster's pairs)
+    in_cluster = clusters.filter("cluster_size > 1").select(
+        F.col("doc").alias("m_doc"), F.col("id").alias("m_id"), F.col("cluster").alias("m_cluster"))
+    pair_cluster = reported.select("doc_a", "a", "b", "containment_a", "containment_b", "passages").join(
+        _shuffled(clusters.select(F.col("doc").alias("doc_a"), F.col("cluster").alias("p_cluster"))), "doc_a")
+    attributed = in_cluster.groupBy("m_cluster").cogroup(pair_cluster.drop("doc_a").groupBy("p_cluster")) \
+        .applyInArrow(_attribute_group, ATTRIBUTION_SCHEMA)
+    clusters = _persist(
+        clusters.join(_shuffled(attributed), clusters["doc"] == attributed["att_doc"], "left")
+        .select("doc", "id", "cluster", "cluster_size", "near_duplicate_cluster",
+                F.coalesce("original", F.lit(True)).alias("original"),
+                F.when(F.col("cluster_size") == 1, F.lit(SINGLETON)).otherwise(F.col("original_reason"))
+                .alias("original_reason")), cached)
     clusters.count()
     stats = {int(r["g"]): r for r in named.groupBy("g").agg(F.count("*").alias("nodes"),
                                                             F.countDistinct("cluster").alias("roots"),
@@ -574,7 +601,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
               n_words, n_pairs, n_dup, n_pairs - n_dup, n_passages, n - every_stats["nodes"] + every_stats["roots"],
               every_stats["roots"], every_stats["largest"] or min(n, 1), dup_stats["roots"],
               dup_stats["nodes"] - dup_stats["roots"]]
-    found = [n_lsh, n_fp, n_compared, dict(hist), int(boilerplate.shape[0])]
+    found = [n_lsh, n_fp, n_occurrences, n_compared, dict(hist), int(boilerplate.shape[0])]
     summary: dict[str, Any] = {
         "doublet_version": __version__, "engine": "spark", "workers": sc.defaultParallelism,
         "counts": dict(zip(_COUNT_KEYS, counts, strict=True)),
