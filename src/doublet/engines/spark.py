@@ -64,7 +64,7 @@ from . import spark_input as I
 
 PRINTS_SCHEMA = ("doc long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
                  "fp_hash array<long>, fp_pos array<int>")
-POSTINGS_SCHEMA = "kind byte, value long, label string"  # 0: pair occurrence, 1: boilerplate hash, 2: df histogram
+POSTINGS_SCHEMA = "kind byte, value long, label string"  # 0: pair occurrence, 1: boilerplate hash, 2+: df histogram
 PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
 PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
                 f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
@@ -151,10 +151,11 @@ def _postings_group(table: pa.Table, max_df: int) -> pa.Table:
     word position, ``BatchPrints.fp_pos``) is carried in the group for rules that use it.
     """
     post = postings(_u64(table.column("hash")), table.column("doc").to_numpy().astype(np.int64), max_df)
-    labels = list(post.df_histogram)
+    labels = list(post.df_histogram)  # kind 2, 3, ...: histogram entries in postings' order
     n_occ, n_boiler = post.pair_keys.shape[0], post.boilerplate.shape[0]
     return pa.table({
-        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_boiler, np.int8), np.full(len(labels), 2, np.int8)]),
+        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_boiler, np.int8),
+                               np.arange(2, 2 + len(labels), dtype=np.int8)]),
         "value": pa.array(np.r_[_i64(post.pair_keys), _i64(post.boilerplate),
                                 np.array([post.df_histogram[k] for k in labels], np.int64)]),
         "label": pa.concat_arrays([pa.nulls(n_occ + n_boiler, pa.string()), pa.array(labels, pa.string())]),
@@ -496,14 +497,12 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     # small aggregates: the boilerplate hashes (broadcast to verification) and the df histogram
     boiler_values: list[int] = []
     hist: Counter = Counter()
-    for r in post.filter("kind > 0").collect():  # as many rows as boilerplate hashes, + 3 per group
+    for r in sorted(post.filter("kind > 0").collect(), key=lambda r: r["kind"]):  # boilerplate, + 3 per group
         if r["kind"] == 1:
             boiler_values.append(r["value"])
         else:
             hist[r["label"]] += r["value"]
     boilerplate = np.sort(np.array(boiler_values, np.int64).view(np.uint64))
-    labels = postings(np.empty(0, np.uint64), np.empty(0, np.int64), cfg.max_df).df_histogram  # their order
-    hist = Counter({k: hist[k] for k in labels} | dict(hist))
     occurrences = post.filter("kind = 0").select(F.col("value").alias("pair"))
     fp = _persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
                   .applyInArrow(_on_group(_count_group, min_shared=cfg.min_shared), "pair long, shared long"), cached)
