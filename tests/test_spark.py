@@ -30,7 +30,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 import doublet.spark  # noqa: E402
 from doublet import dedup  # noqa: E402
 from doublet.engines import local as local_engine  # noqa: E402
-from doublet.engines import spark as engine  # noqa: E402
+from doublet.engines import spark_graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "examples" / "seeds"
@@ -204,7 +204,7 @@ def test_components_are_cluster_py_components(spark):
     i, j = rng.integers(0, n, 260), rng.integers(0, n, 260)
     i, j = np.r_[i, np.arange(100, 139)], np.r_[j, np.arange(101, 140)]  # and one long path
     edges = spark.createDataFrame([(0, int(a), int(b)) for a, b in zip(i, j)], "g int, u long, v long")
-    got = {r["node"]: r["root"] for r in engine.components(edges).collect()}
+    got = {r["node"]: r["root"] for r in spark_graph.components(edges).collect()}
     want = local_components(n, i, j)
     on_edges = {int(x) for a, b in zip(i, j) if a != b for x in (a, b)}
     assert got == {k: int(want[k]) for k in on_edges}

@@ -17,9 +17,9 @@ that holds *every* row of its keys:
 5. **verify+align** — each candidate pair joined with both texts, oriented by id as the local engine does
    (``a < b``), :func:`doublet.analysis.prepare` and :func:`doublet.analysis.compare_prepared` per row,
    with the corpus boilerplate broadcast.
-6. **cluster** — connected components of the reported pairs (and of the near-duplicate pairs) by
-   large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each named by its smallest id as in
-   :mod:`doublet.cluster`.
+6. **cluster** (:mod:`doublet.engines.spark_graph`) — connected components of the reported pairs (and of
+   the near-duplicate pairs) by large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each
+   named by its smallest id as in :mod:`doublet.cluster`.
 
 What reaches the driver: per-segment record counts and the input problems (stage 1), the boilerplate
 hashes (stage 4: collected to be broadcast, as the local engine also holds them in memory), the fingerprint
@@ -44,7 +44,6 @@ import numpy as np
 
 try:
     import pyarrow as pa
-    from pyspark import StorageLevel
     from pyspark.sql import DataFrame, SparkSession, Window
     from pyspark.sql import functions as F
 except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -62,7 +61,9 @@ from ..minhash import band_keys
 from ..attribution import SINGLETON, attribute
 from ..result import Result, pair_from_dict
 from ..spill import WorkDir
+from . import spark_graph as G
 from . import spark_input as I
+from .spark_input import check_inputs
 
 PRINTS_SCHEMA = ("doc long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
                  "fp_hash array<long>, fp_pos array<int>")
@@ -111,12 +112,6 @@ def _on_cogroup(fn: Any, **kw: Any) -> Any:
     return call
 
 
-def _shuffled(df: DataFrame) -> DataFrame:
-    """``df`` as the side of a join that Spark must shuffle, never broadcast: a broadcast join first collects
-    its smaller side to the driver, and the sides here are documents, ids or pairs."""
-    return df.hint("merge")
-
-
 def _lists(offsets: np.ndarray, values: np.ndarray) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
 
@@ -160,11 +155,12 @@ def _postings_group(table: pa.Table, max_df: int) -> pa.Table:
     pos = table.column("pos").to_numpy().astype(np.uint32)
     order = np.lexsort((pos, doc))
     post = postings(_u64(table.column("hash"))[order], doc[order], pos[order], max_df)
-    labels = list(post.df_histogram)
+    labels = list(post.df_histogram)  # kind 2, 3, ...: histogram entries in postings' order
     n_occ, n_boiler = post.pair_keys.shape[0], post.boilerplate.shape[0]
     zeros = np.zeros(n_boiler + len(labels), np.int32)
     return pa.table({
-        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_boiler, np.int8), np.full(len(labels), 2, np.int8)]),
+        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_boiler, np.int8),
+                               np.arange(2, 2 + len(labels), dtype=np.int8)]),
         "value": pa.array(np.r_[_i64(post.pair_keys), _i64(post.boilerplate),
                                 np.array([post.df_histogram[k] for k in labels], np.int64)]),
         "label": pa.concat_arrays([pa.nulls(n_occ + n_boiler, pa.string()), pa.array(labels, pa.string())]),
@@ -276,62 +272,6 @@ def _plan_group(members: pa.Table, pairs: pa.Table, keep: str, cfg: Config) -> p
     })
 
 
-# ------------------------------------------------------------------------------------------ connected components
-# Several graphs at once: an edge is (g, u, v), g naming its graph; every step is keyed by (g, node).
-
-def _pairs_of(edges: DataFrame) -> DataFrame:
-    """Undirected edges as (g, hi, lo), hi > lo, without repeats."""
-    return (edges.select("g", F.greatest("u", "v").alias("hi"), F.least("u", "v").alias("lo"))
-            .filter("hi != lo").distinct())
-
-
-def _large_star(e: DataFrame) -> DataFrame:
-    """Each node's larger neighbours are linked to the smallest node of its closed neighbourhood."""
-    both = e.select("g", F.col("hi").alias("x"), F.col("lo").alias("y")).union(e.select("g", "lo", "hi"))
-    smallest = F.least(F.min("y").over(Window.partitionBy("g", "x")), F.col("x"))
-    return both.select("g", "x", "y", smallest.alias("m")).filter("y > x").select(
-        "g", F.col("y").alias("u"), F.col("m").alias("v"))
-
-
-def _small_star(e: DataFrame) -> DataFrame:
-    """Each node and its smaller neighbours are linked to the smallest of them."""
-    linked = e.select("g", "hi", "lo", F.min("lo").over(Window.partitionBy("g", "hi")).alias("m"))
-    return linked.select("g", F.col("lo").alias("u"), F.col("m").alias("v")).union(linked.select("g", "hi", "m"))
-
-
-def _is_star_forest(e: DataFrame) -> bool:
-    """Every node has at most one smaller neighbour, which has none: each component is one star."""
-    ends = e.select("g", F.col("hi").alias("n"), F.lit(1).alias("child")).union(e.select("g", "lo", F.lit(0)))
-    bad = ends.groupBy("g", "n").agg(F.sum("child").alias("parents"), F.min("child").alias("lo_end"))
-    return bad.filter("parents > 1 or (parents = 1 and lo_end = 0)").limit(1).count() == 0
-
-
-def components(edges: DataFrame, max_rounds: int = 100) -> DataFrame:
-    """(g, node, root) for every node on an edge (g, u, v): root = the smallest node of its connected component
-    in graph g.
-
-    Alternates large-star and small-star (Kiveris et al., "Connected Components in MapReduce and Beyond",
-    2014) until every graph is a forest of stars around each component's smallest node; O(log² n) rounds,
-    each a few shuffles of the edges; nothing is collected but one flag per round.
-    """
-    e = _pairs_of(edges).localCheckpoint()
-    for _ in range(max_rounds):
-        if _is_star_forest(e):
-            break
-        e = _pairs_of(_small_star(_pairs_of(_large_star(e)))).localCheckpoint()
-    else:  # pragma: no cover - the algorithm converges in O(log² n) rounds
-        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
-    return e.select("g", F.col("hi").alias("node"), F.col("lo").alias("root")).union(
-        e.select("g", F.col("lo").alias("node"), F.col("lo").alias("root"))).distinct()
-
-
-def _named(comp: DataFrame, ids: DataFrame) -> DataFrame:
-    """(g, doc, cluster, size) of every node of ``comp``: its component's smallest id (cluster.py's name)."""
-    members = comp.withColumnRenamed("node", "doc").join(_shuffled(ids), "doc").select("g", "root", "doc", "id")
-    names = members.groupBy("g", "root").agg(F.min("id").alias("cluster"), F.count("*").alias("size"))
-    return members.join(_shuffled(names), ["g", "root"]).select("g", "doc", "cluster", "size")
-
-
 # ------------------------------------------------------------------------------------------ the run
 
 @dataclass
@@ -365,9 +305,9 @@ class SparkRun:
         if keep not in dedup_rules.KEEP_POLICIES:
             raise ValueError(f"keep must be one of {', '.join(dedup_rules.KEEP_POLICIES)}, not {keep!r}")
         comp = self.near_dup_components
-        members = comp.withColumnRenamed("node", "doc").join(_shuffled(self.docs), "doc").select("root", "doc", "id", "text")
+        members = comp.withColumnRenamed("node", "doc").join(I.shuffled(self.docs), "doc").select("root", "doc", "id", "text")
         dup_pairs = (self.reported.filter(F.col("kind") == _NEAR_DUP)
-                     .join(_shuffled(comp.withColumnRenamed("node", "doc_a")), "doc_a")
+                     .join(I.shuffled(comp.withColumnRenamed("node", "doc_a")), "doc_a")
                      .select(F.col("root").alias("root"), "a", "b", "jaccard"))  # a new column: cogroup needs one
         return (members.groupBy("root").cogroup(dup_pairs.groupBy("root"))
                 .applyInArrow(_on_cogroup(_plan_group, keep=keep, cfg=self.cfg), REMOVED_SCHEMA))
@@ -477,12 +417,6 @@ class _Stages:
         return out
 
 
-def _persist(df: DataFrame, cached: list[Any]) -> DataFrame:
-    df = df.persist(StorageLevel.MEMORY_AND_DISK)
-    cached.append(df)
-    return df
-
-
 def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems: Sequence[InputProblem] = (),
                   partitions: int | None = None, stages: _Stages | None = None,
                   cached: list[Any] | None = None) -> SparkRun:
@@ -494,14 +428,14 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
 
     # --- fingerprint
     stages.start("fingerprint")
-    prints = _persist(docs.mapInArrow(partial(_fingerprints, cfg=cfg), PRINTS_SCHEMA), cached)
+    prints = I.persist(docs.mapInArrow(partial(_fingerprints, cfg=cfg), PRINTS_SCHEMA), cached)
     totals = prints.agg(F.count("*").alias("n"), F.sum("n_words").alias("words"), F.sum("n_chars").alias("chars")).first()
     n, n_words, n_chars = int(totals["n"]), int(totals["words"] or 0), int(totals["chars"] or 0)
 
     # --- LSH: per band, every row of a key bucket in one group
     stages.start("lsh")
     band_rows = prints.filter("has_sig").select("doc", F.posexplode("bands").alias("band", "key"))
-    lsh = _persist(band_rows.withColumn("bucket", F.pmod("key", F.lit(parts)))
+    lsh = I.persist(band_rows.withColumn("bucket", F.pmod("key", F.lit(parts)))
                    .groupBy("band", "bucket").applyInArrow(_on_group(_lsh_group, max_bucket=cfg.max_bucket), "pair long")
                    .distinct(), cached)
     n_lsh = lsh.count()
@@ -516,27 +450,24 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     # documents): the JVM drops them first (a sort within the partition, no extra shuffle).
     first_docs = F.dense_rank().over(Window.partitionBy("bucket", "hash").orderBy("doc")) <= cfg.max_df + 1
     capped = by_hash.withColumn("first_docs", first_docs).filter("first_docs").drop("first_docs")
-    post = _persist(capped.groupBy("bucket")
+    post = I.persist(capped.groupBy("bucket")
                     .applyInArrow(_on_group(_postings_group, max_df=cfg.max_df), POSTINGS_SCHEMA), cached)
     # small aggregates: the boilerplate hashes (broadcast to verification) and the df histogram
     boiler_values: list[int] = []
     hist: Counter = Counter()
-    for r in post.filter("kind > 0").collect():  # as many rows as boilerplate hashes, + 3 per group
+    for r in sorted(post.filter("kind > 0").collect(), key=lambda r: r["kind"]):  # boilerplate, + 3 per group
         if r["kind"] == 1:
             boiler_values.append(r["value"])
         else:
             hist[r["label"]] += r["value"]
     boilerplate = np.sort(np.array(boiler_values, np.int64).view(np.uint64))
-    labels = postings(np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32),
-                      cfg.max_df).df_histogram  # their order
-    hist = Counter({k: hist[k] for k in labels} | dict(hist))
     occurrences = post.filter("kind = 0").select(F.col("value").alias("pair"), "pos_a", "pos_b")
     n_occurrences = occurrences.count()
-    fp = _persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
-                  .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
-                                          shingle_size=cfg.shingle_size), "pair long, shared long"), cached)
+    fp = I.persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
+                   .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
+                                           shingle_size=cfg.shingle_size), "pair long, shared long"), cached)
     n_fp = fp.count()
-    cand = _persist(lsh.union(fp.select("pair")).distinct(), cached)
+    cand = I.persist(lsh.union(fp.select("pair")).distinct(), cached)
     n_compared = cand.count()
     post.unpersist()
 
@@ -547,7 +478,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     ij = cand.select(F.shiftright("pair", 32).alias("i"), F.col("pair").bitwiseAND(0xFFFFFFFF).alias("j"))
     side = {s: docs.select(F.col("doc").alias(s), F.col("id").alias(f"id_{s}"), F.col("text").alias(f"text_{s}"))
             for s in ("i", "j")}
-    reported = _persist(ij.join(_shuffled(side["i"]), "i").join(_shuffled(side["j"]), "j")
+    reported = I.persist(ij.join(I.shuffled(side["i"]), "i").join(I.shuffled(side["j"]), "j")
                         .mapInArrow(partial(_verify, cfg=cfg, boilerplate=boiler_bc), PAIRS_SCHEMA), cached)
     got = reported.agg(F.count("*").alias("pairs"), F.sum((F.col("kind") == _NEAR_DUP).cast("long")).alias("dup"),
                        F.sum(F.size("passages")).alias("passages")).first()
@@ -558,12 +489,12 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     ids = docs.select("doc", "id")
     edges = reported.select(F.lit(0).alias("g"), F.col("doc_a").alias("u"), F.col("doc_b").alias("v")).union(
         reported.filter(F.col("kind") == _NEAR_DUP).select(F.lit(1).alias("g"), "doc_a", "doc_b"))
-    comp = _persist(components(edges), cached)
-    named = _persist(_named(comp, ids), cached)
+    comp = I.persist(G.components(edges), cached)
+    named = I.persist(G.named(comp, ids), cached)
     every = named.filter("g = 0").select("doc", "cluster", "size")
     dup = named.filter("g = 1").select("doc", F.col("cluster").alias("dup_cluster"))
-    clusters = _persist(
-        ids.join(_shuffled(every), "doc", "left").join(_shuffled(dup), "doc", "left")
+    clusters = I.persist(
+        ids.join(I.shuffled(every), "doc", "left").join(I.shuffled(dup), "doc", "left")
         .select("doc", "id", F.coalesce("cluster", "id").alias("cluster"),
                 F.coalesce("size", F.lit(1)).alias("cluster_size"),
                 F.coalesce("dup_cluster", "id").alias("near_duplicate_cluster")), cached)
@@ -571,11 +502,11 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     in_cluster = clusters.filter("cluster_size > 1").select(
         F.col("doc").alias("m_doc"), F.col("id").alias("m_id"), F.col("cluster").alias("m_cluster"))
     pair_cluster = reported.select("doc_a", "a", "b", "containment_a", "containment_b", "passages").join(
-        _shuffled(clusters.select(F.col("doc").alias("doc_a"), F.col("cluster").alias("p_cluster"))), "doc_a")
+        I.shuffled(clusters.select(F.col("doc").alias("doc_a"), F.col("cluster").alias("p_cluster"))), "doc_a")
     attributed = in_cluster.groupBy("m_cluster").cogroup(pair_cluster.drop("doc_a").groupBy("p_cluster")) \
         .applyInArrow(_attribute_group, ATTRIBUTION_SCHEMA)
-    clusters = _persist(
-        clusters.join(_shuffled(attributed), clusters["doc"] == attributed["att_doc"], "left")
+    clusters = I.persist(
+        clusters.join(I.shuffled(attributed), clusters["doc"] == attributed["att_doc"], "left")
         .select("doc", "id", "cluster", "cluster_size", "near_duplicate_cluster",
                 F.coalesce("original", F.lit(True)).alias("original"),
                 F.when(F.col("cluster_size") == 1, F.lit(SINGLETON)).otherwise(F.col("original_reason"))
@@ -626,124 +557,18 @@ def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_fie
     stages, cached = _Stages(spark), []
     stages.start("read")
     spec = D._make_spec(id_field, text_field, cfg.max_chars, False)
-    sources = check_inputs(inputs, id_field=id_field, text_field=text_field)
-    driver_problems: list[InputProblem] = []
-    checker = I._checker(sources, spec, driver_problems)
-    first_ords: list[int] = []
-    parts: list[DataFrame] = []
-    first = 0
-    for src, s in enumerate(sources):
-        first_ords.append(first)
-        part, count = _read_source(spark, sources, src, spec, first, checker)
-        parts.append(part)
-        first += count
-    records = parts[0]
-    for p in parts[1:]:
-        records = records.unionByName(p)
-    return _checked(spark, records, sources, cfg, driver_problems, first_ords, stages, cached, partitions)
-
-
-def check_inputs(inputs: Sequence[str], *, id_field: str = "id", text_field: str = "text") -> list[I.Source]:
-    """The inputs' formats, after the local reader's checks of local paths (exists, Parquet columns): raises
-    FileNotFoundError or ValueError with what to do, before any Spark work."""
-    spec = D._make_spec(id_field, text_field, 1, False)
-    sources = [I.Source(str(p), D.detect_format(p)) for p in inputs]
-    for s in sources:
-        if "://" not in s.path:
-            D._prepare_input(Path(s.path), spec)
-        I.reader_of(s.fmt, s.path)
-    return sources
-
-
-def _read_source(spark: SparkSession, sources: list[I.Source], src: int, spec: D._Spec, first: int,
-                 checker: D._Checker) -> tuple[DataFrame, int]:
-    """Checked records of one input (RECORD_SCHEMA rows), and how many records it has."""
-    s = sources[src]
-    meta = [F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")]
-    if s.fmt.kind == "jsonl":
-        scan = spark.read.option("lineSep", "\n").text(s.path).select(*meta, F.col("value").cast("binary").alias("line"))
-        rows = scan.mapInArrow(partial(I.jsonl_counts, limit=D._record_byte_limit(spec.max_chars)),
-                               I.JSONL_COUNTS_SCHEMA).collect()  # one row per file split
-        segments, count = I.jsonl_segments(rows, src, first)
-        return scan.mapInArrow(partial(I.jsonl_records, sources=sources, spec=spec, segments=segments),
-                               I.RECORD_SCHEMA), count
-    if s.fmt.kind == "parquet":
-        cols = list(dict.fromkeys([spec.id_field, spec.text_field]))
-        scan = spark.read.parquet(s.path).select(*meta, *cols)
-        rows = scan.groupBy("file", "block").count().collect()  # one row per file split
-        segments, count = I.parquet_segments(rows, src, first)
-        first_ords = [0] * len(sources)
-        first_ords[src] = first
-        return scan.mapInArrow(partial(I.parquet_records, sources=sources, spec=spec, segments=segments,
-                                       first_ords=first_ords), I.RECORD_SCHEMA), count
-    files = I.txt_files(Path(s.path), src, spec, checker)
-    listing = spark.createDataFrame([(first + k, src, rel) for k, rel in enumerate(files)],
-                                    "ord long, src int, rel string")
-    return listing.mapInArrow(partial(I.txt_records, sources=sources, spec=spec), I.RECORD_SCHEMA), len(files)
+    docs, problems = I.read_files(spark, inputs, spec, cached)
+    return run_documents(spark, docs, cfg, problems=problems, partitions=partitions, stages=stages, cached=cached)
 
 
 def run_frame(df: DataFrame, cfg: Config, *, id_col: str = "id", text_col: str = "text",
               partitions: int | None = None) -> SparkRun:
     """Run on a DataFrame with an id and a text column, in its own row order (partition by partition)."""
-    spark = df.sparkSession
-    for name, what in ((id_col, "id"), (text_col, "text")):
-        if name not in df.columns:
-            raise ValueError(f"the DataFrame has no column {name!r} (columns: {', '.join(df.columns)}); "
-                             f"pass {what}_col= to name the column that holds the {what}")
-    stages, cached = _Stages(spark), []
+    stages, cached = _Stages(df.sparkSession), []
     stages.start("read")
-    spec = D._make_spec(id_col, text_col, cfg.max_chars, False)
-    cols = list(dict.fromkeys([id_col, text_col]))
-    numbered = df.select(*cols).mapInArrow(I.partition_rows, _numbered_schema(df, cols))
-    numbered = _persist(numbered, cached)  # fixes the order of a non-deterministic input for both passes
-    counts = {int(r["part"]): int(r["count"]) for r in numbered.groupBy("part").count().collect()}
-    offsets, first = {}, 0
-    for part in sorted(counts):
-        offsets[part], first = first, first + counts[part]
-    records = numbered.mapInArrow(partial(I.frame_records, spec=spec, offsets=offsets), I.RECORD_SCHEMA)
-    source = I.Source(I.SOURCE_DATAFRAME, D.InputFormat("parquet", None))
-    return _checked(spark, records, [source], cfg, [], [0], stages, cached, partitions)
-
-
-def _numbered_schema(df: DataFrame, cols: list[str]) -> str:
-    types = dict(df.dtypes)
-    return ", ".join(["part int", "k long"] + [f"`{c}` {types[c]}" for c in cols])
-
-
-def _checked(spark: SparkSession, records: DataFrame, sources: list[I.Source], cfg: Config,
-             driver_problems: list[InputProblem], first_ords: list[int], stages: _Stages, cached: list[Any],
-             partitions: int | None) -> SparkRun:
-    """Documents of checked records: the first record of each id wins; each document gets its index."""
-    records = _persist(records, cached)
-    # input problems (the summary lists them all, as the local engine's does)
-    problem_rows = records.filter("p_reason is not null").select("ord", "p_source", "p_where", "p_id", "p_reason",
-                                                                 "p_action", "p_scope").collect()
-    accepted = records.filter("status = 0")
-    firsts = (accepted.groupBy("id").agg(F.count("*").alias("n"), F.min(F.struct("ord", "src", "locv")).alias("first"))
-              .filter("n > 1").select("id", "first"))
-    dup_rows = (accepted.select("id", "ord", "p_source", "p_where").join(_shuffled(firsts), "id")
-                .filter(F.col("ord") != F.col("first.ord")).collect())
-    src_list = [(s.path, {"txtdir": "path", "parquet": "row"}.get(s.fmt.kind, "line")) for s in sources]
-    dup_ords = {int(r["ord"]) for r in dup_rows}
-    keyed: list[tuple[tuple[int, int], InputProblem]] = [((first_ords[0] if first_ords else 0, -1), p)
-                                                         for p in driver_problems]
-    keyed += [((int(r["ord"]), 0), InputProblem(r["p_source"], r["p_where"], r["p_id"], r["p_reason"], r["p_action"],
-                                                 r["p_scope"]))
-              for r in problem_rows if int(r["ord"]) not in dup_ords]
-    keyed += [((int(r["ord"]), 0), InputProblem(r["p_source"], r["p_where"], r["id"],
-                                                I.duplicate_message(src_list, r["id"], r["first"]["src"],
-                                                                    r["first"]["locv"]), D.REJECTED, "record"))
-              for r in dup_rows]
-    problems = I.sort_problems(keyed)
-    skipped = np.array(sorted({int(r["ord"]) for r in problem_rows if r["p_action"] == D.REJECTED} | dup_ords),
-                       np.int64)
-    skipped_bc = spark.sparkContext.broadcast(skipped)
-    cached.append(skipped_bc)
-    docs = _persist(accepted.select("ord", "id", "text").mapInArrow(partial(I.documents, skipped=skipped_bc),
-                                                                   "doc long, id string, text string"), cached)
-    docs.count()
-    records.unpersist()
-    return run_documents(spark, docs, cfg, problems=problems, partitions=partitions, stages=stages, cached=cached)
+    docs, problems = I.read_frame(df, D._make_spec(id_col, text_col, cfg.max_chars, False), cached)
+    return run_documents(df.sparkSession, docs, cfg, problems=problems, partitions=partitions, stages=stages,
+                         cached=cached)
 
 
 # ------------------------------------------------------------------------------------------ output files
@@ -819,4 +644,4 @@ def session(cfg: Config) -> SparkSession:
     return spark
 
 
-__all__ = ["SparkRun", "KeptIds", "check_inputs", "components", "run_documents", "run_files", "run_frame", "session"]
+__all__ = ["SparkRun", "KeptIds", "check_inputs", "run_documents", "run_files", "run_frame", "session"]

@@ -1,5 +1,8 @@
 """Input of the Spark engine: records read by Spark itself, checked by the local readers' own rules.
 
+The functions above "on the driver" run on executors, on Arrow batches; :func:`read_files` and
+:func:`read_frame` plan the reading on the driver.
+
 Every input format is read by Spark (JSON Lines and Parquet files, local or on any Hadoop file system) or
 distributed by it (the files of a txt folder), and each record goes through the same functions as in
 :mod:`doublet.documents`: ``_jsonl_record`` / ``_batch_records`` / ``_txt_record`` make the record and the
@@ -18,11 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from .. import documents as D
 from ..documents import InputFormat, InputProblem
@@ -314,11 +321,134 @@ def reader_of(fmt: InputFormat, path: str) -> str:
                      "convert the file (e.g. to Parquet) or use --engine local")
 
 
-def sort_problems(rows: list[tuple[tuple[int, int], InputProblem]]) -> list[InputProblem]:
-    """Problems in the order the local reader reports them (by record order)."""
-    return [p for _, p in sorted(rows, key=lambda r: r[0])]
+# ------------------------------------------------------------------------------------------ on the driver
+
+def persist(df: DataFrame, cached: list[Any]) -> DataFrame:
+    """``df`` cached on the executors (memory, then disk), and remembered in ``cached`` to be released."""
+    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    cached.append(df)
+    return df
 
 
-__all__ = ["RECORD_SCHEMA", "Source", "documents", "duplicate_message", "frame_records", "jsonl_counts",
-           "jsonl_records", "jsonl_segments", "parquet_records", "parquet_segments", "partition_rows",
-           "reader_of", "txt_files", "txt_records"]
+def shuffled(df: DataFrame) -> DataFrame:
+    """``df`` as the side of a join that Spark must shuffle, never broadcast: a broadcast join first collects
+    its smaller side to the driver, and the sides here are documents, ids or pairs."""
+    return df.hint("merge")
+
+
+def check_inputs(inputs: Sequence[str], *, id_field: str = "id", text_field: str = "text") -> list[Source]:
+    """The inputs' formats, after the local reader's checks of local paths (exists, Parquet columns): raises
+    FileNotFoundError or ValueError with what to do, before any Spark work."""
+    spec = D._make_spec(id_field, text_field, 1, False)
+    sources = [Source(str(p), D.detect_format(p)) for p in inputs]
+    for s in sources:
+        if "://" not in s.path:
+            D._prepare_input(Path(s.path), spec)
+        reader_of(s.fmt, s.path)
+    return sources
+
+
+def read_files(spark: SparkSession, inputs: Sequence[str], spec: D._Spec,
+               cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
+    """(doc, id, text) rows of the documents of ``inputs`` (cached), and the input problems in record order."""
+    sources = check_inputs(inputs, id_field=spec.id_field, text_field=spec.text_field)
+    listing_problems: list[InputProblem] = []
+    checker = _checker(sources, spec, listing_problems)
+    keyed: list[tuple[tuple[int, int], InputProblem]] = []
+    parts: list[DataFrame] = []
+    first = 0
+    for src in range(len(sources)):
+        part, count = _read_source(spark, sources, src, spec, first, checker)
+        keyed += [((first, -1), p) for p in listing_problems]  # a txt folder's listing errors come first
+        listing_problems.clear()
+        parts.append(part)
+        first += count
+    records = parts[0]
+    for p in parts[1:]:
+        records = records.unionByName(p)
+    return _documents_of(spark, records, sources, keyed, cached)
+
+
+def _read_source(spark: SparkSession, sources: list[Source], src: int, spec: D._Spec, first: int,
+                 checker: D._Checker) -> tuple[DataFrame, int]:
+    """Checked records of one input (RECORD_SCHEMA rows), and how many records it has."""
+    s = sources[src]
+    meta = [F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")]
+    if s.fmt.kind == "jsonl":
+        scan = spark.read.option("lineSep", "\n").text(s.path).select(*meta, F.col("value").cast("binary").alias("line"))
+        rows = scan.mapInArrow(partial(jsonl_counts, limit=D._record_byte_limit(spec.max_chars)),
+                               JSONL_COUNTS_SCHEMA).collect()  # one row per file split
+        segments, count = jsonl_segments(rows, src, first)
+        return scan.mapInArrow(partial(jsonl_records, sources=sources, spec=spec, segments=segments),
+                               RECORD_SCHEMA), count
+    if s.fmt.kind == "parquet":
+        cols = list(dict.fromkeys([spec.id_field, spec.text_field]))
+        scan = spark.read.parquet(s.path).select(*meta, *cols)
+        rows = scan.groupBy("file", "block").count().collect()  # one row per file split
+        psegments, count = parquet_segments(rows, src, first)
+        first_ords = [0] * len(sources)
+        first_ords[src] = first
+        return scan.mapInArrow(partial(parquet_records, sources=sources, spec=spec, segments=psegments,
+                                       first_ords=first_ords), RECORD_SCHEMA), count
+    files = txt_files(Path(s.path), src, spec, checker)
+    listing = spark.createDataFrame([(first + k, src, rel) for k, rel in enumerate(files)],
+                                    "ord long, src int, rel string")
+    return listing.mapInArrow(partial(txt_records, sources=sources, spec=spec), RECORD_SCHEMA), len(files)
+
+
+def read_frame(df: DataFrame, spec: D._Spec, cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
+    """(doc, id, text) rows of a DataFrame's documents in its own row order (cached), and its input problems."""
+    for name, what in ((spec.id_field, "id"), (spec.text_field, "text")):
+        if name not in df.columns:
+            raise ValueError(f"the DataFrame has no column {name!r} (columns: {', '.join(df.columns)}); "
+                             f"pass {what}_col= to name the column that holds the {what}")
+    cols = list(dict.fromkeys([spec.id_field, spec.text_field]))
+    types = dict(df.dtypes)
+    schema = ", ".join(["part int", "k long"] + [f"`{c}` {types[c]}" for c in cols])
+    numbered = persist(df.select(*cols).mapInArrow(partition_rows, schema), cached)  # one order for both passes
+    counts = {int(r["part"]): int(r["count"]) for r in numbered.groupBy("part").count().collect()}
+    offsets, first = {}, 0
+    for part in sorted(counts):
+        offsets[part], first = first, first + counts[part]
+    records = numbered.mapInArrow(partial(frame_records, spec=spec, offsets=offsets), RECORD_SCHEMA)
+    return _documents_of(df.sparkSession, records, [Source(SOURCE_DATAFRAME, InputFormat("parquet", None))], [],
+                         cached)
+
+
+def _documents_of(spark: SparkSession, records: DataFrame, sources: list[Source],
+                  keyed: list[tuple[tuple[int, int], InputProblem]],
+                  cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
+    """Documents of checked records: the first record of each id wins; each document gets its index."""
+    records = persist(records, cached)
+    # input problems (the summary lists them all, as the local engine's does)
+    problem_rows = records.filter("p_reason is not null").select("ord", "p_source", "p_where", "p_id", "p_reason",
+                                                                 "p_action", "p_scope").collect()
+    accepted = records.filter("status = 0")
+    firsts = (accepted.groupBy("id").agg(F.count("*").alias("n"), F.min(F.struct("ord", "src", "locv")).alias("first"))
+              .filter("n > 1").select("id", "first"))
+    dup_rows = (accepted.select("id", "ord", "p_source", "p_where").join(shuffled(firsts), "id")
+                .filter(F.col("ord") != F.col("first.ord")).collect())
+    src_list = [(s.path, {"txtdir": "path", "parquet": "row"}.get(s.fmt.kind, "line")) for s in sources]
+    dup_ords = {int(r["ord"]) for r in dup_rows}
+    keyed = keyed + [((int(r["ord"]), 0), InputProblem(r["p_source"], r["p_where"], r["p_id"], r["p_reason"],
+                                                        r["p_action"], r["p_scope"]))
+                     for r in problem_rows if int(r["ord"]) not in dup_ords]  # a duplicate is not "repaired"
+    keyed += [((int(r["ord"]), 0), InputProblem(r["p_source"], r["p_where"], r["id"],
+                                                duplicate_message(src_list, r["id"], r["first"]["src"],
+                                                                  r["first"]["locv"]), D.REJECTED, "record"))
+              for r in dup_rows]
+    skipped = np.array(sorted({int(r["ord"]) for r in problem_rows if r["p_action"] == D.REJECTED} | dup_ords),
+                       np.int64)
+    skipped_bc = spark.sparkContext.broadcast(skipped)
+    cached.append(skipped_bc)
+    docs = persist(accepted.select("ord", "id", "text").mapInArrow(partial(documents, skipped=skipped_bc),
+                                                                  "doc long, id string, text string"), cached)
+    docs.count()
+    records.unpersist()
+    return docs, [p for _, p in sorted(keyed, key=lambda r: r[0])]
+
+
+__all__ = ["RECORD_SCHEMA", "Source", "check_inputs", "documents", "duplicate_message", "frame_records",
+           "jsonl_counts", "jsonl_records", "jsonl_segments", "parquet_records", "parquet_segments",
+           "partition_rows", "persist", "read_files", "read_frame", "reader_of", "shuffled", "txt_files",
+           "txt_records"]
