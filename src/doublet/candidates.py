@@ -1,8 +1,8 @@
 """Candidate pairs from LSH buckets and from shared fingerprints, with document-frequency statistics.
 
-Both functions work on flat NumPy arrays (one row per document-band or per fingerprint occurrence), sort
-once, and turn runs of equal keys into pairs without a Python loop per pair: runs are grouped by their
-size ``s`` and each group is expanded with one ``triu_indices(s)`` gather.
+Both work on flat NumPy arrays (one row per document-band or per fingerprint occurrence), sort once, and
+turn every run of equal keys into the pairs of its rows with one kernel call (``_kernel.run_pairs``), for
+LSH buckets and fingerprint postings alike.
 
 Pairs are returned as ``(i, j)`` document indices with ``i < j``, encoded in one uint64 as ``i << 32 | j``
 where convenient (:func:`pair_keys`, :func:`split_keys`).
@@ -50,21 +50,6 @@ def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, lengths
 
 
-def _pairs_within_runs(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices ``(first, second)`` of every pair of rows inside each run, ``first < second``."""
-    out_a, out_b = [], []
-    for size in np.unique(lengths):
-        if size < 2:
-            continue
-        block = starts[lengths == size][:, None] + np.arange(size)[None, :]
-        iu, ju = np.triu_indices(int(size), 1)
-        out_a.append(block[:, iu].ravel())
-        out_b.append(block[:, ju].ravel())
-    if not out_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(out_a), np.concatenate(out_b)
-
-
 def _star_pairs(members: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """For each run, pairs of its first (smallest) member with every other member."""
     firsts = np.repeat(members[starts], lengths - 1)
@@ -84,8 +69,10 @@ def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int) -> np.ndarray
     starts, lengths = _runs(k)
     small = (lengths >= 2) & (lengths <= max_bucket)
     big = lengths > max_bucket
-    first, second = _pairs_within_runs(starts[small], lengths[small])
-    parts = [pair_keys(d[first], d[second]), _star_pairs(d, starts[big], lengths[big])]
+    within, _, _ = _kernel.run_pairs(np.ascontiguousarray(starts[small], np.int64),
+                                     np.ascontiguousarray(lengths[small], np.int64), np.ascontiguousarray(d, np.int64),
+                                     np.zeros(d.shape[0], np.uint32))  # positions unused here
+    parts = [np.frombuffer(within, np.uint64), _star_pairs(d, starts[big], lengths[big])]
     return np.unique(np.concatenate(parts))
 
 

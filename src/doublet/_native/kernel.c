@@ -466,66 +466,46 @@ static int cmp_span_best(const void *x, const void *y) {
 
 
 /* LSD radix sorts (8 passes of 8 bits, passes where every key has the same byte skipped): a document's few
-   hundred shingle or seed hashes sort several times faster than with qsort's comparison callbacks. Stable,
-   so seeds created in position order come out sorted by (hash, position). Return -1 on memory error. */
+   hundred shingle or seed hashes, or a partition's million fingerprint rows, sort several times faster than
+   with qsort's comparison callbacks. Stable (insertion sort below RADIX_SMALL elements, also stable), so
+   records created in position order come out sorted by (key, position). One definition per record type:
+   RADIX_SORT(name, T, KEY) defines `static int name(T *a, size_t m)`, sorting in place by the uint64
+   KEY(element); -1 on memory error. */
 #define RADIX_SMALL 48
-static int radix_u64(uint64_t *a, size_t m) {
-    if (m < RADIX_SMALL) {
-        for (size_t i = 1; i < m; i++) {
-            uint64_t v = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1] > v) { a[j] = a[j - 1]; j--; }
-            a[j] = v;
-        }
-        return 0;
+#define RADIX_SORT(NAME, T, KEY)                                                                          \
+    static int NAME(T *a, size_t m) {                                                                      \
+        if (m < RADIX_SMALL) {                                                                             \
+            for (size_t i = 1; i < m; i++) {                                                               \
+                T v = a[i];                                                                                \
+                size_t j = i;                                                                              \
+                while (j > 0 && KEY(a[j - 1]) > KEY(v)) { a[j] = a[j - 1]; j--; }                          \
+                a[j] = v;                                                                                  \
+            }                                                                                              \
+            return 0;                                                                                      \
+        }                                                                                                  \
+        T *tmp = malloc(m * sizeof(T));                                                                    \
+        if (!tmp) return -1;                                                                               \
+        size_t cnt[8][256];                                                                                \
+        memset(cnt, 0, sizeof cnt);                                                                        \
+        for (size_t i = 0; i < m; i++)                                                                     \
+            for (int b = 0; b < 8; b++) cnt[b][(KEY(a[i]) >> (8 * b)) & 255]++;                            \
+        T *src = a, *dst = tmp;                                                                            \
+        for (int b = 0; b < 8; b++) {                                                                      \
+            if (cnt[b][(KEY(src[0]) >> (8 * b)) & 255] == m) continue;                                     \
+            size_t sum = 0;                                                                                \
+            for (int d = 0; d < 256; d++) { size_t c = cnt[b][d]; cnt[b][d] = sum; sum += c; }             \
+            for (size_t i = 0; i < m; i++) dst[cnt[b][(KEY(src[i]) >> (8 * b)) & 255]++] = src[i];         \
+            T *t = src; src = dst; dst = t;                                                                \
+        }                                                                                                  \
+        if (src != a) memcpy(a, src, m * sizeof(T));                                                       \
+        free(tmp);                                                                                         \
+        return 0;                                                                                          \
     }
-    uint64_t *tmp = malloc(m * sizeof(uint64_t));
-    if (!tmp) return -1;
-    size_t cnt[8][256];
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < m; i++)
-        for (int b = 0; b < 8; b++) cnt[b][(a[i] >> (8 * b)) & 255]++;
-    uint64_t *src = a, *dst = tmp;
-    for (int b = 0; b < 8; b++) {
-        if (cnt[b][(src[0] >> (8 * b)) & 255] == m) continue;
-        size_t sum = 0;
-        for (int d = 0; d < 256; d++) { size_t c = cnt[b][d]; cnt[b][d] = sum; sum += c; }
-        for (size_t i = 0; i < m; i++) dst[cnt[b][(src[i] >> (8 * b)) & 255]++] = src[i];
-        uint64_t *t = src; src = dst; dst = t;
-    }
-    if (src != a) memcpy(a, src, m * sizeof(uint64_t));
-    free(tmp);
-    return 0;
-}
-
-static int radix_seed(Seed *a, size_t m) {
-    if (m < RADIX_SMALL) {
-        for (size_t i = 1; i < m; i++) {
-            Seed v = a[i];
-            size_t j = i;
-            while (j > 0 && (a[j - 1].h > v.h || (a[j - 1].h == v.h && a[j - 1].pos > v.pos))) { a[j] = a[j - 1]; j--; }
-            a[j] = v;
-        }
-        return 0;
-    }
-    Seed *tmp = malloc(m * sizeof(Seed));
-    if (!tmp) return -1;
-    size_t cnt[8][256];
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < m; i++)
-        for (int b = 0; b < 8; b++) cnt[b][(a[i].h >> (8 * b)) & 255]++;
-    Seed *src = a, *dst = tmp;
-    for (int b = 0; b < 8; b++) {
-        if (cnt[b][(src[0].h >> (8 * b)) & 255] == m) continue;
-        size_t sum = 0;
-        for (int d = 0; d < 256; d++) { size_t c = cnt[b][d]; cnt[b][d] = sum; sum += c; }
-        for (size_t i = 0; i < m; i++) dst[cnt[b][(src[i].h >> (8 * b)) & 255]++] = src[i];
-        Seed *t = src; src = dst; dst = t;
-    }
-    if (src != a) memcpy(a, src, m * sizeof(Seed));
-    free(tmp);
-    return 0;
-}
+#define KEY_SELF(x) (x)
+#define KEY_H(x) ((x).h)
+#define KEY_KEY(x) ((x).key)
+RADIX_SORT(radix_u64, uint64_t, KEY_SELF)
+RADIX_SORT(radix_seed, Seed, KEY_H)
 
 /* Valid seeds of one document, sorted by (hash, position). Returns the count, or -1 on memory error. */
 static Py_ssize_t seeds_of(const uint64_t *h, size_t t, const uint8_t *mask, size_t s, Seed **out) {
@@ -895,18 +875,15 @@ done:
    or in b. Returns (kept pair keys as uint64 bytes, their counts as int64 bytes). */
 typedef struct { uint64_t key; uint32_t a, b; } Occ;
 
-/* Stable LSD radix sort of records by key, given the byte histograms cnt (filled by the caller); the sorted
-   records end up in rec or tmp: the returned pointer. */
-static Occ *radix_occ(Occ *rec, Occ *tmp, size_t n, size_t cnt[8][256]) {
-    Occ *src = rec, *dst = tmp;
-    for (int d = 0; d < 8 && n; d++) {
-        if (cnt[d][(src[0].key >> (8 * d)) & 255] == n) continue;
-        size_t sum = 0;
-        for (int v = 0; v < 256; v++) { size_t c = cnt[d][v]; cnt[d][v] = sum; sum += c; }
-        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].key >> (8 * d)) & 255]++] = src[i];
-        Occ *t = src; src = dst; dst = t;
-    }
-    return src;
+RADIX_SORT(radix_occ, Occ, KEY_KEY)
+
+/* Records (k[i], a[i], b[i]) sorted by k, stably; NULL on memory error (the caller frees the result). */
+static Occ *sorted_occ(const uint64_t *k, const uint32_t *a, const uint32_t *b, size_t n) {
+    Occ *rec = malloc((n ? n : 1) * sizeof(Occ));
+    if (!rec) return NULL;
+    for (size_t i = 0; i < n; i++) { rec[i].key = k[i]; rec[i].a = a[i]; rec[i].b = b[i]; }
+    if (radix_occ(rec, n) < 0) { free(rec); return NULL; }
+    return rec;
 }
 
 /* Rows (hash u64, doc u32, pos u32) sorted by hash, stably (rows given in (doc, position) order come out in
@@ -916,34 +893,24 @@ static PyObject *py_sort_rows(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*y*", &hb, &db, &pb)) return NULL;
     PyObject *res = NULL;
     size_t n = (size_t)hb.len / 8;
-    Occ *rec = NULL, *tmp = NULL;
+    Occ *srt = NULL;
     uint64_t *ho = NULL;
     uint32_t *dout = NULL, *pout = NULL;
     if ((size_t)db.len != 4 * n || (size_t)pb.len != 4 * n) {
         PyErr_SetString(PyExc_ValueError, "sort_rows: hashes (uint64), docs and positions (uint32) must have the same length");
         goto done;
     }
-    rec = malloc((n ? n : 1) * sizeof(Occ));
-    tmp = malloc((n ? n : 1) * sizeof(Occ));
+    srt = sorted_occ(hb.buf, db.buf, pb.buf, n);
     ho = malloc((n ? n : 1) * 8);
     dout = malloc((n ? n : 1) * 4);
     pout = malloc((n ? n : 1) * 4);
-    if (!rec || !tmp || !ho || !dout || !pout) { PyErr_NoMemory(); goto done; }
-    const uint64_t *h = hb.buf;
-    const uint32_t *d = db.buf, *p = pb.buf;
-    size_t cnt[8][256];
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < n; i++) {
-        rec[i].key = h[i]; rec[i].a = d[i]; rec[i].b = p[i];
-        for (int b = 0; b < 8; b++) cnt[b][(h[i] >> (8 * b)) & 255]++;
-    }
-    Occ *srt = radix_occ(rec, tmp, n, cnt);
+    if (!srt || !ho || !dout || !pout) { PyErr_NoMemory(); goto done; }
     for (size_t i = 0; i < n; i++) { ho[i] = srt[i].key; dout[i] = srt[i].a; pout[i] = srt[i].b; }
     res = Py_BuildValue("(NNN)", PyBytes_FromStringAndSize((const char *)ho, (Py_ssize_t)(n * 8)),
                         PyBytes_FromStringAndSize((const char *)dout, (Py_ssize_t)(n * 4)),
                         PyBytes_FromStringAndSize((const char *)pout, (Py_ssize_t)(n * 4)));
 done:
-    free(rec); free(tmp); free(ho); free(dout); free(pout);
+    free(srt); free(ho); free(dout); free(pout);
     PyBuffer_Release(&hb); PyBuffer_Release(&db); PyBuffer_Release(&pb);
     return res;
 }
@@ -954,25 +921,15 @@ static PyObject *py_supported(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*y*nnn", &kb, &ab, &bb, &min_shared, &min_span, &shingle)) return NULL;
     PyObject *res = NULL;
     size_t n = (size_t)kb.len / 8;
-    Occ *rec = NULL, *tmp = NULL;
+    Occ *src = NULL;
     uint64_t *keys = NULL;
     int64_t *counts = NULL;
     if ((size_t)ab.len != 4 * n || (size_t)bb.len != 4 * n) {
         PyErr_SetString(PyExc_ValueError, "keys (uint64) and positions (uint32) must have the same length");
         goto done;
     }
-    rec = malloc((n ? n : 1) * sizeof(Occ));
-    tmp = malloc((n ? n : 1) * sizeof(Occ));
-    if (!rec || !tmp) { PyErr_NoMemory(); goto done; }
-    const uint64_t *k = kb.buf;
-    const uint32_t *pa = ab.buf, *pb = bb.buf;
-    size_t cnt[8][256];
-    memset(cnt, 0, sizeof cnt);
-    for (size_t i = 0; i < n; i++) {
-        rec[i].key = k[i]; rec[i].a = pa[i]; rec[i].b = pb[i];
-        for (int d = 0; d < 8; d++) cnt[d][(k[i] >> (8 * d)) & 255]++;
-    }
-    Occ *src = radix_occ(rec, tmp, n, cnt);
+    src = sorted_occ(kb.buf, ab.buf, bb.buf, n);
+    if (!src) { PyErr_NoMemory(); goto done; }
     keys = malloc((n ? n : 1) * sizeof(uint64_t));
     counts = malloc((n ? n : 1) * sizeof(int64_t));
     if (!keys || !counts) { PyErr_NoMemory(); goto done; }
@@ -998,7 +955,7 @@ static PyObject *py_supported(PyObject *self, PyObject *args) {
     res = Py_BuildValue("(NN)", PyBytes_FromStringAndSize((const char *)keys, (Py_ssize_t)(w * 8)),
                         PyBytes_FromStringAndSize((const char *)counts, (Py_ssize_t)(w * 8)));
 done:
-    free(rec); free(tmp); free(keys); free(counts);
+    free(src); free(keys); free(counts);
     PyBuffer_Release(&kb); PyBuffer_Release(&ab); PyBuffer_Release(&bb);
     return res;
 }
