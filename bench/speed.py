@@ -446,6 +446,21 @@ def truth_recall(pairs_path: Path, truth_path: Path) -> dict[str, Any]:
             "by_mode": {m: round(h / n, 4) for m, (h, n) in sorted(by_mode.items())}}
 
 
+def repeat_stage(n: int, stage: str, label: str, corpus: Path, args: argparse.Namespace, timeout: float,
+                 describe: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run a one-core stage ``args.runs`` times (stopping at the first failure), logging each result with
+    ``describe(result)``; return all runs and the successful ones."""
+    runs: list[dict[str, Any]] = []
+    for k in range(args.runs):
+        log(f"{n:,}: {label} run {k + 1}/{args.runs} (one core)")
+        r = run_stage(stage, corpus, args.chunk, timeout)
+        log(f"{n:,}: {describe(r)}" + (f" FAILED: {r.get('error', '')[-300:]}" if "error" in r else ""))
+        runs.append(r)
+        if "error" in r:
+            break
+    return runs, [r for r in runs if "error" not in r]
+
+
 def quality(workers: int, timeout: float) -> dict[str, Any]:
     out = TMP / "speed" / "dev-reuters"
     run = run_doublet(str(GOLD / "corpus.jsonl"), out, workers, timeout, rss_limit=0)
@@ -628,16 +643,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # 2. fingerprint stage, one core
         if not args.skip_fingerprint:
-            fruns = []
-            for k in range(args.runs):
-                log(f"{n:,}: fingerprint stage run {k + 1}/{args.runs} (one core)")
-                f = run_stage("fingerprint", corpus, args.chunk, args.timeout)
-                log(f"{n:,}: fingerprint {f.get('fingerprint_s', float('nan')):.1f} s"
-                    + (f" FAILED: {f.get('error', '')[-300:]}" if "error" in f else ""))
-                fruns.append(f)
-                if "error" in f:
-                    break
-            fok = [f for f in fruns if "error" not in f]
+            fruns, fok = repeat_stage(
+                n, "fingerprint", "fingerprint stage", corpus, args, args.timeout,
+                lambda f: f"fingerprint {f.get('fingerprint_s', float('nan')):.1f} s")
             fp: dict[str, Any] = {"runs": fruns}
             if fok:
                 s = median([f["fingerprint_s"] for f in fok])
@@ -656,17 +664,10 @@ def main(argv: list[str] | None = None) -> int:
                 if est > args.peer_timeout:
                     entry[peer] = {"skipped": f"estimated {est:.0f} s > {args.peer_timeout:.0f} s"}
                     continue
-            pruns = []
-            for k in range(args.runs):
-                log(f"{n:,}: {peer} run {k + 1}/{args.runs} (one core)")
-                p = run_stage(peer, corpus, args.chunk, args.peer_timeout)
-                log(f"{n:,}: {peer} sig {p.get('sig_s', float('nan')):.1f} s, pipeline "
-                    f"{p.get('pipeline_s', float('nan')):.1f} s, peak RSS {p['peak_rss_mb']:,.0f} MB"
-                    + (f" FAILED: {p.get('error', '')[-300:]}" if "error" in p else ""))
-                pruns.append(p)
-                if "error" in p:
-                    break
-            pok = [p for p in pruns if "error" not in p]
+            pruns, pok = repeat_stage(
+                n, peer, peer, corpus, args, args.peer_timeout,
+                lambda p: f"{peer} sig {p.get('sig_s', float('nan')):.1f} s, pipeline "
+                          f"{p.get('pipeline_s', float('nan')):.1f} s, peak RSS {p['peak_rss_mb']:,.0f} MB")
             pe: dict[str, Any] = {"runs": pruns}
             if pok:
                 pe.update(sig_s=median([p["sig_s"] for p in pok]), lsh_s=median([p["lsh_s"] for p in pok]),
