@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import doublet
+from doublet.attribution import attribute, attribute_scored, pair_credit
 from doublet.engines import local
 
 GOLD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "dev-reuters"
@@ -38,6 +40,22 @@ def test_input_order_does_not_change_pairs_or_cluster_names(docs):
     backward = local.run(list(reversed(docs)), doublet.Config())
     assert [p.to_dict() for p in forward.pairs] == [p.to_dict() for p in backward.pairs]
     assert forward.cluster_of() == backward.cluster_of()
+
+
+def test_attribution_scores_summed_in_workers_match_the_written_pairs(docs):
+    result = local.run(docs, doublet.Config(workers=2))
+    assert result.scores is not None and result.scores[0].sum() > 0
+    from_pairs = attribute(result.ids, result.clusters, result.iter_pairs(), result.dates)
+    chars, share = np.zeros(len(result.ids), np.int64), np.zeros(len(result.ids))
+    index = {d: k for k, d in enumerate(result.ids)}
+    for p in result.iter_pairs():
+        ca, cb, sa, sb = pair_credit(p)
+        chars[index[p.a]] += ca
+        chars[index[p.b]] += cb
+        share[index[p.a]] += sa
+        share[index[p.b]] += sb
+    assert np.array_equal(result.scores[0], chars) and np.array_equal(result.scores[1], share)
+    assert attribute_scored(result.ids, result.clusters, *result.scores, result.dates) == from_pairs
 
 
 def test_pairs_are_sorted_and_unique(docs):

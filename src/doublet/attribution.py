@@ -31,7 +31,8 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["EARLIEST_DATE", "MOST_REUSED_TEXT", "SINGLETON", "Attribution", "attribute", "parse_date"]
+__all__ = ["EARLIEST_DATE", "MOST_REUSED_TEXT", "SINGLETON", "Attribution", "attribute", "attribute_scored",
+           "pair_credit", "parse_date"]
 
 SINGLETON = "singleton"
 EARLIEST_DATE = "earliest_date"
@@ -91,6 +92,14 @@ def _covered(spans: Iterable[tuple[int, int]]) -> int:
     return total
 
 
+def pair_credit(p: PairLike) -> tuple[int, int, float, float]:
+    """What one reported pair adds to its two documents' scores: characters of ``b`` its passages cover
+    (credited to ``a``), characters of ``a`` they cover (credited to ``b``), and the tie-break shares
+    ``containment_b`` (to ``a``) and ``containment_a`` (to ``b``)."""
+    return (_covered((s.b_start, s.b_end) for s in p.passages), _covered((s.a_start, s.a_end) for s in p.passages),
+            p.containment_b, p.containment_a)
+
+
 def attribute(ids: Sequence[str], clusters: Sequence[str], pairs: Iterable[PairLike],
               dates: Sequence[str | None] | None = None) -> Attribution:
     """Mark one original per cluster; see the module doc for the rules and the tie order.
@@ -99,9 +108,6 @@ def attribute(ids: Sequence[str], clusters: Sequence[str], pairs: Iterable[PairL
     (only pairs whose two ids are both known count); ``dates`` is parallel to ``ids`` or None.
     """
     n = len(ids)
-    if len(clusters) != n or (dates is not None and len(dates) != n):
-        raise ValueError(f"ids ({n}), clusters ({len(clusters)}) and dates "
-                         f"({'none' if dates is None else len(dates)}) must be parallel")
     index = {d: k for k, d in enumerate(ids)}
     chars = np.zeros(n, dtype=np.int64)  # characters of partners' text this document contains
     share = np.zeros(n, dtype=np.float64)  # sum of partners' containment in this document
@@ -109,10 +115,22 @@ def attribute(ids: Sequence[str], clusters: Sequence[str], pairs: Iterable[PairL
         i, j = index.get(p.a), index.get(p.b)
         if i is None or j is None or i == j:
             continue
-        chars[i] += _covered((s.b_start, s.b_end) for s in p.passages)
-        chars[j] += _covered((s.a_start, s.a_end) for s in p.passages)
-        share[i] += p.containment_b
-        share[j] += p.containment_a
+        ca, cb, sa, sb = pair_credit(p)
+        chars[i] += ca
+        chars[j] += cb
+        share[i] += sa
+        share[j] += sb
+    return attribute_scored(ids, clusters, chars, share, dates)
+
+
+def attribute_scored(ids: Sequence[str], clusters: Sequence[str], chars: np.ndarray, share: np.ndarray,
+                     dates: Sequence[str | None] | None = None) -> Attribution:
+    """:func:`attribute` from per-document scores already summed over the pairs (:func:`pair_credit`, added
+    in pair order): for engines that credit pairs where they verify them instead of re-reading them."""
+    n = len(ids)
+    if len(clusters) != n or (dates is not None and len(dates) != n):
+        raise ValueError(f"ids ({n}), clusters ({len(clusters)}) and dates "
+                         f"({'none' if dates is None else len(dates)}) must be parallel")
     when = np.array([np.nan if (t := parse_date(d)) is None else t for d in dates], dtype=np.float64) \
         if dates is not None else np.full(n, np.nan)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from pathlib import Path
 
@@ -27,12 +28,34 @@ def _small_uint(n: int) -> type:
     return np.uint8 if n <= 1 << 8 else np.uint16 if n <= 1 << 16 else np.uint32
 
 
+def _remove(paths: tuple[Path, ...]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 class WorkDir:
     """A private temporary folder, removed on :meth:`close` or when the object is collected."""
 
     def __init__(self, parent: str | None = None):
         self.path = Path(tempfile.mkdtemp(prefix="doublet-", dir=parent))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+        self._removing: list[threading.Thread] = []
+        self._finalizer = weakref.finalize(self, WorkDir._remove_all, self._removing, str(self.path))
+
+    def remove_later(self, *paths: Path) -> None:
+        """Delete files or folders of this folder in a background thread (gigabytes of spill take seconds
+        to free; a run's last steps need not wait for that). :meth:`close` waits for it."""
+        thread = threading.Thread(target=_remove, args=(paths,), name="doublet-cleanup")
+        thread.start()
+        self._removing.append(thread)
+
+    @staticmethod
+    def _remove_all(removing: list[threading.Thread], path: str) -> None:
+        for thread in removing:
+            thread.join()
+        shutil.rmtree(path, True)
 
     def close(self) -> None:
         self._finalizer()
@@ -126,13 +149,15 @@ class Partitions:
             fh.close()  # type: ignore[attr-defined]
         self._handles.clear()
 
-    def read(self, part: int) -> dict[str, np.ndarray]:
-        """All rows of one partition (empty arrays if it has none)."""
+    def read(self, part: int, drop: bool = False) -> dict[str, np.ndarray]:
+        """All rows of one partition (empty arrays if it has none); ``drop`` deletes its files once read."""
         self.flush()
         out = {}
         for name, dtype in self.columns.items():
             path = self._file(part, name)
             out[name] = np.fromfile(path, dtype=dtype) if path.exists() else np.empty(0, dtype=dtype)
+            if drop:
+                path.unlink(missing_ok=True)
         return out
 
     def __len__(self) -> int:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
@@ -33,6 +32,7 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
+from ..attribution import pair_credit
 from ..candidates import OCCURRENCE, grouped_occurrences, lsh_pairs, postings, split_keys, supported_pairs
 from ..cluster import cluster_ids, components, visit_order
 from ..config import Config
@@ -57,6 +57,9 @@ def _fingerprint_job(args: tuple[list[str], Config]) -> tuple[np.ndarray, ...]:
     return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), bp.fp_counts, bp.fp_hashes, bp.fp_pos
 
 
+_Verified = tuple[list[str], np.ndarray, np.ndarray, int, int]
+
+
 class _Verifier:
     """Per-process state of the verification stage: texts, boilerplate and a cache of document views."""
 
@@ -76,25 +79,32 @@ class _Verifier:
             self.views.move_to_end(k)
         return got
 
-    def job(self, pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> tuple[list[str], np.ndarray, int, int]:
-        """Compare pairs (i, j) with ids (a, b), a < b; return JSON lines, (index, kind) of reported ones, the
-        number of pairs compared and of documents prepared for them."""
+    def job(self, pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> _Verified:
+        """Compare pairs (i, j) with ids (a, b), a < b; return JSON lines and, per reported pair, (i, j,
+        near-duplicate?, characters credited to i, to j) and (share credited to i, to j) for source attribution
+        (:func:`doublet.attribution.pair_credit` of the pair as written), the number of pairs compared and of
+        documents prepared for them."""
         ii, jj, ida, idb = pairs
         before = self.prepared
         lines: list[str] = []
-        kept: list[tuple[int, int, int]] = []
+        kept: list[tuple[int, int, int, int, int]] = []
+        shares: list[tuple[float, float]] = []
         for i, j, a, b in zip(ii.tolist(), jj.tolist(), ida, idb):
             r = compare_prepared(a, b, self.doc(i), self.doc(j), self.cfg)
             if r.kind is not None:
-                lines.append(json.dumps(r.to_dict(), ensure_ascii=False))
-                kept.append((i, j, r.kind == "near-duplicate"))
-        return lines, np.array(kept, dtype=np.int64).reshape(-1, 3), len(ida), self.prepared - before
+                d = r.to_dict()
+                lines.append(json.dumps(d, ensure_ascii=False))
+                ca, cb, _, _ = pair_credit(r)
+                kept.append((i, j, r.kind == "near-duplicate", ca, cb))
+                shares.append((d["containment_b"], d["containment_a"]))  # the rounded values, as written
+        return (lines, np.array(kept, dtype=np.int64).reshape(-1, 5), np.array(shares, dtype=np.float64).reshape(-1, 2),
+                len(ida), self.prepared - before)
 
 
 _VERIFIER: tuple[Any, _Verifier] | None = None
 
 
-def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list[str]]]) -> tuple[list[str], np.ndarray, int, int]:
+def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list[str]]]) -> _Verified:
     """Verify one chunk of pairs. ``setup`` = (text reader, boilerplate file, cfg, cache size); a worker builds
     its verifier on the first job of a run (the boilerplate hashes are read from the run's folder)."""
     global _VERIFIER
@@ -114,7 +124,7 @@ def _postings_job(args: tuple[Any, dict, int, int, Any, int]) -> tuple[np.ndarra
     grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's boilerplate hashes,
     df histogram and the file's group offsets."""
     fp_folder, fp_columns, fp_bits, p, occ_root, max_df = args
-    rows = Partitions(fp_folder, fp_columns, bits=fp_bits).read(p)
+    rows = Partitions(fp_folder, fp_columns, bits=fp_bits).read(p, drop=True)  # read once: free the disk now
     post = postings(rows["hash"], rows["doc"], rows["pos"], max_df)
     rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"{p:03d}"))
@@ -359,12 +369,13 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
 
     unsorted_path = work.path / "pairs.unsorted"
     reported: list[np.ndarray] = []
+    credited: list[np.ndarray] = []
     spans: list[np.ndarray] = []
     n_passages = 0
     n_prepared = 0
     pos = 0
     with open(unsorted_path, "wb") as out:
-        for lines, kept, done, prepared in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
+        for lines, kept, shares, done, prepared in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
             n_prepared += prepared
             data = [(line + "\n").encode("utf-8") for line in lines]
             sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
@@ -373,14 +384,22 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             out.write(b"".join(data))
             n_passages += sum(line.count('"a_start"') for line in lines)
             reported.append(kept)
+            credited.append(shares)
             progress.advance(done)
     progress.done()
     del cand, lsh, fp_cand, comp, pos, seq
-    kept_all = np.concatenate(reported) if reported else np.empty((0, 3), np.int64)
+    kept_all = np.concatenate(reported) if reported else np.empty((0, 5), np.int64)
+    shares_all = np.concatenate(credited) if credited else np.empty((0, 2), np.float64)
     spans_all = np.concatenate(spans) if spans else np.empty((0, 2), np.int64)
     pairs_path = work.path / "pairs.jsonl"
-    _write_sorted(unsorted_path, pairs_path, spans_all, np.lexsort((rank[kept_all[:, 1]], rank[kept_all[:, 0]])))
+    written = np.lexsort((rank[kept_all[:, 1]], rank[kept_all[:, 0]]))
+    _write_sorted(unsorted_path, pairs_path, spans_all, written)
     unsorted_path.unlink()
+    # source attribution scores, summed in the written pairs' order (as attribution over pairs.jsonl would)
+    kept_all, shares_all = kept_all[written], shares_all[written]
+    scored = np.zeros(n, np.int64), np.zeros(n, np.float64)
+    np.add.at(scored[0], kept_all[:, :2].ravel(), kept_all[:, 3:5].ravel())
+    np.add.at(scored[1], kept_all[:, :2].ravel(), shares_all.ravel())
     timings["verify+align"] = time.perf_counter() - t
 
     # --- 5. clusters
@@ -391,13 +410,11 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     timings["cluster"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
-    # drop what is no longer needed; keep the texts only if asked
+    # drop what is no longer needed (in the background: writing the results need not wait for gigabytes to be
+    # freed); keep the texts only if asked
     fps.flush()
-    for folder in ("fp", "pairs"):
-        shutil.rmtree(work.path / folder, ignore_errors=True)
     store.close()
-    if not keep_corpus:
-        (work.path / "texts.bin").unlink()
+    work.remove_later(work.path / "fp", work.path / "pairs", *(() if keep_corpus else (work.path / "texts.bin",)))
 
     n_dup = int(dup.sum())
     sizes = Counter(clusters)
@@ -447,7 +464,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dup_clusters, problems=list(problems),
                   summary=summary, pairs_path=pairs_path, work=work,
                   store=store.reader() if keep_corpus else None,
-                  char_lengths=n_chars_all, dates=dates if any(dates) else None)
+                  char_lengths=n_chars_all, dates=dates if any(dates) else None, scores=scored)
 
 
 def fingerprint_texts(texts: list[str], cfg: Config) -> int:

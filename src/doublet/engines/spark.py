@@ -59,7 +59,7 @@ from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
 from ..attribution import SINGLETON, attribute
-from ..result import Result, pair_from_dict
+from ..result import CLUSTER_COLUMNS, Result, cluster_lines, pair_from_dict
 from ..spill import WorkDir
 from . import spark_graph as G
 from . import spark_input as I
@@ -74,7 +74,6 @@ PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
 PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
                 f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
 PAIR_COLUMNS = ["a", "b", "kind", "jaccard", "containment_a", "containment_b", "passages"]
-CLUSTER_COLUMNS = ["id", "cluster", "cluster_size", "near_duplicate_cluster", "original", "original_reason"]
 ATTRIBUTION_SCHEMA = "att_doc long, original boolean, original_reason string"
 REMOVED_SCHEMA = "doc long, id string, kept string, jaccard double, cluster string, via string, line string"
 _PASSAGE_TYPE = pa.list_(pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")]))
@@ -233,9 +232,8 @@ def _attribute_group(members: pa.Table, pairs: pa.Table) -> pa.Table:
 def _cluster_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """clusters.jsonl lines (Result's schema and json.dumps formatting) of (doc, id, cluster, ...) rows."""
     for batch in batches:
-        cols = [batch.column(c).to_pylist() for c in CLUSTER_COLUMNS]
-        lines = [json.dumps(dict(zip(CLUSTER_COLUMNS, row)), ensure_ascii=False) for row in zip(*cols)]
-        yield pa.RecordBatch.from_arrays([batch.column("doc"), pa.array(lines, pa.string())], names=["doc", "line"])
+        yield pa.RecordBatch.from_arrays([batch.column("doc"), cluster_lines(*(batch.column(c) for c in CLUSTER_COLUMNS))],
+                                         names=["doc", "line"])
 
 
 class _Texts:
