@@ -96,8 +96,9 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df
     fingerprint's position in each (its first position when a document repeats it); those above
     ``max_df`` are boilerplate. Rows must come in (document, position) order, as engines produce them.
     """
-    # rows come in (doc, position) order, so a stable sort by hash gives (hash, doc, position) order
-    h, d, p = _kernel.sort_rows(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(docs, np.uint32),
+    # rows come in (doc, position) order, so grouping by hash, stably, puts each hash's rows together in (doc,
+    # position) order (the hashes themselves in no useful order: grouping is cheaper than sorting)
+    h, d, p = _kernel.group_rows(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(docs, np.uint32),
                                 np.ascontiguousarray(positions, np.uint32))
     h, d, p = np.frombuffer(h, np.uint64), np.frombuffer(d, np.uint32).astype(np.int64), np.frombuffer(p, np.uint32)
     keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
@@ -128,7 +129,7 @@ def grouped_occurrences(post: Postings, bits: int) -> tuple[np.ndarray, np.ndarr
 
 def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_shared: int, min_span: int,
                     shingle_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct pair keys whose shared fingerprints are evidence of a reused passage, and their counts.
+    """Distinct pair keys (sorted) whose shared fingerprints are evidence of a reused passage, and their counts.
 
     ``keys[k]`` is a pair sharing one fingerprint, found at word ``pos_a[k]`` of its first document and
     ``pos_b[k]`` of its second. A pair is kept when it shares at least ``min_shared`` fingerprints and they
@@ -139,7 +140,9 @@ def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_
     """
     kept, counts = _kernel.supported(np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(pos_a, np.uint32),
                                      np.ascontiguousarray(pos_b, np.uint32), min_shared, min_span, shingle_size)
-    return np.frombuffer(kept, np.uint64), np.frombuffer(counts, np.int64)
+    kept, counts = np.frombuffer(kept, np.uint64), np.frombuffer(counts, np.int64)
+    order = np.argsort(kept)  # the kernel groups occurrences without sorting them; few pairs are kept
+    return kept[order], counts[order]
 
 
 @dataclass(frozen=True, slots=True)
