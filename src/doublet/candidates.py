@@ -118,13 +118,24 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df
 OCCURRENCE = np.dtype([("pair", np.uint64), ("pos_a", np.uint32), ("pos_b", np.uint32)])
 """One pair occurrence as engines spill it: the pair key and the fingerprint's position in each document."""
 
+FINGERPRINT_ROW = np.dtype([("hash", np.uint64), ("doc", np.uint32), ("pos", np.uint32)])
+"""One fingerprint occurrence as engines spill it: hash, document index, position (word index)."""
+
+
+def group_records(keys: np.ndarray, a: np.ndarray, b: np.ndarray, bits: int,
+                  dtype: np.dtype = OCCURRENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Records ``(keys[i], a[i], b[i])`` (uint64, uint32, uint32, as ``dtype``) grouped by the top ``bits``
+    bits of ``mix64(key)``, stably (so that every record of a key lands in the same group, in input order), and
+    the ``2**bits + 1`` group offsets: how a worker spills pair occurrences or fingerprint rows to be read back
+    one group at a time."""
+    rec, bounds = _kernel.group_occurrences(np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(a, np.uint32),
+                                            np.ascontiguousarray(b, np.uint32), bits)
+    return np.frombuffer(rec, dtype), np.frombuffer(bounds, np.int64)
+
 
 def grouped_occurrences(post: Postings, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pair occurrences of ``post`` as :data:`OCCURRENCE` records grouped by the top ``bits`` bits of
-    ``mix64(pair)`` (so that every occurrence of a pair lands in the same group), and the ``2**bits + 1``
-    group offsets."""
-    rec, bounds = _kernel.group_occurrences(post.pair_keys, post.pos_a, post.pos_b, bits)
-    return np.frombuffer(rec, OCCURRENCE), np.frombuffer(bounds, np.int64)
+    """The pair occurrences of ``post`` as :data:`OCCURRENCE` records grouped by pair (:func:`group_records`)."""
+    return group_records(post.pair_keys, post.pos_a, post.pos_b, bits)
 
 
 def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_shared: int, min_span: int,

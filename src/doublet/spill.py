@@ -2,10 +2,11 @@
 
 * :class:`TextStore` — every document's text, UTF-8, appended to one file; read back by document index with
   ``os.pread`` (no memory map, so reading does not count against the process's resident memory).
-* :class:`Partitions` — append-only spill of parallel NumPy arrays (e.g. fingerprint hash + document)
-  into ``P`` files by a key's top bits, then read back one partition at a time: the datatrove-style
-  "write sorted runs, then merge" pattern, with the partition as the run. A partition holds about
-  ``1/P`` of the data, so memory is bounded by the largest partition, not by the corpus.
+* :class:`GroupedSpill` — append-only spill of NumPy records (e.g. fingerprint hash, document, position)
+  that workers have already grouped (:func:`doublet.candidates.group_records`) into ``P`` group files, then
+  read back one group at a time: the datatrove-style "write sorted runs, then merge" pattern, with the group
+  as the run. A group holds about ``1/P`` of the data, so memory is bounded by the largest group, not by the
+  corpus.
 * :func:`read_group` — one group of a file of records written grouped, with its group offsets (a worker
   that produces rows for every partition at once writes one file, not one per partition: file creation
   and removal are slow on some file systems).
@@ -19,13 +20,9 @@ import tempfile
 import threading
 import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-
-
-def _small_uint(n: int) -> type:
-    """The smallest unsigned type holding ``0..n-1`` (NumPy's stable argsort is a radix sort up to 16 bits)."""
-    return np.uint8 if n <= 1 << 8 else np.uint16 if n <= 1 << 16 else np.uint32
 
 
 def _remove(paths: tuple[Path, ...]) -> None:
@@ -71,13 +68,18 @@ class TextStore:
         self._end = 0
         self._index: np.ndarray | None = None
 
-    def append(self, texts: list[str]) -> None:
+    def append(self, texts: list[str]) -> tuple[int, np.ndarray]:
+        """Store texts; return where they start in the file and their sizes in bytes, for :func:`read_texts`
+        (the file is flushed: other processes can read them at once)."""
         data = [t.encode("utf-8", "surrogatepass") for t in texts]
         sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
-        self._offsets.append(self._end + np.r_[0, np.cumsum(sizes)[:-1]] if len(data) else sizes)
+        start = self._end
+        self._offsets.append(start + np.r_[0, np.cumsum(sizes)[:-1]] if len(data) else sizes)
         self._fh.write(b"".join(data))
+        self._fh.flush()
         self._end += int(sizes.sum())
         self._index = None
+        return start, sizes
 
     def _ensure(self) -> np.ndarray:
         if self._index is None:
@@ -92,6 +94,17 @@ class TextStore:
 
     def close(self) -> None:
         self._fh.close()
+
+
+def read_texts(path: str | Path, start: int, sizes: np.ndarray) -> list[str]:
+    """Texts stored back to back from byte ``start`` of a :class:`TextStore` file, one per size."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.pread(fd, int(sizes.sum()), start)
+    finally:
+        os.close(fd)
+    ends = np.cumsum(sizes)
+    return [data[s:e].decode("utf-8", "surrogatepass") for s, e in zip((ends - sizes).tolist(), ends.tolist())]
 
 
 class TextReader:
@@ -112,52 +125,48 @@ class TextReader:
         return os.pread(self._fd, end - start, start).decode("utf-8", "surrogatepass")
 
 
-class Partitions:
-    """Parallel arrays spilled into ``2**bits`` files by the top bits of a uint64 key column."""
+class GroupedSpill:
+    """Records spilled into ``2**bits`` group files, each append bringing records already grouped (with the
+    group offsets), as workers produce them; then read back one group at a time: the datatrove-style "write
+    sorted runs, then merge" pattern, with the group as the run. A group holds about ``1/2**bits`` of the data,
+    so memory is bounded by the largest group, not by the corpus."""
 
-    def __init__(self, folder: Path, columns: dict[str, np.dtype], bits: int = 6):
+    def __init__(self, folder: Path, dtype: np.dtype, bits: int = 6):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        self.columns = columns
+        self.dtype = np.dtype(dtype)
         self.bits = bits
         self.sizes = np.zeros(1 << bits, dtype=np.int64)
-        self._handles: dict[tuple[int, str], object] = {}
+        self._handles: dict[int, Any] = {}
 
-    def _file(self, part: int, column: str) -> Path:
-        return self.folder / f"{part:03d}.{column}"
+    def _file(self, group: int) -> Path:
+        return self.folder / f"{group:03d}"
 
-    def append(self, by: str | np.ndarray, **arrays: np.ndarray) -> None:
-        """Append rows; the top bits of a uint64 key choose each row's partition: ``by`` names a column, or is
-        an array of keys that is not stored."""
-        keys = arrays[by] if isinstance(by, str) else by
-        part = (keys >> np.uint64(64 - self.bits)).astype(_small_uint(1 << self.bits))
-        order = np.argsort(part, kind="stable")  # a radix sort on 8/16-bit keys
-        counts = np.bincount(part, minlength=1 << self.bits)
-        bounds = np.r_[0, np.cumsum(counts)]
-        for name, arr in arrays.items():
-            arr = np.ascontiguousarray(arr[order], dtype=self.columns[name])
-            for p in np.flatnonzero(counts).tolist():
-                fh = self._handles.get((p, name))
-                if fh is None:
-                    fh = self._handles[(p, name)] = open(self._file(p, name), "ab")
-                arr[bounds[p]:bounds[p + 1]].tofile(fh)
+    def append(self, records: np.ndarray, bounds: np.ndarray) -> None:
+        """Append records grouped by group number (group ``g`` is ``records[bounds[g]:bounds[g + 1]]``)."""
+        counts = np.diff(bounds)
+        for g in np.flatnonzero(counts).tolist():
+            fh = self._handles.get(g)
+            if fh is None:
+                fh = self._handles[g] = open(self._file(g), "ab")
+            records[bounds[g]:bounds[g + 1]].tofile(fh)
         self.sizes += counts
 
     def flush(self) -> None:
         """Close the append handles (call before reading)."""
         for fh in self._handles.values():
-            fh.close()  # type: ignore[attr-defined]
+            fh.close()
         self._handles.clear()
 
-    def read(self, part: int, drop: bool = False) -> dict[str, np.ndarray]:
-        """All rows of one partition (empty arrays if it has none); ``drop`` deletes its files once read."""
+    def read(self, group: int, drop: bool = False) -> np.ndarray:
+        """All records of one group (empty if it has none); ``drop`` deletes its file once read."""
         self.flush()
-        out = {}
-        for name, dtype in self.columns.items():
-            path = self._file(part, name)
-            out[name] = np.fromfile(path, dtype=dtype) if path.exists() else np.empty(0, dtype=dtype)
-            if drop:
-                path.unlink(missing_ok=True)
+        path = self._file(group)
+        if not path.exists():
+            return np.empty(0, dtype=self.dtype)
+        out = np.fromfile(path, dtype=self.dtype)
+        if drop:
+            path.unlink()
         return out
 
     def __len__(self) -> int:

@@ -901,7 +901,8 @@ RADIX_SORT(radix_occ, Occ, KEY_KEY)
 /* Records (k[i], a[i], b[i]) grouped by k: records with equal keys adjacent, in their input order (stable);
    the groups come in no useful order. NULL on memory error (the caller frees the result). Grouping is what
    postings and pair support need, and is several times cheaper than sorting 64-bit keys: one pass scatters
-   the records into 256 buckets by a byte of mix64(key) (fused with building them from the columns), then
+   the records into 256 buckets by bits 40..47 of mix64(key) (fused with building them from the columns; spill
+   partitions use its top 6 to 16 bits, so these still differ within a partition), then
    each bucket -- a cache-sized fraction -- is grouped through a small open-addressing table giving each key
    its group number in order of first appearance, and one stable counting pass. */
 static Occ *grouped_occ(const uint64_t *k, const uint32_t *a, const uint32_t *b, size_t n) {
@@ -914,7 +915,7 @@ static Occ *grouped_occ(const uint64_t *k, const uint32_t *a, const uint32_t *b,
     }
     size_t start[257], fill[256];
     memset(start, 0, sizeof start);
-    for (size_t i = 0; i < n; i++) start[(mix64(k[i]) >> 56) + 1]++;
+    for (size_t i = 0; i < n; i++) start[((mix64(k[i]) >> 40) & 255) + 1]++;
     size_t biggest = 0;
     for (int d = 0; d < 256; d++) {
         if (start[d + 1] > biggest) biggest = start[d + 1];
@@ -922,7 +923,7 @@ static Occ *grouped_occ(const uint64_t *k, const uint32_t *a, const uint32_t *b,
     }
     memcpy(fill, start, sizeof fill);
     for (size_t i = 0; i < n; i++) {
-        Occ *o = &rec[fill[mix64(k[i]) >> 56]++];
+        Occ *o = &rec[fill[(mix64(k[i]) >> 40) & 255]++];
         o->key = k[i]; o->a = a[i]; o->b = b[i];
     }
     size_t cap = 64;

@@ -3,8 +3,9 @@
 Stages (timed separately in the summary):
 
 1. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` per batch of documents in ``cfg.workers``
-   processes. The main process keeps only ids and LSH band keys in memory; texts go to a
-   :class:`~doublet.spill.TextStore` and fingerprints to hash-partitioned spill files.
+   processes, which read each batch's texts back from a :class:`~doublet.spill.TextStore` (written by the
+   main process as it reads the input) and return fingerprint rows already grouped into hash partitions, which
+   the main process appends to spill files. The main process keeps only ids and LSH band keys in memory.
 2. **lsh** — buckets of band keys (:func:`doublet.candidates.lsh_pairs`).
 3. **candidates** — in the workers, one fingerprint partition at a time: postings, document frequencies and
    boilerplate (:func:`doublet.candidates.postings`); pair occurrences (with the fingerprint's position in
@@ -33,13 +34,14 @@ import numpy as np
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit
-from ..candidates import OCCURRENCE, grouped_occurrences, lsh_pairs, postings, split_keys, supported_pairs
+from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, postings,
+                          split_keys, supported_pairs)
 from ..cluster import cluster_ids, components, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
-from ..spill import Partitions, TextReader, TextStore, WorkDir, read_group
+from ..spill import GroupedSpill, TextReader, TextStore, WorkDir, read_group, read_texts
 
 _BATCH = 512  # documents per fingerprint job
 _PAIRS_PER_JOB = 2_000  # candidate pairs per verification job
@@ -48,13 +50,18 @@ _VIEW_BYTES = 16_384  # rough size of one cached document view
 
 # ------------------------------------------------------------------------------------------ workers
 
-def _fingerprint_job(args: tuple[list[str], Config]) -> tuple[np.ndarray, ...]:
-    """Fingerprint one batch; return what the main process keeps (band keys, not signatures)."""
-    texts, cfg = args
+def _fingerprint_job(args: tuple[str, int, np.ndarray, int, int, Config]) -> tuple[np.ndarray, ...]:
+    """Fingerprint one batch, read from the text store (``path``, byte ``start``, ``sizes``; documents ``base``
+    on); return what the main process keeps (band keys, not signatures) and the fingerprint rows as
+    :data:`FINGERPRINT_ROW` records grouped into ``2**bits`` spill partitions, ready to append."""
+    path, start, sizes, base, bits, cfg = args
+    texts = read_texts(path, start, sizes)
     bp = fingerprint_batch(texts, cfg)
     bands, rows = cfg.lsh_params()
     chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), bp.fp_counts, bp.fp_hashes, bp.fp_pos
+    docs = np.repeat(np.arange(base, base + len(texts), dtype=np.uint32), bp.fp_counts)
+    rec, bounds = group_records(bp.fp_hashes, docs, bp.fp_pos, bits, FINGERPRINT_ROW)
+    return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), rec, bounds
 
 
 _Verified = tuple[list[str], np.ndarray, np.ndarray, int, int]
@@ -119,12 +126,12 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
 _OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
 
 
-def _postings_job(args: tuple[Any, dict, int, int, Any, int]) -> tuple[np.ndarray, Counter, np.ndarray]:
+def _postings_job(args: tuple[Any, int, int, Any, int]) -> tuple[np.ndarray, Counter, np.ndarray]:
     """Postings of one fingerprint partition ``p``; its pair occurrences go to one file ``occ_root/<p>``,
     grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's boilerplate hashes,
     df histogram and the file's group offsets."""
-    fp_folder, fp_columns, fp_bits, p, occ_root, max_df = args
-    rows = Partitions(fp_folder, fp_columns, bits=fp_bits).read(p, drop=True)  # read once: free the disk now
+    fp_folder, fp_bits, p, occ_root, max_df = args
+    rows = GroupedSpill(fp_folder, FINGERPRINT_ROW, bits=fp_bits).read(p, drop=True)  # read once: free the disk
     post = postings(rows["hash"], rows["doc"], rows["pos"], max_df)
     rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"{p:03d}"))
@@ -258,7 +265,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # spill layout: enough fingerprint partitions that one fits a quarter of the memory budget
     fp_bits = 6 if cfg.memory_limit is None or cfg.memory_limit >= 1 << 30 else 8
     store = TextStore(work.path / "texts.bin")
-    fps = Partitions(work.path / "fp", {"hash": np.uint64, "doc": np.uint32, "pos": np.uint32}, bits=fp_bits)
+    fps = GroupedSpill(work.path / "fp", FINGERPRINT_ROW, bits=fp_bits)
 
     # --- 1. fingerprint
     ids: list[str] = []
@@ -269,26 +276,23 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     keys: list[np.ndarray] = []
     progress.start("fingerprint", None)
 
-    def jobs() -> Iterator[tuple[list[str], Config]]:
+    def jobs() -> Iterator[tuple[str, int, np.ndarray, int, int, Config]]:
+        # the workers read each batch back from the text store (page cache): no texts pickled through pipes
         for batch in _batches(documents, _BATCH):
-            texts = [d.text for d in batch]
+            base = len(ids)
             ids.extend(d.id for d in batch)
             dates.extend(getattr(d, "meta", {}).get("date") for d in batch)
-            store.append(texts)
-            yield texts, cfg
+            start, sizes = store.append([d.text for d in batch])
+            yield str(store.path), start, sizes, base, fp_bits, cfg
 
-    base = 0
-    for n_words, n_chars, has_sig, bkeys, counts, hashes, positions in _ordered_map(
-            pool, _fingerprint_job, jobs(), 2 * cfg.workers + 2):
-        n = n_words.shape[0]
-        fps.append("hash", hash=hashes, doc=np.repeat(np.arange(base, base + n, dtype=np.uint32), counts),
-                   pos=positions)
+    for n_words, n_chars, has_sig, bkeys, rec, bounds in _ordered_map(pool, _fingerprint_job, jobs(),
+                                                                      2 * cfg.workers + 2):
+        fps.append(rec, bounds)
         words.append(n_words)
         chars.append(n_chars)
         has.append(has_sig)
         keys.append(bkeys)
-        base += n
-        progress.advance(n)
+        progress.advance(n_words.shape[0])
     progress.done()
     n = len(ids)
     n_words_all = np.concatenate(words) if words else np.empty(0, np.uint32)
@@ -316,7 +320,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     fps.flush()
     occ_root = work.path / "pairs"
     occ_root.mkdir()
-    post_jobs = [(fps.folder, fps.columns, fp_bits, p, occ_root, cfg.max_df) for p in range(len(fps))]
+    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg.max_df) for p in range(len(fps))]
     boiler: list[np.ndarray] = []
     hist: Counter = Counter()
     files: list[tuple[Any, np.ndarray]] = []
