@@ -560,6 +560,50 @@ def targets(res: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def scaling(res: dict[str, Any]) -> None:
+    """res["scaling"]: the 100k -> 1M ratio of doublet's wall time, beside the ratios of bytes and documents."""
+    by = {s["docs"]: s for s in res["sizes"]}
+    if 100_000 in by and 1_000_000 in by and by[100_000]["doublet"].get("wall_s") \
+            and by[1_000_000]["doublet"].get("wall_s"):
+        big, small = by[1_000_000], by[100_000]
+        res["scaling"] = {"wall_ratio": round(big["doublet"]["wall_s"] / small["doublet"]["wall_s"], 2),
+                          "bytes_ratio": round(big["corpus"]["text_bytes"] / small["corpus"]["text_bytes"], 2),
+                          "docs_ratio": 10.0}
+        # the time ratio had the 1M corpus exactly 10x the bytes of the 100k one (it has more: see make_corpus)
+        res["scaling"]["wall_ratio_per_10x_bytes"] = round(
+            res["scaling"]["wall_ratio"] * 10 / res["scaling"]["bytes_ratio"], 2)
+
+
+def merge(files: list[Path], out: Path) -> int:
+    """Combine the sizes of several result files (see --merge) and write ``out`` and its Markdown table."""
+    runs = [json.loads(f.read_text()) for f in files]
+    by: dict[int, dict[str, Any]] = {}
+    for f, r in zip(files, runs):
+        for size in r["sizes"]:
+            by[size["docs"]] = {**size, "measured_in": {"file": f.name, "git_commit": r["machine"].get("git_commit"),
+                                                        "load_avg_start": r.get("load_avg_start"),
+                                                        "load_avg_end": r.get("load_avg_end"),
+                                                        "peers": r["params"].get("peers")}}
+    res: dict[str, Any] = {**runs[-1], "sizes": [by[n] for n in sorted(by)],
+                           "merged_from": [{"file": f.name, "sizes": [s["docs"] for s in r["sizes"]]}
+                                           for f, r in zip(files, runs)]}
+    res.pop("scaling", None)
+    quality_runs = [r["quality"] for r in runs if r.get("quality")]
+    if quality_runs:
+        res["quality"] = quality_runs[-1]
+    scaling(res)
+    res["targets"] = targets(res)
+    warnings = [r["warning"] for r in runs if r.get("warning")]
+    if warnings:
+        res["warning"] = "; ".join(dict.fromkeys(warnings))
+    out.write_text(json.dumps(res, indent=1))
+    md = table(res) + "\n\nMerged from " + ", ".join(
+        f"{m['file']} ({', '.join(f'{n:,}' for n in m['sizes'])})" for m in res["merged_from"]) + "."
+    out.with_suffix(".md").write_text(md + "\n")
+    print(md)
+    return 0
+
+
 # ------------------------------------------------------------------------------------------ main
 
 
@@ -582,6 +626,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-quality", action="store_true", help="skip the dev-reuters re-score")
     ap.add_argument("--skip-fingerprint", action="store_true", help="skip the single-core fingerprint stage")
     ap.add_argument("--out", type=Path, default=RESULTS / "speed.json", help="result JSON")
+    ap.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
+                    help="combine the sizes of earlier result files (later files win for a size measured twice; "
+                         "each size keeps the machine, commit and load of its own run) into --out and its .md, "
+                         "recomputing the 100k -> 1M scaling and the targets; measures nothing")
     ap.add_argument("--_stage", help=argparse.SUPPRESS)
     ap.add_argument("--_corpus", help=argparse.SUPPRESS)
     ap.add_argument("--_result", help=argparse.SUPPRESS)
@@ -589,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
     if args._stage:
         return stage_main(args._stage, args._corpus, args.chunk, args._result)
 
+    if args.merge:
+        return merge(args.merge, args.out)
     sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x]
     peers = [p for p in args.peers.split(",") if p]
     help_text = subprocess.run(doublet_cmd() + ["find", "--help"], capture_output=True, text=True).stdout
@@ -697,16 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(res, indent=1))  # partial results survive an interrupted run
 
-    by = {s["docs"]: s for s in res["sizes"]}
-    if 100_000 in by and 1_000_000 in by and by[100_000]["doublet"].get("wall_s") \
-            and by[1_000_000]["doublet"].get("wall_s"):
-        big, small = by[1_000_000], by[100_000]
-        res["scaling"] = {"wall_ratio": round(big["doublet"]["wall_s"] / small["doublet"]["wall_s"], 2),
-                          "bytes_ratio": round(big["corpus"]["text_bytes"] / small["corpus"]["text_bytes"], 2),
-                          "docs_ratio": 10.0}
-        # the time ratio had the 1M corpus exactly 10x the bytes of the 100k one (it has more: see make_corpus)
-        res["scaling"]["wall_ratio_per_10x_bytes"] = round(
-            res["scaling"]["wall_ratio"] * 10 / res["scaling"]["bytes_ratio"], 2)
+    scaling(res)
     if not args.no_quality:
         log("dev-reuters: doublet find + score.py")
         res["quality"] = quality(args.workers, args.timeout)
