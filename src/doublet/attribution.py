@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 __all__ = ["EARLIEST_DATE", "MOST_REUSED_TEXT", "SINGLETON", "Attribution", "attribute", "attribute_scored",
-           "pair_credit", "parse_date"]
+           "pair_credit", "parse_date", "summed_credits"]
 
 SINGLETON = "singleton"
 EARLIEST_DATE = "earliest_date"
@@ -107,20 +107,32 @@ def attribute(ids: Sequence[str], clusters: Sequence[str], pairs: Iterable[PairL
     ``ids`` and ``clusters`` are parallel (document -> cluster label); ``pairs`` are the reported pairs
     (only pairs whose two ids are both known count); ``dates`` is parallel to ``ids`` or None.
     """
-    n = len(ids)
     index = {d: k for k, d in enumerate(ids)}
-    chars = np.zeros(n, dtype=np.int64)  # characters of partners' text this document contains
-    share = np.zeros(n, dtype=np.float64)  # sum of partners' containment in this document
+    docs: list[tuple[int, int]] = []
+    chars_of: list[tuple[int, int]] = []
+    shares_of: list[tuple[float, float]] = []
     for p in pairs:
         i, j = index.get(p.a), index.get(p.b)
         if i is None or j is None or i == j:
             continue
         ca, cb, sa, sb = pair_credit(p)
-        chars[i] += ca
-        chars[j] += cb
-        share[i] += sa
-        share[j] += sb
+        docs.append((i, j))
+        chars_of.append((ca, cb))
+        shares_of.append((sa, sb))
+    chars, share = summed_credits(len(ids), np.array(docs, dtype=np.int64).reshape(-1, 2),
+                                  np.array(chars_of, dtype=np.int64).reshape(-1, 2),
+                                  np.array(shares_of, dtype=np.float64).reshape(-1, 2))
     return attribute_scored(ids, clusters, chars, share, dates)
+
+
+def summed_credits(n: int, docs: np.ndarray, chars: np.ndarray, shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per document (``n`` of them), the :func:`pair_credit` of its pairs summed: ``docs[k]`` = (i, j) of pair
+    ``k``, ``chars[k]`` and ``shares[k]`` what it credits to i and to j. Added in pair order, i before j, so
+    every engine gets the same floating-point sums."""
+    char_sum, share_sum = np.zeros(n, np.int64), np.zeros(n, np.float64)
+    np.add.at(char_sum, docs.ravel(), chars.ravel())
+    np.add.at(share_sum, docs.ravel(), shares.ravel())
+    return char_sum, share_sum
 
 
 def attribute_scored(ids: Sequence[str], clusters: Sequence[str], chars: np.ndarray, share: np.ndarray,

@@ -134,16 +134,17 @@ class Result:
         """Map document id -> cluster id (smallest id of its reuse component)."""
         return dict(zip(self.ids, self.clusters))
 
-    def _attribution(self, sizes: Counter | None) -> Attribution:
+    def _attribution(self, reused: bool) -> Attribution:
+        """Attribution from the engine's scores, else from the pairs on disk (read only if a cluster has two
+        or more documents)."""
         if self.scores is not None:
             return attribute_scored(self.ids, self.clusters, *self.scores, self.dates)
-        reused = sizes is None or any(s > 1 for s in sizes.values())
         return attribute(self.ids, self.clusters, self.iter_pairs() if reused else (), self.dates)
 
     def cluster_rows(self) -> Iterator[dict[str, Any]]:
         """One ``clusters.jsonl`` row per document, with its cluster's original marked (see attribution)."""
         sizes = Counter(self.clusters)
-        att = self._attribution(sizes)
+        att = self._attribution(any(s > 1 for s in sizes.values()))
         for i, c, d, o, r in zip(self.ids, self.clusters, self.near_duplicate_clusters, att.original, att.reason):
             yield {"id": i, "cluster": c, "cluster_size": sizes[c], "near_duplicate_cluster": d, "original": o,
                    "original_reason": r}
@@ -153,7 +154,7 @@ class Result:
         labels = pa.array(self.clusters, pa.string()).dictionary_encode()
         index = labels.indices.to_numpy()
         per_doc = np.bincount(index, minlength=len(labels.dictionary))[index] if len(index) else index
-        att = self._attribution(sizes=None if self.scores is not None else Counter(self.clusters))
+        att = self._attribution(bool(len(per_doc)) and int(per_doc.max()) > 1)
         with open(path, "wb") as f:
             for lo in range(0, len(self.ids), rows):
                 cut = slice(lo, lo + rows)

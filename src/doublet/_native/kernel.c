@@ -465,17 +465,13 @@ static int cmp_span_best(const void *x, const void *y) {
 }
 
 
-/* Radix sorts by a uint64 key: a document's few hundred shingle or seed hashes, or a partition's million
-   fingerprint rows, sort several times faster than with qsort's comparison callbacks. Stable (insertion sort
-   below RADIX_SMALL elements, also stable), so records created in position order come out sorted by (key,
-   position). Up to RADIX_LSD_MAX elements: LSD, 8 passes of 8 bits, passes where every key has the same byte
-   skipped. Larger arrays (tens of megabytes, beyond the CPU caches, where every LSD pass would scatter across
-   memory): one MSD pass on the highest byte that differs, then each bucket (a cache-sized fraction) sorted
-   the same way -- about half the time of 8 memory-wide passes. One definition per record type:
+/* LSD radix sorts (8 passes of 8 bits, passes where every key has the same byte skipped): a document's few
+   hundred shingle or seed hashes, or a partition's million fingerprint rows, sort several times faster than
+   with qsort's comparison callbacks. Stable (insertion sort below RADIX_SMALL elements, also stable), so
+   records created in position order come out sorted by (key, position). One definition per record type:
    RADIX_SORT(name, T, KEY) defines `static int name(T *a, size_t m)`, sorting in place by the uint64
    KEY(element); -1 on memory error. */
 #define RADIX_SMALL 48
-#define RADIX_LSD_MAX 16384
 #define RADIX_SORT(NAME, T, KEY)                                                                          \
     static int NAME(T *a, size_t m) {                                                                      \
         if (m < RADIX_SMALL) {                                                                             \
@@ -487,29 +483,12 @@ static int cmp_span_best(const void *x, const void *y) {
             }                                                                                              \
             return 0;                                                                                      \
         }                                                                                                  \
+        T *tmp = malloc(m * sizeof(T));                                                                    \
+        if (!tmp) return -1;                                                                               \
         size_t cnt[8][256];                                                                                \
         memset(cnt, 0, sizeof cnt);                                                                        \
         for (size_t i = 0; i < m; i++)                                                                     \
             for (int b = 0; b < 8; b++) cnt[b][(KEY(a[i]) >> (8 * b)) & 255]++;                            \
-        T *tmp = malloc(m * sizeof(T));                                                                    \
-        if (!tmp) return -1;                                                                               \
-        if (m > RADIX_LSD_MAX) {                                                                           \
-            int hi = 7;                                                                                    \
-            while (hi >= 0 && cnt[hi][(KEY(a[0]) >> (8 * hi)) & 255] == m) hi--;                           \
-            if (hi < 0) { free(tmp); return 0; } /* all keys equal */                                      \
-            size_t start[257], sum = 0;                                                                    \
-            for (int d = 0; d < 256; d++) { start[d] = sum; sum += cnt[hi][d]; }                           \
-            start[256] = m;                                                                                \
-            size_t fill[256];                                                                              \
-            memcpy(fill, start, sizeof fill);                                                              \
-            for (size_t i = 0; i < m; i++) tmp[fill[(KEY(a[i]) >> (8 * hi)) & 255]++] = a[i];               \
-            int rc = 0;                                                                                    \
-            for (int d = 0; d < 256 && rc == 0; d++)                                                       \
-                if (start[d + 1] - start[d] > 1) rc = NAME(tmp + start[d], start[d + 1] - start[d]);        \
-            if (rc == 0) memcpy(a, tmp, m * sizeof(T));                                                    \
-            free(tmp);                                                                                     \
-            return rc;                                                                                     \
-        }                                                                                                  \
         T *src = a, *dst = tmp;                                                                            \
         for (int b = 0; b < 8; b++) {                                                                      \
             if (cnt[b][(KEY(src[0]) >> (8 * b)) & 255] == m) continue;                                     \

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
-from ..attribution import pair_credit
+from ..attribution import pair_credit, summed_credits
 from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, postings,
                           split_keys, supported_pairs)
 from ..cluster import cluster_ids, components, visit_order
@@ -401,9 +401,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     unsorted_path.unlink()
     # source attribution scores, summed in the written pairs' order (as attribution over pairs.jsonl would)
     kept_all, shares_all = kept_all[written], shares_all[written]
-    scored = np.zeros(n, np.int64), np.zeros(n, np.float64)
-    np.add.at(scored[0], kept_all[:, :2].ravel(), kept_all[:, 3:5].ravel())
-    np.add.at(scored[1], kept_all[:, :2].ravel(), shares_all.ravel())
+    scored = summed_credits(n, kept_all[:, :2], kept_all[:, 3:5], shares_all)
     timings["verify+align"] = time.perf_counter() - t
 
     # --- 5. clusters
