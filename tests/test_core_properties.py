@@ -191,13 +191,13 @@ def test_lsh_pairs_match_naive_buckets(bucket_of_doc, max_bucket):
 
 
 @given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9), st.integers(0, 40)), max_size=80),
-       st.integers(2, 5), st.integers(1, 3), st.integers(1, 30))
-def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span):
+       st.integers(2, 5), st.integers(1, 3), st.integers(1, 30), st.integers(-1, 12))
+def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span, drift):
     occurrences = sorted(occurrences, key=lambda o: (o[1], o[2]))  # engines give rows in (doc, position) order
     hashes = np.array([h for h, _, _ in occurrences], dtype=np.uint64)
     docs = np.array([d for _, d, _ in occurrences], dtype=np.int64)
     pos = np.array([p for _, _, p in occurrences], dtype=np.uint32)
-    got = fingerprint_pairs(hashes, docs, pos, max_df, min_shared, min_span, 5)
+    got = fingerprint_pairs(hashes, docs, pos, max_df, min_shared, min_span, 5, drift)
     first: dict[tuple[int, int], int] = {}  # (hash, doc) -> first position
     for h, d, p in occurrences:
         first.setdefault((h, d), p)
@@ -213,8 +213,16 @@ def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span
     def spread(ps: list[int]) -> int:
         return max(ps) - min(ps) + 5
 
+    def supports(o: list[tuple[int, int]]) -> bool:
+        return len(o) >= min_shared and max(spread([a for a, _ in o]), spread([b for _, b in o])) >= min_span
+
+    def banded(o: list[tuple[int, int]]) -> list[tuple[int, int]]:  # occurrences with a band-mate
+        o = sorted(o, key=lambda ab: ab[1] - ab[0])
+        cuts = [k for k in range(1, len(o)) if (o[k][1] - o[k][0]) - (o[k - 1][1] - o[k - 1][0]) > drift]
+        return [x for s, e in zip([0, *cuts], [*cuts, len(o)]) if e - s >= 2 for x in o[s:e]]
+
     want = {p: len(o) for p, o in shared.items()
-            if len(o) >= min_shared and max(spread([a for a, _ in o]), spread([b for _, b in o])) >= min_span}
+            if supports(o) and (drift < 0 or (len(banded(o)) >= 2 and supports(banded(o))))}
     gi, gj = split_keys(got.pairs)
     assert dict(zip(zip(gi.tolist(), gj.tolist()), got.shared.tolist())) == want
     assert set(got.boilerplate.tolist()) == {h for h, ds in holders.items() if len(ds) > max_df}

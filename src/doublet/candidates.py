@@ -9,7 +9,8 @@ where convenient (:func:`pair_keys`, :func:`split_keys`).
 
 The fingerprint rule (:func:`postings`, then :func:`supported_pairs`): two documents are a candidate when they
 share at least ``min_shared`` fingerprints held by at most ``max_df`` documents, spread over at least
-``min_passage_words`` words in one of them. Every engine and the index apply it through these functions.
+``min_passage_words`` words in one of them, counting only fingerprints that share a band of diagonals (offset in
+one document minus offset in the other, within ``max_gap``) with another. Every engine and the index apply it through these functions.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def grouped_occurrences(post: Postings, bits: int) -> tuple[np.ndarray, np.ndarr
 
 
 def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_shared: int, min_span: int,
-                    shingle_size: int) -> tuple[np.ndarray, np.ndarray]:
+                    shingle_size: int, drift: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pair keys (sorted) whose shared fingerprints are evidence of a reused passage, and their counts.
 
     ``keys[k]`` is a pair sharing one fingerprint, found at word ``pos_a[k]`` of its first document and
@@ -148,9 +149,19 @@ def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_
     in one of the two documents. Two fingerprints a few words apart are one shared stock phrase ("said in a
     statement on Monday that the"), shorter than any passage worth reporting; a verbatim passage of 25 words
     always spreads its fingerprints over at least 15 (winnowing puts one in every window).
+
+    With ``drift >= 0`` only fingerprints that share a band of diagonals with another count: sorted by diagonal
+    ``pos_b - pos_a``, occurrences whose diagonals step by at most ``drift`` form a band (engines pass
+    ``max_gap``, the widest insertion the alignment bridges), and an occurrence alone in its band is dropped
+    before the count and spread tests. A reprinted passage keeps its fingerprints on one diagonal, shifted only
+    by the edits inside it (sentences reprinted in another order: one band per sentence); stock phrases that two
+    unrelated documents happen to share sit alone on unrelated diagonals, and verifying such pairs is where the
+    time of a large corpus goes. The count returned is of all shared fingerprints. ``drift < 0`` turns the band
+    rule off.
     """
     kept, counts = _kernel.supported(np.ascontiguousarray(keys, np.uint64), np.ascontiguousarray(pos_a, np.uint32),
-                                     np.ascontiguousarray(pos_b, np.uint32), min_shared, min_span, shingle_size)
+                                     np.ascontiguousarray(pos_b, np.uint32), min_shared, min_span, shingle_size,
+                                     drift)
     kept, counts = np.frombuffer(kept, np.uint64), np.frombuffer(counts, np.int64)
     order = np.argsort(kept)  # the kernel groups occurrences without sorting them; few pairs are kept
     return kept[order], counts[order]
@@ -160,17 +171,18 @@ def supported_pairs(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, min_
 class FingerprintCandidates:
     """Outcome of the fingerprint stage over a corpus."""
 
-    pairs: np.ndarray  # uint64 pair keys with at least min_shared shared fingerprints, spread out enough
+    pairs: np.ndarray  # uint64 pair keys with at least min_shared banded shared fingerprints, spread out enough
     shared: np.ndarray  # shared non-boilerplate fingerprints per pair
     boilerplate: np.ndarray  # sorted unique hashes found in more than max_df documents
     df_histogram: dict[str, int]  # how many distinct fingerprints have df 1, 2-max_df, > max_df
 
 
 def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df: int, min_shared: int,
-                      min_span: int, shingle_size: int) -> FingerprintCandidates:
+                      min_span: int, shingle_size: int, drift: int) -> FingerprintCandidates:
     """Pairs of documents sharing at least ``min_shared`` fingerprints found in 2..``max_df`` documents, spread
-    over at least ``min_span`` words (in memory; engines use :func:`postings` per hash partition and
-    :func:`supported_pairs` per pair partition)."""
+    over at least ``min_span`` words, counting banded ones only (``drift``; in memory, engines use
+    :func:`postings` per hash partition and :func:`supported_pairs` per pair partition)."""
     post = postings(hashes, docs, positions, max_df)
-    pairs, shared = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, min_shared, min_span, shingle_size)
+    pairs, shared = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, min_shared, min_span, shingle_size,
+                                    drift)
     return FingerprintCandidates(pairs, shared, post.boilerplate, dict(post.df_histogram))

@@ -18,7 +18,9 @@ Every default is chosen from a principle, not from one benchmark:
   carries about six fingerprints, so two still survive heavy editing; alignment then decides. The shared
   fingerprints must also spread over at least ``min_passage_words`` words in one of the two documents: two
   fingerprints a few words apart are one shared stock phrase, and such chance pairs grow faster than the
-  corpus (a verbatim 25-word passage always spreads its fingerprints over 15 words or more).
+  corpus (a verbatim 25-word passage always spreads its fingerprints over 15 words or more). Only fingerprints
+  with a neighbour on their band of diagonals count (offset in one document minus offset in the other, within
+  ``max_gap``), as the fingerprints of one passage have; a fingerprint alone on its diagonal is a stock phrase.
 * ``min_words = 25``: a pair is *reuse* when at least 25 of its words lie in verbatim runs of aligned
   passages (summed over passages, so a story reprinted as scattered sentences counts). Below that, shared
   text is usually a quotation or a stock phrase, not reuse.

@@ -1073,7 +1073,7 @@ class Index:
                 q_pos[from_ext] = q_pos_all[usable][from_ext]
             other = ~own
             keys, _ = supported_pairs(pair_keys(oq[other], od[other]), q_pos[group[other]], op[other],
-                                      cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)
+                                      cfg.min_shared, cfg.min_passage_words, cfg.shingle_size, cfg.max_gap)
             found.append(keys)
             bounds = np.r_[0, np.cumsum(lens)]
             for k in np.flatnonzero(ext).tolist():  # external queries: df of their fingerprints, for boilerplate

@@ -872,7 +872,8 @@ done:
 /* Candidate pairs from fingerprint pair occurrences (see doublet.candidates.supported_pairs): records
    (pair key, position in a, position in b) are grouped by pair key (grouped_occ); a pair is kept when it has at least
    min_shared records whose positions spread over at least min_span words (max - min + shingle_size) in a
-   or in b. Returns (kept pair keys as uint64 bytes, their counts as int64 bytes). */
+   or in b -- counting, when drift >= 0, only records that share a band of diagonals (banded_support). Returns (kept pair keys as uint64 bytes,
+   their counts as int64 bytes). */
 typedef struct { uint64_t key; uint32_t a, b; } Occ;
 
 RADIX_SORT(radix_occ, Occ, KEY_KEY)
@@ -972,13 +973,57 @@ done:
     return res;
 }
 
+/* Whether the m occurrences r of one pair still support it when only occurrences sharing a band of diagonals
+   count. The diagonal of an occurrence is pos_b - pos_a; a reused passage keeps it constant, and every insertion
+   or deletion the alignment bridges (at most drift words) moves it by at most drift. Sorted by diagonal, the
+   occurrences fall into bands where consecutive diagonals differ by at most drift; an occurrence alone in its
+   band (a stock phrase two documents happen to share, at unrelated places) is dropped, and the rest must still
+   number min_shared and spread over min_span words in a or in b. Scattered reuse (sentences reprinted in
+   another order) keeps each sentence's fingerprints on its own band and is still supported. buf holds m
+   entries. Returns 1, 0, or -1 on memory error. */
+static int banded_support(const Occ *r, size_t m, Occ *buf, Py_ssize_t min_shared, Py_ssize_t min_span,
+                          Py_ssize_t shingle, Py_ssize_t drift) {
+    int64_t dmin = INT64_MAX, dmax = INT64_MIN;
+    for (size_t i = 0; i < m; i++) {
+        int64_t d = (int64_t)r[i].b - (int64_t)r[i].a;
+        if (d < dmin) dmin = d;
+        if (d > dmax) dmax = d;
+    }
+    if (m < 2) return 0;  /* alone in its band */
+    if (dmax - dmin <= drift) return 1;  /* one band: the caller has checked count and spread */
+    for (size_t i = 0; i < m; i++) {  /* key: the diagonal, shifted to be non-negative */
+        buf[i].key = (uint64_t)((int64_t)r[i].b - (int64_t)r[i].a + ((int64_t)1 << 32));
+        buf[i].a = r[i].a;
+        buf[i].b = r[i].b;
+    }
+    if (radix_occ(buf, m) < 0) return -1;
+    size_t count = 0;
+    uint32_t amin = UINT32_MAX, amax = 0, bmin = UINT32_MAX, bmax = 0;
+    for (size_t s = 0; s < m;) {
+        size_t e = s + 1;
+        while (e < m && buf[e].key - buf[e - 1].key <= (uint64_t)drift) e++;
+        if (e - s >= 2) {
+            count += e - s;
+            for (size_t i = s; i < e; i++) {
+                if (buf[i].a < amin) amin = buf[i].a;
+                if (buf[i].a > amax) amax = buf[i].a;
+                if (buf[i].b < bmin) bmin = buf[i].b;
+                if (buf[i].b > bmax) bmax = buf[i].b;
+            }
+        }
+        s = e;
+    }
+    return (Py_ssize_t)count >= min_shared && count >= 2 &&
+           ((Py_ssize_t)(amax - amin) + shingle >= min_span || (Py_ssize_t)(bmax - bmin) + shingle >= min_span);
+}
+
 static PyObject *py_supported(PyObject *self, PyObject *args) {
     Py_buffer kb, ab, bb;
-    Py_ssize_t min_shared, min_span, shingle;
-    if (!PyArg_ParseTuple(args, "y*y*y*nnn", &kb, &ab, &bb, &min_shared, &min_span, &shingle)) return NULL;
+    Py_ssize_t min_shared, min_span, shingle, drift;
+    if (!PyArg_ParseTuple(args, "y*y*y*nnnn", &kb, &ab, &bb, &min_shared, &min_span, &shingle, &drift)) return NULL;
     PyObject *res = NULL;
-    size_t n = (size_t)kb.len / 8;
-    Occ *src = NULL;
+    size_t n = (size_t)kb.len / 8, cap = 0;
+    Occ *src = NULL, *buf = NULL;
     uint64_t *keys = NULL;
     int64_t *counts = NULL;
     if ((size_t)ab.len != 4 * n || (size_t)bb.len != 4 * n) {
@@ -1003,6 +1048,17 @@ static PyObject *py_supported(PyObject *self, PyObject *args) {
         }
         if ((Py_ssize_t)(j - i) >= min_shared &&
             ((Py_ssize_t)(amax - amin) + shingle >= min_span || (Py_ssize_t)(bmax - bmin) + shingle >= min_span)) {
+            if (drift >= 0) {
+                if (j - i > cap) {
+                    free(buf);
+                    cap = 2 * (j - i);
+                    buf = malloc(cap * sizeof(Occ));
+                    if (!buf) { PyErr_NoMemory(); goto done; }
+                }
+                int on = banded_support(src + i, j - i, buf, min_shared, min_span, shingle, drift);
+                if (on < 0) { PyErr_NoMemory(); goto done; }
+                if (!on) { i = j; continue; }
+            }
             keys[w] = src[i].key;
             counts[w] = (int64_t)(j - i);
             w++;
@@ -1012,7 +1068,7 @@ static PyObject *py_supported(PyObject *self, PyObject *args) {
     res = Py_BuildValue("(NN)", PyBytes_FromStringAndSize((const char *)keys, (Py_ssize_t)(w * 8)),
                         PyBytes_FromStringAndSize((const char *)counts, (Py_ssize_t)(w * 8)));
 done:
-    free(src); free(keys); free(counts);
+    free(src); free(keys); free(counts); free(buf);
     PyBuffer_Release(&kb); PyBuffer_Release(&ab); PyBuffer_Release(&bb);
     return res;
 }
@@ -1121,8 +1177,8 @@ static PyMethodDef methods[] = {
      "group_occurrences(keys u64, pos_a u32, pos_b u32, bits) -> (records of (u64, u32, u32) grouped by the top "
      "bits of mix64(key), group offsets i64)."},
     {"supported", py_supported, METH_VARARGS,
-     "supported(pair_keys u64, pos_a u32, pos_b u32, min_shared, min_span, shingle_size) -> (kept keys u64 bytes, "
-     "counts i64 bytes), keys ascending."},
+     "supported(pair_keys u64, pos_a u32, pos_b u32, min_shared, min_span, shingle_size, drift) -> (kept keys u64 "
+     "bytes, counts i64 bytes), keys in no useful order; drift < 0 turns the diagonal rule off."},
     {"shared", py_shared, METH_VARARGS, "shared(a, b) -> number of values in both sorted unique uint64 arrays."},
     {"mask", py_mask, METH_VARARGS,
      "mask(text, starts, ends, positions u32, shingle_size, window) -> boilerplate mask (one byte per word)."},

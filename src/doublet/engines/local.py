@@ -144,7 +144,7 @@ def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.nda
     rec = np.concatenate([read_group(path, OCCURRENCE, bounds, q) for path, bounds in files] or
                          [np.empty(0, OCCURRENCE)])
     return supported_pairs(rec["pair"], rec["pos_a"], rec["pos_b"],
-                           cfg.min_shared, cfg.min_passage_words, cfg.shingle_size)[0]
+                           cfg.min_shared, cfg.min_passage_words, cfg.shingle_size, cfg.max_gap)[0]
 
 
 # ------------------------------------------------------------------------------------------ helpers

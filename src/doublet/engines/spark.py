@@ -168,11 +168,11 @@ def _postings_group(table: pa.Table, max_df: int) -> pa.Table:
     })
 
 
-def _judge_group(table: pa.Table, min_shared: int, min_span: int, shingle_size: int) -> pa.Table:
+def _judge_group(table: pa.Table, min_shared: int, min_span: int, shingle_size: int, drift: int) -> pa.Table:
     """supported_pairs on one group: every occurrence of the pair keys in it (the one call of supported_pairs)."""
     pairs, shared = supported_pairs(_u64(table.column("pair")), table.column("pos_a").to_numpy().astype(np.uint32),
                                     table.column("pos_b").to_numpy().astype(np.uint32), min_shared, min_span,
-                                    shingle_size)
+                                    shingle_size, drift)
     return pa.table({"pair": _i64(pairs), "shared": shared})
 
 
@@ -463,7 +463,8 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     n_occurrences = occurrences.count()
     fp = I.persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
                    .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
-                                           shingle_size=cfg.shingle_size), "pair long, shared long"), cached)
+                                           shingle_size=cfg.shingle_size, drift=cfg.max_gap),
+                                "pair long, shared long"), cached)
     n_fp = fp.count()
     cand = I.persist(lsh.union(fp.select("pair")).distinct(), cached)
     n_compared = cand.count()
