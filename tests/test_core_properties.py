@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import doublet
 from doublet.align import align_words, seeds, to_passages
 from doublet.candidates import fingerprint_pairs, lsh_pairs, split_keys
-from doublet.cluster import cluster_ids, components
+from doublet.cluster import cluster_ids, cluster_index, components
 from doublet import _kernel
 from doublet.fingerprints import boilerplate_mask
 from doublet.minhash import optimal_bands
@@ -267,6 +267,7 @@ def test_components_match_naive_union_find(n, edges):
 def test_cluster_ids_are_smallest_member_ids():
     ids = ["d", "b", "c", "a", "e"]
     assert cluster_ids(ids, np.array([0, 2]), np.array([1, 3])) == ["b", "b", "a", "a", "e"]
+    assert cluster_index(ids, np.array([0, 2]), np.array([1, 3])).tolist() == [1, 1, 3, 3, 4]
 
 
 # ---------------------------------------------------------------- alignment

@@ -56,6 +56,10 @@ def test_attribution_scores_summed_in_workers_match_the_written_pairs(docs):
         share[index[p.b]] += sb
     assert np.array_equal(result.scores[0], chars) and np.array_equal(result.scores[1], share)
     assert attribute_scored(result.ids, result.clusters, *result.scores, result.dates) == from_pairs
+    assert result.cluster_index is not None  # the engine's integer cluster numbers give the same decision
+    assert [result.ids[k] for k in result.cluster_index[0]] == result.clusters
+    assert attribute_scored(result.ids, result.clusters, *result.scores, result.dates,
+                            result.cluster_index[0]) == from_pairs
 
 
 def test_pairs_are_sorted_and_unique(docs):

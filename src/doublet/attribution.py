@@ -136,9 +136,11 @@ def summed_credits(n: int, docs: np.ndarray, chars: np.ndarray, shares: np.ndarr
 
 
 def attribute_scored(ids: Sequence[str], clusters: Sequence[str], chars: np.ndarray, share: np.ndarray,
-                     dates: Sequence[str | None] | None = None) -> Attribution:
+                     dates: Sequence[str | None] | None = None, member_of: np.ndarray | None = None) -> Attribution:
     """:func:`attribute` from per-document scores already summed over the pairs (:func:`pair_credit`, added
-    in pair order): for engines that credit pairs where they verify them instead of re-reading them."""
+    in pair order): for engines that credit pairs where they verify them instead of re-reading them.
+    ``member_of`` (optional) numbers each document's cluster (any non-negative integers, equal for the members
+    of one cluster, e.g. :func:`doublet.cluster.cluster_index`), saving the grouping of ``clusters``."""
     n = len(ids)
     if len(clusters) != n or (dates is not None and len(dates) != n):
         raise ValueError(f"ids ({n}), clusters ({len(clusters)}) and dates "
@@ -146,12 +148,17 @@ def attribute_scored(ids: Sequence[str], clusters: Sequence[str], chars: np.ndar
     when = np.array([np.nan if (t := parse_date(d)) is None else t for d in dates], dtype=np.float64) \
         if dates is not None else np.full(n, np.nan)
 
-    labels, member_of = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True) \
-        if n else (np.empty(0, dtype=str), np.empty(0, dtype=np.int64))
-    sizes = np.bincount(member_of, minlength=labels.shape[0])
+    if member_of is None:
+        member_of = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)[1] \
+            if n else np.empty(0, dtype=np.int64)
+    member_of = np.asarray(member_of, dtype=np.int64).reshape(-1)
+    if member_of.shape[0] != n:
+        raise ValueError(f"member_of has {member_of.shape[0]} entries for {n} documents")
+    n_labels = int(member_of.max()) + 1 if n else 0
+    sizes = np.bincount(member_of, minlength=n_labels)
     dated = ~np.isnan(when)
     # the earliest date of each cluster (inf where no member has one)
-    earliest = np.full(labels.shape[0], np.inf)
+    earliest = np.full(n_labels, np.inf)
     np.minimum.at(earliest, member_of[dated], when[dated])
     has_date = np.isfinite(earliest)[member_of]
     eligible = ~has_date | (dated & (when == earliest[member_of]))

@@ -68,10 +68,23 @@ def visit_order(n: int, i: np.ndarray, j: np.ndarray, labels: np.ndarray) -> np.
     return pos
 
 
+def id_order(ids: Sequence[str]) -> np.ndarray:
+    """Document indices in string order of their ids."""
+    return np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+
+
+def cluster_index(ids: Sequence[str], i: np.ndarray, j: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """For each document, the index of the document with the smallest id (string order) in its connected
+    component. ``order`` is :func:`id_order` of ``ids`` when the caller has it already."""
+    n = len(ids)
+    if order is None:
+        order = id_order(ids)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    labels = components(n, rank[i], rank[j]) if n else np.empty(0, np.int64)
+    return order[labels[rank]]
+
+
 def cluster_ids(ids: Sequence[str], i: np.ndarray, j: np.ndarray) -> list[str]:
     """For each document, the smallest id (string order) of its connected component."""
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids))
-    labels = components(len(ids), rank[i], rank[j]) if len(ids) else np.empty(0, np.int64)
-    return [ids[order[r]] for r in labels[rank].tolist()]
+    return [ids[k] for k in cluster_index(ids, i, j).tolist()]

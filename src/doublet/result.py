@@ -104,6 +104,10 @@ class Result:
     scores: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     """Per document (input order): source attribution scores summed over the reported pairs by the engine
     (:func:`doublet.attribution.attribute_scored`), so that writing clusters need not re-read the pairs."""
+    cluster_index: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    """Per document (input order): the index of the document naming its cluster and its near-duplicate cluster
+    (:func:`doublet.cluster.cluster_index`; ``clusters[k] == ids[cluster_index[0][k]]``), when the engine has
+    them: writing clusters then groups integers instead of strings."""
     _pairs: list[PairResult] | None = field(default=None, repr=False)
 
     def iter_pairs(self) -> Iterator[PairResult]:
@@ -138,7 +142,8 @@ class Result:
         """Attribution from the engine's scores, else from the pairs on disk (read only if a cluster has two
         or more documents)."""
         if self.scores is not None:
-            return attribute_scored(self.ids, self.clusters, *self.scores, self.dates)
+            return attribute_scored(self.ids, self.clusters, *self.scores, self.dates,
+                                    self.cluster_index[0] if self.cluster_index is not None else None)
         return attribute(self.ids, self.clusters, self.iter_pairs() if reused else (), self.dates)
 
     def cluster_rows(self) -> Iterator[dict[str, Any]]:
@@ -151,16 +156,22 @@ class Result:
 
     def _write_clusters(self, path: Path, rows: int = 1 << 16) -> None:
         """``clusters.jsonl`` (:func:`cluster_lines`), ``rows`` documents at a time."""
-        labels = pa.array(self.clusters, pa.string()).dictionary_encode()
-        index = labels.indices.to_numpy()
-        per_doc = np.bincount(index, minlength=len(labels.dictionary))[index] if len(index) else index
+        ids = pa.array(self.ids, pa.string())
+        if self.cluster_index is not None:  # labels are ids: take them, group by index
+            index, dup_index = (pa.array(x) for x in self.cluster_index)
+            clusters, dups = ids.take(index), ids.take(dup_index)
+            member = self.cluster_index[0]
+        else:
+            enc = pa.array(self.clusters, pa.string()).dictionary_encode()
+            clusters, dups = enc.dictionary.take(enc.indices), pa.array(self.near_duplicate_clusters, pa.string())
+            member = enc.indices.to_numpy()
+        per_doc = np.bincount(member)[member] if len(member) else member
         att = self._attribution(bool(len(per_doc)) and int(per_doc.max()) > 1)
         with open(path, "wb") as f:
             for lo in range(0, len(self.ids), rows):
                 cut = slice(lo, lo + rows)
                 f.write(_string_bytes(cluster_lines(
-                    pa.array(self.ids[cut], pa.string()), labels.dictionary.take(labels.indices[cut]),
-                    pa.array(per_doc[cut]), pa.array(self.near_duplicate_clusters[cut], pa.string()),
+                    ids[cut], clusters[cut], pa.array(per_doc[cut]), dups[cut],
                     pa.array(att.original[cut], pa.bool_()), pa.array(att.reason[cut], pa.string()), end="\n")))
 
     def write(self, outdir: str | Path) -> Path:

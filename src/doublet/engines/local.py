@@ -36,7 +36,7 @@ from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit, summed_credits
 from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, postings,
                           split_keys, supported_pairs)
-from ..cluster import cluster_ids, components, visit_order
+from ..cluster import cluster_index, components, id_order, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
@@ -407,8 +407,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # --- 5. clusters
     t = time.perf_counter()
     pi, pj, dup = kept_all[:, 0], kept_all[:, 1], kept_all[:, 2].astype(bool)
-    clusters = cluster_ids(ids, pi, pj)
-    dup_clusters = cluster_ids(ids, pi[dup], pj[dup])
+    order = id_order(ids)
+    index, dup_index = cluster_index(ids, pi, pj, order), cluster_index(ids, pi[dup], pj[dup], order)
+    clusters, dup_clusters = [ids[k] for k in index.tolist()], [ids[k] for k in dup_index.tolist()]
     timings["cluster"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
@@ -419,8 +420,10 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     work.remove_later(work.path / "fp", work.path / "pairs", *(() if keep_corpus else (work.path / "texts.bin",)))
 
     n_dup = int(dup.sum())
-    sizes = Counter(clusters)
-    dup_sizes = Counter(dup_clusters)
+    sizes = np.bincount(index, minlength=1)
+    sizes = sizes[sizes > 0]
+    dup_sizes = np.bincount(dup_index, minlength=1)
+    dup_sizes = dup_sizes[dup_sizes > 0]
     actions = Counter((p.action, p.scope) for p in problems)
     total_chars = int(n_chars_all.sum())
     summary: dict[str, Any] = {
@@ -439,11 +442,11 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             "near_duplicate_pairs": n_dup,
             "reuse_pairs": int(kept_all.shape[0]) - n_dup,
             "passages": n_passages,
-            "clusters": len(sizes),
-            "clusters_with_reuse": sum(1 for s in sizes.values() if s > 1),
-            "largest_cluster": max(sizes.values(), default=0),
-            "near_duplicate_clusters_with_copies": sum(1 for s in dup_sizes.values() if s > 1),
-            "documents_removable_as_near_duplicates": sum(s - 1 for s in dup_sizes.values()),
+            "clusters": int(sizes.shape[0]),
+            "clusters_with_reuse": int((sizes > 1).sum()),
+            "largest_cluster": int(sizes.max(initial=0)),
+            "near_duplicate_clusters_with_copies": int((dup_sizes > 1).sum()),
+            "documents_removable_as_near_duplicates": int((dup_sizes - 1).sum()),
         },
         "candidates": {
             "lsh": n_lsh,
@@ -466,7 +469,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dup_clusters, problems=list(problems),
                   summary=summary, pairs_path=pairs_path, work=work,
                   store=store.reader() if keep_corpus else None,
-                  char_lengths=n_chars_all, dates=dates if any(dates) else None, scores=scored)
+                  char_lengths=n_chars_all, dates=dates if any(dates) else None, scores=scored,
+                  cluster_index=(index, dup_index))
 
 
 def fingerprint_texts(texts: list[str], cfg: Config) -> int:
