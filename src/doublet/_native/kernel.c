@@ -872,8 +872,8 @@ done:
 /* Candidate pairs from fingerprint pair occurrences (see doublet.candidates.supported_pairs): records
    (pair key, position in a, position in b) are grouped by pair key (grouped_occ); a pair is kept when it has at least
    min_shared records whose positions spread over at least min_span words (max - min + shingle_size) in a
-   or in b -- counting, when drift >= 0, only records that share a band of diagonals (banded_support). Returns (kept pair keys as uint64 bytes,
-   their counts as int64 bytes). */
+   or in b -- counting, when drift >= 0, only records that share a band of diagonals (banded_support).
+   Returns (kept pair keys as uint64 bytes, their counts as int64 bytes). */
 typedef struct { uint64_t key; uint32_t a, b; } Occ;
 
 RADIX_SORT(radix_occ, Occ, KEY_KEY)
@@ -983,13 +983,13 @@ done:
    entries. Returns 1, 0, or -1 on memory error. */
 static int banded_support(const Occ *r, size_t m, Occ *buf, Py_ssize_t min_shared, Py_ssize_t min_span,
                           Py_ssize_t shingle, Py_ssize_t drift) {
+    if (m < 2) return 0;  /* alone in its band */
     int64_t dmin = INT64_MAX, dmax = INT64_MIN;
     for (size_t i = 0; i < m; i++) {
         int64_t d = (int64_t)r[i].b - (int64_t)r[i].a;
         if (d < dmin) dmin = d;
         if (d > dmax) dmax = d;
     }
-    if (m < 2) return 0;  /* alone in its band */
     if (dmax - dmin <= drift) return 1;  /* one band: the caller has checked count and spread */
     for (size_t i = 0; i < m; i++) {  /* key: the diagonal, shifted to be non-negative */
         buf[i].key = (uint64_t)((int64_t)r[i].b - (int64_t)r[i].a + ((int64_t)1 << 32));
@@ -1013,7 +1013,7 @@ static int banded_support(const Occ *r, size_t m, Occ *buf, Py_ssize_t min_share
         }
         s = e;
     }
-    return (Py_ssize_t)count >= min_shared && count >= 2 &&
+    return count > 0 && (Py_ssize_t)count >= min_shared &&  /* count > 0: the bounds below are set */
            ((Py_ssize_t)(amax - amin) + shingle >= min_span || (Py_ssize_t)(bmax - bmin) + shingle >= min_span);
 }
 
@@ -1178,7 +1178,7 @@ static PyMethodDef methods[] = {
      "bits of mix64(key), group offsets i64)."},
     {"supported", py_supported, METH_VARARGS,
      "supported(pair_keys u64, pos_a u32, pos_b u32, min_shared, min_span, shingle_size, drift) -> (kept keys u64 "
-     "bytes, counts i64 bytes), keys in no useful order; drift < 0 turns the diagonal rule off."},
+     "bytes, counts i64 bytes), keys in no useful order; drift < 0 turns the band rule off."},
     {"shared", py_shared, METH_VARARGS, "shared(a, b) -> number of values in both sorted unique uint64 arrays."},
     {"mask", py_mask, METH_VARARGS,
      "mask(text, starts, ends, positions u32, shingle_size, window) -> boilerplate mask (one byte per word)."},
