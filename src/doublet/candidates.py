@@ -9,8 +9,9 @@ where convenient (:func:`pair_keys`, :func:`split_keys`).
 
 The fingerprint rule (:func:`postings`, then :func:`supported_pairs`): two documents are a candidate when they
 share at least ``min_shared`` fingerprints held by at most ``max_df`` documents, spread over at least
-``min_passage_words`` words in one of them, counting only fingerprints that share a band of diagonals (offset in
-one document minus offset in the other, within ``max_gap``) with another. Every engine and the index apply it through these functions.
+``min_passage_words`` words in one of them, counting only fingerprints that share a band of diagonals (offset
+in one document minus offset in the other, within ``max_gap``) with another. Every engine and the index apply
+it through these functions.
 """
 
 from __future__ import annotations

@@ -347,7 +347,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # of their two documents' positions), so that the documents of nearby pairs are the ones a worker has
     # cached; results are spilled with their (a, b) rank and written out sorted at the end.
     t = time.perf_counter()
-    order = sorted(range(n), key=ids.__getitem__)
+    order = id_order(ids)  # also names the clusters (stage 5)
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     ci, cj = split_keys(cand)
@@ -407,7 +407,6 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # --- 5. clusters
     t = time.perf_counter()
     pi, pj, dup = kept_all[:, 0], kept_all[:, 1], kept_all[:, 2].astype(bool)
-    order = id_order(ids)
     index, dup_index = cluster_index(ids, pi, pj, order), cluster_index(ids, pi[dup], pj[dup], order)
     clusters, dup_clusters = [ids[k] for k in index.tolist()], [ids[k] for k in dup_index.tolist()]
     timings["cluster"] = time.perf_counter() - t
