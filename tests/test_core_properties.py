@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import doublet
 from doublet.align import align_words, seeds, to_passages
+from doublet import template
 from doublet.candidates import fingerprint_pairs, lsh_pairs, split_keys
 from doublet.cluster import cluster_ids, cluster_index, components
 from doublet import _kernel
@@ -112,7 +113,7 @@ def test_winnowing_matches_reference(values, window):
     """The kernel's winnowing equals the definition: rightmost minimum of every window, deduplicated."""
     words = np.array(values, dtype=np.uint64)
     shingles = ngram_hashes(words, 1)
-    _, _, fph, fpp = _kernel.prints_from_hashes(words, 1, window, 8, 1)
+    _, _, fph, fpp, _ = _kernel.prints_from_hashes(words, 1, window, 8, 1)
     s = shingles.tolist()
     if len(s) <= window:
         want = [max(range(len(s)), key=lambda i: (-s[i], i))]
@@ -190,25 +191,41 @@ def test_lsh_pairs_match_naive_buckets(bucket_of_doc, max_bucket):
     assert got == want
 
 
-@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9), st.integers(0, 40)), max_size=80),
-       st.integers(2, 5), st.integers(1, 3), st.integers(1, 30), st.integers(-1, 12))
-def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span, drift):
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9), st.integers(0, 40), st.integers(0, 2)), max_size=80),
+       st.integers(2, 5), st.integers(1, 3), st.integers(1, 30), st.integers(-1, 12),
+       st.lists(st.integers(0, 2), min_size=10, max_size=10), st.booleans(), st.booleans())
+def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span, drift, doc_sites, shape_on, site_on):
+    """Candidate pairs and templates equal a naive reading of the rules (template.decide and the band rule)."""
     occurrences = sorted(occurrences, key=lambda o: (o[1], o[2]))  # engines give rows in (doc, position) order
-    hashes = np.array([h for h, _, _ in occurrences], dtype=np.uint64)
-    docs = np.array([d for _, d, _ in occurrences], dtype=np.int64)
-    pos = np.array([p for _, _, p in occurrences], dtype=np.uint32)
-    got = fingerprint_pairs(hashes, docs, pos, max_df, min_shared, min_span, 5, drift)
-    first: dict[tuple[int, int], int] = {}  # (hash, doc) -> first position
-    for h, d, p in occurrences:
-        first.setdefault((h, d), p)
+    hashes = np.array([h for h, _, _, _ in occurrences], dtype=np.uint64)
+    docs = np.array([d for _, d, _, _ in occurrences], dtype=np.int64)
+    pos = np.array([p for _, _, p, _ in occurrences], dtype=np.uint32)
+    flags = np.array([f for _, _, _, f in occurrences], dtype=np.uint8)
+    rules = template.Rules(shape=shape_on, site=site_on)
+    got = fingerprint_pairs(hashes, docs, pos, flags, max_df, min_shared, min_span, 5, drift, rules=rules,
+                            site_of_doc=np.array(doc_sites, np.int64))
+    first: dict[tuple[int, int], tuple[int, int]] = {}  # (hash, doc) -> first (position, flag)
+    for h, d, p, f in occurrences:
+        first.setdefault((h, d), (p, f))
     holders: dict[int, set[int]] = {}
     for h, d in first:
         holders.setdefault(h, set()).add(d)
+
+    def is_template(h: int) -> bool:
+        ds = holders[h]
+        votes = sum(first[(h, d)][1] == 1 for d in ds)
+        weak = sum(first[(h, d)][1] == 2 for d in ds)
+        sites = {doc_sites[d] for d in ds}
+        return len(ds) >= 2 and (
+            (shape_on and (votes >= 0.5 * len(ds)
+                           or (len(ds) >= template.EDGE_MIN_DF and votes + weak >= template.EDGE_SHARE * len(ds))))
+            or (site_on and len(sites) == 1 and 0 not in sites))
+
     shared: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for h, ds in holders.items():
-        if 2 <= len(ds) <= max_df:
+        if 2 <= len(ds) <= max_df and not is_template(h):
             for i, j in itertools.combinations(sorted(ds), 2):
-                shared.setdefault((i, j), []).append((first[(h, i)], first[(h, j)]))
+                shared.setdefault((i, j), []).append((first[(h, i)][0], first[(h, j)][0]))
 
     def spread(ps: list[int]) -> int:
         return max(ps) - min(ps) + 5
@@ -225,7 +242,7 @@ def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span
             if supports(o) and (drift < 0 or (len(banded(o)) >= 2 and supports(banded(o))))}
     gi, gj = split_keys(got.pairs)
     assert dict(zip(zip(gi.tolist(), gj.tolist()), got.shared.tolist())) == want
-    assert set(got.boilerplate.tolist()) == {h for h, ds in holders.items() if len(ds) > max_df}
+    assert set(got.template.tolist()) == {h for h in holders if is_template(h)}
 
 
 # ---------------------------------------------------------------- exact overlap
@@ -323,6 +340,6 @@ def test_doc_view_matches_the_fingerprint_stage(values, n, window):
     """Verification's view of a document has the fingerprints the fingerprint stage made, and its shingle set."""
     words = np.array(values, dtype=np.uint64)
     shingles, fph, fpp = _kernel.doc_view(words, n, window)
-    _, _, h, p = _kernel.prints_from_hashes(words, n, window, 8, 1)
+    _, _, h, p, _ = _kernel.prints_from_hashes(words, n, window, 8, 1)
     assert (fph, fpp) == (h, p)
     assert np.frombuffer(shingles, np.uint64).tolist() == np.unique(ngram_hashes(words, n)).tolist()

@@ -23,6 +23,7 @@ from . import _kernel
 from .align import Passage, align_words, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
+from .template import word_shape
 from .tokens import Tokens, _scan, repaired_text, tokenize
 from .verify import overlap
 
@@ -37,23 +38,26 @@ class BatchPrints:
     fp_counts: np.ndarray  # int64 per document
     fp_hashes: np.ndarray  # uint64, all documents back to back
     fp_pos: np.ndarray  # uint32: index of the fingerprint shingle's first word
+    fp_shape: np.ndarray  # uint8: 1 when most of the shingle's words sit in template-shaped lines (template.py)
 
     @staticmethod
     def concat(parts: Sequence["BatchPrints"], num_perm: int) -> "BatchPrints":
         if not parts:
             return BatchPrints(np.empty(0, np.uint32), np.empty((0, num_perm), np.uint32), np.empty(0, bool),
-                               np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, np.uint32))
+                               np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, np.uint32),
+                               np.empty(0, np.uint8))
         return BatchPrints(*(np.concatenate([getattr(p, f) for p in parts]) for f in BatchPrints.__slots__))
 
 
-def _kernel_prints(hashes: np.ndarray, cfg: Config) -> tuple[bytes, int, bytes, bytes]:
+def _kernel_prints(hashes: np.ndarray, cfg: Config, word_shape: np.ndarray) -> tuple[bytes, int, bytes, bytes, bytes]:
     return _kernel.prints_from_hashes(np.ascontiguousarray(hashes, np.uint64), cfg.shingle_size, cfg.window,
-                                      cfg.num_perm, cfg.seed)
+                                      cfg.num_perm, cfg.seed, np.ascontiguousarray(word_shape, np.uint8))
 
 
 def fingerprint_batch(texts: Sequence[str], cfg: Config) -> BatchPrints:
-    """MinHash signatures and winnowed fingerprints of many documents (one C call; mojibake repaired)."""
-    words, flags, sigs, has, counts, fph, fpp = _kernel.fingerprint_batch(
+    """MinHash signatures, winnowed fingerprints and their shape flags of many documents (one C call; mojibake
+    repaired)."""
+    words, flags, sigs, has, counts, fph, fpp, shp = _kernel.fingerprint_batch(
         texts, cfg.shingle_size, cfg.window, cfg.num_perm, cfg.seed)
     n = len(texts)
     out = BatchPrints(
@@ -63,6 +67,7 @@ def fingerprint_batch(texts: Sequence[str], cfg: Config) -> BatchPrints:
         fp_counts=np.frombuffer(counts, np.uint32).astype(np.int64),
         fp_hashes=np.frombuffer(fph, np.uint64),
         fp_pos=np.frombuffer(fpp, np.uint32),
+        fp_shape=np.frombuffer(shp, np.uint8),
     )
     flagged = np.flatnonzero(np.frombuffer(flags, np.uint8) & _kernel.FLAG_MOJIBAKE)
     return _with_repairs(out, texts, flagged, cfg) if flagged.size else out
@@ -73,18 +78,19 @@ def _with_repairs(out: BatchPrints, texts: Sequence[str], flagged: np.ndarray, c
     bounds = np.r_[0, np.cumsum(out.fp_counts)]
     fph = [out.fp_hashes[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
     fpp = [out.fp_pos[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
+    fps = [out.fp_shape[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
     n_words, sigs, has, counts = out.n_words.copy(), out.sigs.copy(), out.has_sig.copy(), out.fp_counts.copy()
     for i in flagged.tolist():
         fixed = repaired_text(texts[i])
         if fixed is None:
             continue
-        hashes = _scan(fixed)[2]
-        sig, has_sig, h, p = _kernel_prints(hashes, cfg)
+        starts, ends, hashes, _ = _scan(fixed)
+        sig, has_sig, h, p, f = _kernel_prints(hashes, cfg, word_shape(fixed, starts, ends))
         n_words[i], sigs[i], has[i] = hashes.shape[0], np.frombuffer(sig, np.uint32), bool(has_sig)
-        fph[i], fpp[i] = np.frombuffer(h, np.uint64), np.frombuffer(p, np.uint32)
+        fph[i], fpp[i], fps[i] = np.frombuffer(h, np.uint64), np.frombuffer(p, np.uint32), np.frombuffer(f, np.uint8)
         counts[i] = fph[i].shape[0]
     return BatchPrints(n_words, sigs, has, counts, np.concatenate(fph) if fph else out.fp_hashes,
-                       np.concatenate(fpp) if fpp else out.fp_pos)
+                       np.concatenate(fpp) if fpp else out.fp_pos, np.concatenate(fps) if fps else out.fp_shape)
 
 
 @dataclass(frozen=True, slots=True)

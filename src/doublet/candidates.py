@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernel
+from .template import CONTENT, USER, Rules, Templates, decide
 
 
 def pair_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -79,49 +80,111 @@ def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int) -> np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
+class HashStats:
+    """What decides whether a fingerprint is a template, per distinct hash (see :mod:`doublet.template`):
+    documents holding it, how many of them show it shape-flagged, and the smallest and largest site number
+    among them (0 = a document without a site). Engines that count these elsewhere (Spark's aggregations, the
+    index's table) pass them to :func:`postings`; otherwise it counts them from the rows."""
+
+    hashes: np.ndarray  # sorted unique uint64
+    df: np.ndarray  # int64
+    votes: np.ndarray  # int64: documents showing it template-shaped
+    weak: np.ndarray  # int64: documents showing it in their end zone only
+    site_lo: np.ndarray  # int64
+    site_hi: np.ndarray  # int64
+
+    def lookup(self, h: np.ndarray) -> tuple[np.ndarray, ...]:
+        """df, votes, weak, site_lo, site_hi of each hash in ``h`` (all must be present)."""
+        k = np.searchsorted(self.hashes, h)
+        return self.df[k], self.votes[k], self.weak[k], self.site_lo[k], self.site_hi[k]
+
+
+@dataclass(frozen=True, slots=True)
 class Postings:
-    """What the fingerprints of one hash partition say: pair occurrences, boilerplate, document frequencies."""
+    """What the fingerprints of one hash partition say: pair occurrences, templates, document frequencies."""
 
     pair_keys: np.ndarray  # one uint64 pair key per fingerprint the two documents share (repeats = count)
     pos_a: np.ndarray  # uint32: where that fingerprint starts (word index) in the pair's first document
     pos_b: np.ndarray  # uint32: ... and in its second document
-    boilerplate: np.ndarray  # hashes found in more than max_df documents (sorted)
-    df_histogram: Counter  # distinct fingerprints with df 1, 2..max_df, > max_df
+    templates: Templates  # fingerprints judged template (masked; they propose no pair), with their rule
+    df_histogram: Counter  # distinct fingerprints: df 1, content 2..max_df, content > max_df, template
 
 
-def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df: int) -> Postings:
-    """Shared fingerprints of a set of (hash, document, position) rows holding *every* row of the hashes it
-    contains.
+_FLAG_BITS = np.uint32(3 << 30)
 
-    A fingerprint's document frequency (df) is the number of distinct documents holding it. Fingerprints
-    found in 2..``max_df`` documents yield one pair occurrence per pair of their documents, with the
-    fingerprint's position in each (its first position when a document repeats it); those above
-    ``max_df`` are boilerplate. Rows must come in (document, position) order, as engines produce them.
+
+def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None, max_df: int,
+             *, rules: Rules = Rules(), site_of_doc: np.ndarray | None = None, user: np.ndarray | None = None,
+             stats: HashStats | None = None) -> Postings:
+    """Shared fingerprints of a set of (hash, document, position, shape flag) rows holding *every* row of the
+    hashes it contains (or, with ``stats``, every row a pair can come from: the first ``max_df + 1`` documents
+    of each hash, with the counts over all of them in ``stats``).
+
+    A fingerprint's document frequency (df) is the number of distinct documents holding it; its template rule
+    is decided by :func:`doublet.template.decide` from its df, its shape votes (a document votes with the flag
+    of its first occurrence) and its sites (``site_of_doc[doc]``: 1, 2, ...; 0 = unknown), and ``user`` hashes
+    (sorted) are templates whatever they look like. Content fingerprints found in 2..``max_df`` documents yield
+    one pair occurrence per pair of their documents, with the fingerprint's position in each (its first
+    position when a document repeats it); above ``max_df`` they yield none (a cost bound). Rows must come in
+    (document, position) order, as engines produce them.
     """
+    packed = np.ascontiguousarray(positions, np.uint32) if shape is None else pack_shape(positions, shape)
     # rows come in (doc, position) order, so grouping by hash, stably, puts each hash's rows together in (doc,
     # position) order (the hashes themselves in no useful order: grouping is cheaper than sorting)
     h, d, p = _kernel.group_rows(np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(docs, np.uint32),
-                                np.ascontiguousarray(positions, np.uint32))
+                                packed)
     h, d, p = np.frombuffer(h, np.uint64), np.frombuffer(d, np.uint32).astype(np.int64), np.frombuffer(p, np.uint32)
     keep = np.r_[True, (h[1:] != h[:-1]) | (d[1:] != d[:-1])][: h.shape[0]]  # one occurrence per (hash, doc)
     h, d, p = h[keep], d[keep], p[keep]
-    starts, df = _runs(h)
-    boiler = df > max_df
-    usable = (df >= 2) & ~boiler
-    hist = Counter({"df=1": int((df == 1).sum()), f"df=2..{max_df}": int(usable.sum()),
-                    f"df>{max_df}": int(boiler.sum())})
+    p, flag = unpack_shape(p)
+    starts, runs = _runs(h)
+    if stats is not None:
+        df, votes, weak, site_lo, site_hi = stats.lookup(h[starts])
+    else:
+        df = runs
+        votes = np.add.reduceat((flag == 1).astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
+        weak = np.add.reduceat((flag == 2).astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
+        if site_of_doc is not None and starts.shape[0]:
+            site = np.asarray(site_of_doc, np.int64)[d]
+            site_lo, site_hi = np.minimum.reduceat(site, starts), np.maximum.reduceat(site, starts)
+        else:
+            site_lo = site_hi = np.zeros(starts.shape[0], np.int64)
+    rule = decide(df, votes, weak, site_lo, site_hi, rules)
+    if user is not None and user.shape[0]:
+        rule[(rule == CONTENT) & np.isin(h[starts], user)] = USER
+    templ = rule != CONTENT
+    usable = ~templ & (df >= 2) & (df <= max_df)
+    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(usable.sum()),
+                    f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
     keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
-                                           np.ascontiguousarray(df[usable], np.int64), np.ascontiguousarray(d, np.int64),
+                                           np.ascontiguousarray(runs[usable], np.int64), np.ascontiguousarray(d, np.int64),
                                            np.ascontiguousarray(p, np.uint32))
+    t_at = starts[templ]
+    order = np.argsort(h[t_at])
+    t_at = t_at[order]
+    found = Templates(h[t_at], rule[templ][order], df[templ][order].astype(np.int64), d[t_at], p[t_at])
     return Postings(np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32),
-                    np.sort(h[starts[boiler]]), hist)
+                    found, hist)
+
+
+def pack_shape(positions: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Fingerprint positions (uint32) with each one's shape flag (0, 1 template-shaped, 2 end zone) in the top
+    two bits, as engines spill them in :data:`FINGERPRINT_ROW` (positions are word indices, far below 2**30)."""
+    return np.asarray(positions, np.uint32) | (np.asarray(shape, np.uint32) << np.uint32(30))
+
+
+def unpack_shape(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_shape`: (positions uint32, shape flags uint8)."""
+    packed = np.asarray(packed, np.uint32)
+    return packed & ~_FLAG_BITS, (packed >> np.uint32(30)).astype(np.uint8)
 
 
 OCCURRENCE = np.dtype([("pair", np.uint64), ("pos_a", np.uint32), ("pos_b", np.uint32)])
 """One pair occurrence as engines spill it: the pair key and the fingerprint's position in each document."""
 
 FINGERPRINT_ROW = np.dtype([("hash", np.uint64), ("doc", np.uint32), ("pos", np.uint32)])
-"""One fingerprint occurrence as engines spill it: hash, document index, position (word index)."""
+"""One fingerprint occurrence as engines spill it: hash, document index, position (word index) with the shape
+flag in its top bit (:func:`pack_shape`)."""
 
 
 def group_records(keys: np.ndarray, a: np.ndarray, b: np.ndarray, bits: int,
@@ -173,17 +236,18 @@ class FingerprintCandidates:
     """Outcome of the fingerprint stage over a corpus."""
 
     pairs: np.ndarray  # uint64 pair keys with at least min_shared banded shared fingerprints, spread out enough
-    shared: np.ndarray  # shared non-boilerplate fingerprints per pair
-    boilerplate: np.ndarray  # sorted unique hashes found in more than max_df documents
-    df_histogram: dict[str, int]  # how many distinct fingerprints have df 1, 2-max_df, > max_df
+    shared: np.ndarray  # shared content fingerprints per pair
+    template: np.ndarray  # sorted unique hashes judged template
+    df_histogram: dict[str, int]  # distinct fingerprints: df 1, content 2..max_df, content > max_df, template
 
 
-def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df: int, min_shared: int,
-                      min_span: int, shingle_size: int, drift: int) -> FingerprintCandidates:
-    """Pairs of documents sharing at least ``min_shared`` fingerprints found in 2..``max_df`` documents, spread
-    over at least ``min_span`` words, counting banded ones only (``drift``; in memory, engines use
+def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None,
+                      max_df: int, min_shared: int, min_span: int, shingle_size: int, drift: int, *,
+                      rules: Rules = Rules(), site_of_doc: np.ndarray | None = None) -> FingerprintCandidates:
+    """Pairs of documents sharing at least ``min_shared`` content fingerprints found in 2..``max_df`` documents,
+    spread over at least ``min_span`` words, counting banded ones only (``drift``; in memory, engines use
     :func:`postings` per hash partition and :func:`supported_pairs` per pair partition)."""
-    post = postings(hashes, docs, positions, max_df)
+    post = postings(hashes, docs, positions, shape, max_df, rules=rules, site_of_doc=site_of_doc)
     pairs, shared = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, min_shared, min_span, shingle_size,
                                     drift)
-    return FingerprintCandidates(pairs, shared, post.boilerplate, dict(post.df_histogram))
+    return FingerprintCandidates(pairs, shared, post.templates.hashes, dict(post.df_histogram))

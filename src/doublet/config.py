@@ -10,10 +10,16 @@ Every default is chosen from a principle, not from one benchmark:
 * ``window = 6``: winnowing window over 5-gram hashes. Winnowing (Schleimer et al. 2003) guarantees that any
   shared run of at least ``window + shingle_size - 1 = 10`` identical words yields a shared fingerprint,
   while keeping only about ``2 / (window + 1)`` ≈ 29 % of the positions.
-* ``max_df = 50``: a fingerprint found in more documents than this is *boilerplate* (navigation, footers,
-  login prompts, share widgets, stock phrases): it never creates a candidate pair, and the words it covers
-  never enter a reported passage. passim uses an upper bound of 100 for newspaper text; 50 leaves room for
-  stories syndicated a few dozen times while removing site chrome from sites with more pages than that.
+* **Templates** (site navigation, headline lists, footers, header lines, signatures) are told from reuse by
+  what the text is and where it occurs, never by how many documents hold it (see :mod:`doublet.template`):
+  ``template_rules = ("shape", "site")`` and ``template_share = 0.5`` (a recurring fingerprint is a template
+  when half of the documents holding it show it in template-shaped lines, or when all of them come from one
+  site). Template fingerprints never create a candidate pair and the words they cover never enter a reported
+  passage.
+* ``max_df = 1000``: a cost bound, not a definition of boilerplate. A content fingerprint found in more
+  documents proposes no candidate pair (its documents can still pair through their other shared text, and
+  whole copies through LSH); it is not masked. A story reprinted up to a thousand times is found like one
+  reprinted twice. passim bounds document frequency the same way (at 100).
 * ``min_shared = 2``: shared non-boilerplate fingerprints needed before a pair is aligned. A 25-word passage
   carries about six fingerprints, so two still survive heavy editing; alignment then decides. The shared
   fingerprints must also spread over at least ``min_passage_words`` words in one of the two documents: two
@@ -62,8 +68,14 @@ class Config:
     # --- passage-level reuse
     window: int = 6
     """Winnowing window over shingle hashes (guarantee: shared runs of window+shingle_size-1 words)."""
-    max_df: int = 50
-    """Fingerprints in more documents than this are boilerplate: no candidates, never inside passages."""
+    max_df: int = 1000
+    """Cost bound: content fingerprints in more documents than this propose no pairs (they are not masked)."""
+    template_rules: tuple[str, ...] = ("shape", "site")
+    """Template rules that apply: "shape" (template-shaped lines), "site" (recurring within one site only)."""
+    template_share: float = 0.5
+    """Share of a recurring fingerprint's documents that must show it template-shaped for it to be a template."""
+    template_texts: tuple[str, ...] = ()
+    """Texts the user declares template (--template FILE): every fingerprint of them is masked."""
     min_shared: int = 2
     """Shared non-boilerplate fingerprints needed to align a pair (spread over min_passage_words words)."""
     min_words: int = 25
@@ -101,6 +113,9 @@ class Config:
             (self.num_perm >= 2, "num_perm must be >= 2"),
             (self.window >= 1, "window must be >= 1"),
             (self.max_df >= 2, "max_df must be >= 2 (a fingerprint must be shared to be evidence)"),
+            (set(self.template_rules) <= {"shape", "site"},
+             "template_rules may only name 'shape' and 'site'"),
+            (0.0 < self.template_share <= 1.0, "template_share must be in (0, 1]"),
             (self.min_shared >= 1, "min_shared must be >= 1"),
             (self.min_words >= 1, "min_words must be >= 1"),
             (self.min_passage_words >= 1, "min_passage_words must be >= 1"),
@@ -115,6 +130,8 @@ class Config:
         for ok, msg in checks:
             if not ok:
                 raise ValueError(msg)
+        if isinstance(self.template_rules, str) or isinstance(self.template_texts, str):
+            raise ValueError("template_rules and template_texts are tuples of strings")
         if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
             raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
 
@@ -134,6 +151,8 @@ class Config:
         """Parameters as a JSON-ready dict (LSH bands/rows resolved)."""
         d = asdict(self)
         d["bands"], d["rows"] = self.lsh_params()
+        d["template_rules"] = list(self.template_rules)
+        d["template_texts"] = len(self.template_texts)  # how many; the texts themselves can be long
         if not d["extra"]:
             d.pop("extra")
         return d

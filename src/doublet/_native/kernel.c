@@ -293,6 +293,239 @@ static size_t winnow(const uint64_t *s, size_t m, size_t w, uint32_t *pos) {
     return cnt;
 }
 
+/* ------------------------------------------------------------------------------------------ shape */
+/*
+ * Which words of a plain text sit in template-shaped lines (navigation and headline lists, "Key: value"
+ * header lines, copyright and menu lines, signatures): see doublet/template.py for the rules and why.
+ * One pass over the physical lines, then logical lines (hard wraps undone), kinds, blocks, labels.
+ */
+enum { K_BLANK = 0, K_CONTENT = 1, K_SHORT = 2, K_STRONG = 3 };
+#define SHAPE_MAX_WRAP 120     /* wider lines are paragraphs, not hard wraps */
+#define SHAPE_GOOD_WORDS 20    /* a line this long is prose whatever its ending */
+#define SHAPE_STRONG_WORDS 25  /* cues (©, separators, Key:) count only on lines this short */
+#define SHAPE_SIG_LINES 10     /* a signature delimiter is followed by at most this many lines */
+#define SHAPE_EDGE_PROSE 25    /* sentences this long end a footer's end zone */
+#ifndef SHAPE_EDGE_NEEDS_SHAPED
+#define SHAPE_EDGE_NEEDS_SHAPED 0
+#endif
+
+typedef struct {
+    int64_t s, e;   /* characters [s, e), trailing spaces excluded */
+    int64_t len;    /* e - s */
+    int64_t fw;     /* length of the first whitespace-delimited token */
+    int blank;
+} PLine;
+
+typedef struct {
+    int64_t s, e;
+    int64_t w0, w1;  /* words whose start lies in [s, e) */
+    uint8_t kind, lab, good, quoted, terminal;
+} LLine;
+
+static int cmp_i64(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static inline int is_closing(Py_UCS4 c) {
+    return c == '"' || c == '\'' || c == 0x201D || c == 0x2019 || c == 0xBB || c == ')' || c == ']' || c == '}' ||
+           c == '*' || c == '_' || is_space(c);
+}
+static inline int is_terminal(Py_UCS4 c) {
+    return c == '.' || c == '!' || c == '?' || c == 0x2026 || c == 0x3002 || c == 0xFF01 || c == 0xFF1F;
+}
+static inline int is_sep(Py_UCS4 c) {
+    return c == '|' || c == 0xB7 || c == 0x2022 || c == 0xBB || c == 0x203A || c == '/' || c == 0x25B8;
+}
+
+/* Kind of logical line [s, e) holding words w0..w1 (see doublet.template). */
+static uint8_t line_kind(const Text *t, const int64_t *st, const int64_t *en, LLine *L) {
+    int64_t s = L->s, e = L->e, nw = L->w1 - L->w0;
+    while (s < e && is_space(at(t, s))) s++;
+    if (s >= e) return K_BLANK;
+    int quoted = at(t, s) == '>';
+    L->quoted = (uint8_t)quoted;
+    int64_t q = s;  /* after quote markers */
+    while (q < e && (at(t, q) == '>' || at(t, q) == '|' || is_space(at(t, q)))) q++;
+    int64_t z = e;  /* last significant character, closing quotes and brackets stripped */
+    while (z > q && is_closing(at(t, z - 1))) z--;
+    int terminal = z > q && is_terminal(at(t, z - 1));
+    L->terminal = (uint8_t)terminal;
+    if (nw <= SHAPE_STRONG_WORDS) {
+        int seps = 0, copyright = 0;
+        for (int64_t i = s; i < e; i++) {
+            Py_UCS4 c = at(t, i);
+            if (c == 0xA9) copyright = 1;
+            else if (is_sep(c) && i > s && i + 1 < e && is_space(at(t, i - 1)) && is_space(at(t, i + 1))) seps++;
+        }
+        if (copyright || seps >= 2) return K_STRONG;
+        /* Key: value — a first token of letters, digits and hyphens, right before a colon */
+        if (!quoted && nw >= 1 && !terminal && st[L->w0] == s && ascii_alpha(at(t, s))) {
+            int64_t i = s;
+            while (i < e && (ascii_alnum(at(t, i)) || at(t, i) == '-') && i - s <= 30) i++;
+            if (i < e && at(t, i) == ':' && (i + 1 == e || is_space(at(t, i + 1)))) return K_STRONG;
+        }
+    }
+    if (quoted || nw >= SHAPE_GOOD_WORDS || (terminal && nw >= 5)) return K_CONTENT;
+    if (nw >= 2) {  /* figures: a table row is data, not navigation */
+        int64_t nd = 0;
+        for (int64_t w = L->w0; w < L->w1; w++) {
+            for (int64_t i = st[w]; i < en[w]; i++) {
+                Py_UCS4 c = at(t, i);
+                if (c >= '0' && c <= '9') { nd++; break; }
+            }
+        }
+        if (10 * nd >= 3 * nw || (nd >= 1 && nw <= 8)) return K_CONTENT;
+    }
+    return K_SHORT;
+}
+
+/* Per-word shape labels (1 = template-shaped) of text t with words st/en (nw of them) into lab[nw]. */
+static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int64_t nw, uint8_t *lab) {
+    memset(lab, 0, (size_t)nw);
+    if (nw == 0) return 0;
+    Py_ssize_t n = t->n;
+    int64_t np_ = 1;
+    for (Py_ssize_t i = 0; i < n; i++) if (at(t, i) == '\n') np_++;
+    PLine *P = malloc(sizeof(PLine) * (size_t)np_);
+    LLine *L = malloc(sizeof(LLine) * (size_t)np_);
+    int64_t *lens = malloc(sizeof(int64_t) * (size_t)(2 * np_ + 2));
+    if (!P || !L || !lens) { free(P); free(L); free(lens); return -1; }
+    /* physical lines */
+    int64_t k = 0, nonblank = 0;
+    for (Py_ssize_t i = 0; i <= n; k++) {
+        Py_ssize_t j = i;
+        while (j < n && at(t, j) != '\n') j++;
+        Py_ssize_t e = j;
+        while (e > i && is_space(at(t, e - 1))) e--;
+        Py_ssize_t f = i;
+        while (f < e && is_space(at(t, f))) f++;
+        Py_ssize_t g = f;
+        while (g < e && !is_space(at(t, g))) g++;
+        P[k].s = i; P[k].e = e; P[k].len = e - i; P[k].fw = g - f; P[k].blank = f >= e;
+        if (!P[k].blank) lens[nonblank++] = e - i;
+        i = j + 1;
+    }
+    /* Hard wraps. Greedy wrapping at width W leaves lines with len <= W whose next word would not have fitted:
+       len + 1 + fw(next) > W. Each line followed by a non-blank one allows W in [len, len + fw(next)]; the
+       wrap width is the W (30..SHAPE_MAX_WRAP) that explains the most line breaks. Text is hard-wrapped at W
+       when that is at least 3 breaks and a quarter of the lines, and fewer than twice as many lines are longer
+       than W (long paragraphs on one line each, with headlines of similar length, are not a wrap). */
+    int64_t W = 0;
+    if (nonblank >= 3) {
+        int64_t ne = 0;
+        for (int64_t i = 0; i + 1 < k; i++) {
+            if (P[i].blank || P[i + 1].blank || P[i].len > SHAPE_MAX_WRAP) continue;
+            lens[ne++] = 2 * P[i].len;                       /* opens at len (even: opens sort first) */
+            lens[ne++] = 2 * (P[i].len + P[i + 1].fw) + 1;   /* closes after len + fw */
+        }
+        qsort(lens, (size_t)ne, sizeof(int64_t), cmp_i64);
+        int64_t cover = 0, best = 0;
+        for (int64_t e = 0; e < ne; e++) {
+            if (lens[e] & 1) { cover--; continue; }
+            cover++;
+            int64_t at_w = lens[e] / 2;
+            if (at_w >= 30 && cover > best) { best = cover; W = at_w; }
+        }
+        int64_t over = 0;
+        for (int64_t i = 0; i < k; i++) over += !P[i].blank && P[i].len > W + 2;
+        if (best < 3 || 4 * best < nonblank || over >= 2 * best) W = 0;
+    }
+    /* logical lines: a line broken by a hard wrap continues on the next one */
+    int64_t nl = 0;
+    for (int64_t i = 0; i < k;) {
+        int64_t j = i;
+        if (!P[i].blank && W) {
+            while (j + 1 < k && !P[j + 1].blank && P[j].len <= W + 2 && P[j].len + P[j + 1].fw >= W) j++;
+        }
+        L[nl].s = P[i].s; L[nl].e = P[j].e; L[nl].lab = 0;
+        nl++;
+        i = j + 1;
+    }
+    int64_t w = 0;
+    for (int64_t i = 0; i < nl; i++) {
+        while (w < nw && st[w] < L[i].s) w++;
+        L[i].w0 = w;
+        while (w < nw && st[w] < L[i].e) w++;
+        L[i].w1 = w;
+    }
+    int sig = 0;
+    for (int64_t i = 0; i < nl; i++) {
+        L[i].quoted = L[i].terminal = 0;
+        L[i].kind = line_kind(t, st, en, &L[i]);
+        if (sig) { if (L[i].kind != K_BLANK) L[i].kind = K_STRONG; continue; }
+        /* a signature delimiter ("--" or "-- " alone on a line) followed by a few lines */
+        Py_ssize_t s = L[i].s, e = L[i].e;
+        if (e - s == 2 && at(t, s) == '-' && at(t, s + 1) == '-') {
+            int64_t rest = 0;
+            for (int64_t j = i + 1; j < nl; j++) rest += L[j].w1 > L[j].w0;
+            if (rest <= SHAPE_SIG_LINES) { sig = 1; L[i].kind = K_STRONG; }
+        }
+    }
+    /* blocks: runs of lines that are not long prose (blank lines do not break them) */
+    /* prose: a long line, a quoted line, or a sentence next to another sentence */
+    int64_t first = -1, last = -1, good = 0, prev = -1;
+    for (int64_t i = 0; i < nl; i++) {
+        L[i].good = 0;
+        if (L[i].kind == K_BLANK) continue;
+        if (first < 0) first = i;
+        last = i;
+        if (L[i].kind == K_CONTENT && (L[i].w1 - L[i].w0 >= SHAPE_GOOD_WORDS || L[i].quoted)) L[i].good = 1;
+        if (prev >= 0 && L[i].kind == K_CONTENT && L[prev].kind == K_CONTENT && L[i].terminal && L[prev].terminal)
+            L[i].good = L[prev].good = 1;
+        prev = i;
+    }
+    for (int64_t i = 0; i < nl; i++) good += L[i].good;
+    for (int64_t i = first; i >= 0 && i <= last;) {
+        if (L[i].kind == K_BLANK || L[i].good) { i++; continue; }
+        int64_t j = i, lines = 0, bad = 0, end = i;
+        for (; j <= last; j++) {
+            uint8_t kd = L[j].kind;
+            if (kd == K_BLANK) continue;
+            if (L[j].good) break;
+            lines++;
+            bad += kd == K_SHORT || kd == K_STRONG;
+            end = j;
+        }
+        int at_start = good && i == first, at_end = good && end == last;  /* edges of a text with prose */
+        if ((lines >= 3 && 2 * bad >= lines) || ((at_start || at_end) && bad >= 1)) {
+            int64_t lo = i, hi = end;  /* short sentences next to prose stay prose */
+            if (!at_start) while (lo <= hi && (L[lo].kind == K_CONTENT || L[lo].kind == K_BLANK)) lo++;
+            if (!at_end) while (hi >= lo && (L[hi].kind == K_CONTENT || L[hi].kind == K_BLANK)) hi--;
+            for (int64_t x = lo; x <= hi; x++) if (L[x].kind != K_BLANK) L[x].lab = 1;
+        } else {
+            for (int64_t x = i; x <= end; x++) if (L[x].kind == K_STRONG) L[x].lab = 1;
+        }
+        i = j;
+    }
+    /* the end zone: from the text's end back over template-shaped lines and short sentences (a footer's prose:
+       newsletter pitch, republication notice); its sentences are weakly template-shaped (label 2) */
+    if (good) {
+        int64_t x = last, shaped = 0, lo = -1;
+        for (; x >= first; x--) {
+            if (L[x].kind == K_BLANK) continue;
+            if (L[x].lab) { shaped++; lo = x; continue; }
+            if (L[x].quoted || L[x].w1 - L[x].w0 >= SHAPE_EDGE_PROSE || L[x].kind == K_STRONG) break;
+            lo = x;
+        }
+        if (lo >= 0 && (shaped || SHAPE_EDGE_NEEDS_SHAPED == 0))
+            for (int64_t y = lo; y <= last; y++) if (L[y].kind != K_BLANK && !L[y].lab) L[y].lab = 2;
+    }
+    for (int64_t i = 0; i < nl; i++)
+        if (L[i].lab) memset(lab + L[i].w0, L[i].lab, (size_t)(L[i].w1 - L[i].w0));
+    free(P); free(L); free(lens);
+    return 0;
+}
+
+/* Shape flag of each fingerprint: most of its shingle's words are template-shaped. */
+static void fp_shape_flags(const uint8_t *lab, int64_t nw, const uint32_t *pos, size_t c, size_t n, uint8_t *out) {
+    for (size_t q = 0; q < c; q++) {
+        int64_t p = pos[q], e = p + (int64_t)n < nw ? p + (int64_t)n : nw, strong = 0, any = 0;
+        for (int64_t x = p; x < e; x++) { strong += lab[x] == 1; any += lab[x] != 0; }
+        out[q] = e > p && 2 * strong >= e - p ? 1 : e > p && 2 * any >= e - p ? 2 : 0;
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ Python API */
 
 static int load_text(PyObject *o, Text *t) {
@@ -305,6 +538,23 @@ static int load_text(PyObject *o, Text *t) {
     t->data = PyUnicode_DATA(o);
     t->n = PyUnicode_GET_LENGTH(o);
     return 0;
+}
+
+static PyObject *py_shape(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer sb, eb;
+    if (!PyArg_ParseTuple(args, "Uy*y*", &text, &sb, &eb)) return NULL;
+    PyObject *res = NULL;
+    Text t;
+    if (load_text(text, &t)) goto done;
+    int64_t nw = sb.len / 8;
+    res = PyBytes_FromStringAndSize(NULL, nw);
+    if (!res) goto done;
+    if (shape_words(&t, sb.buf, eb.buf, nw, (uint8_t *)PyBytes_AS_STRING(res)) < 0) { Py_CLEAR(res); PyErr_NoMemory(); }
+done:
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&eb);
+    return res;
 }
 
 static PyObject *py_tokenize(PyObject *self, PyObject *args) {
@@ -365,8 +615,12 @@ static PyObject *py_prints_from_hashes(PyObject *self, PyObject *args) {
     Py_ssize_t n, w;
     unsigned int k;
     unsigned long long seed;
-    if (!PyArg_ParseTuple(args, "y*nnIK", &hb, &n, &w, &k, &seed)) return NULL;
-    if (n < 1 || w < 1 || k < 1) { PyBuffer_Release(&hb); PyErr_SetString(PyExc_ValueError, "bad parameters"); return NULL; }
+    Py_buffer lb = {0};
+    if (!PyArg_ParseTuple(args, "y*nnIK|y*", &hb, &n, &w, &k, &seed, &lb)) return NULL;
+    if (n < 1 || w < 1 || k < 1 || (lb.len != 0 && lb.len != hb.len / 8)) {
+        PyBuffer_Release(&hb); if (lb.obj) PyBuffer_Release(&lb);
+        PyErr_SetString(PyExc_ValueError, "bad parameters"); return NULL;
+    }
     Scratch sc = {{0, 0, 0, 8}, {0, 0, 0, 4}, {0, 0, 0, 8}, {0, 0, 0, 4}, NULL, NULL};
     sc.filled = malloc(k);
     PyObject *sig = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)k * 4), *res = NULL;
@@ -375,12 +629,18 @@ static PyObject *py_prints_from_hashes(PyObject *self, PyObject *args) {
     int has = prints_of((const uint64_t *)hb.buf, (size_t)hb.len / 8, (size_t)n, (size_t)w, k, seed, &sc,
                         (uint32_t *)PyBytes_AS_STRING(sig), &cnt);
     if (has < 0) { PyErr_NoMemory(); goto done; }
-    res = Py_BuildValue("(OiNN)", sig, has, buf_bytes(&sc.fph), buf_bytes(&sc.fpp));
+    PyObject *shp = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cnt);
+    if (!shp) goto done;
+    if (lb.len) fp_shape_flags(lb.buf, (int64_t)lb.len, (const uint32_t *)sc.fpp.p, cnt, (size_t)n,
+                               (uint8_t *)PyBytes_AS_STRING(shp));
+    else memset(PyBytes_AS_STRING(shp), 0, cnt);
+    res = Py_BuildValue("(OiNNN)", sig, has, buf_bytes(&sc.fph), buf_bytes(&sc.fpp), shp);
 done:
     Py_XDECREF(sig);
     free(sc.filled);
     buf_free(&sc.shingles); buf_free(&sc.pos); buf_free(&sc.fph); buf_free(&sc.fpp);
     PyBuffer_Release(&hb);
+    if (lb.obj) PyBuffer_Release(&lb);
     return res;
 }
 
@@ -403,7 +663,8 @@ static PyObject *py_fingerprint_batch(PyObject *self, PyObject *args) {
              *sigs = PyBytes_FromStringAndSize(NULL, d * (Py_ssize_t)k * 4), *has = PyBytes_FromStringAndSize(NULL, d),
              *counts = PyBytes_FromStringAndSize(NULL, d * 4), *res = NULL;
     Scratch sc = {{0, 0, 0, 8}, {0, 0, 0, 4}, {0, 0, 0, 8}, {0, 0, 0, 4}, NULL, NULL};
-    Buf hashes = {0, 0, 0, 8}, skip = {0, 0, 0, 1};
+    Buf hashes = {0, 0, 0, 8}, skip = {0, 0, 0, 1}, starts = {0, 0, 0, 8}, ends = {0, 0, 0, 8}, labs = {0, 0, 0, 1},
+        shp = {0, 0, 0, 1};
     int failed = 0;
     sc.filled = malloc(k);
     if (!words || !flags || !sigs || !has || !counts || !sc.filled) { PyErr_NoMemory(); goto done; }
@@ -412,24 +673,31 @@ static PyObject *py_fingerprint_batch(PyObject *self, PyObject *args) {
     uint8_t *fp = (uint8_t *)PyBytes_AS_STRING(flags), *hp = (uint8_t *)PyBytes_AS_STRING(has);
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < d && !failed; i++) {
-        hashes.len = 0;
-        int f = tokenize_text(&tx[i], &hashes, NULL, NULL, &skip);
+        hashes.len = starts.len = ends.len = 0;
+        int f = tokenize_text(&tx[i], &hashes, &starts, &ends, &skip);
         if (f < 0) { failed = 1; break; }
+        size_t before = sc.fpp.len;
         int hs = prints_of((const uint64_t *)hashes.p, hashes.len, (size_t)n, (size_t)w, k, seed, &sc,
                            sp + (size_t)i * k, &cp[i]);
         if (hs < 0) { failed = 1; break; }
+        if (buf_reserve(&labs, hashes.len + 1) || buf_reserve(&shp, cp[i])) { failed = 1; break; }
+        if (shape_words(&tx[i], starts.p, ends.p, (int64_t)hashes.len, labs.p) < 0) { failed = 1; break; }
+        fp_shape_flags(labs.p, (int64_t)hashes.len, (const uint32_t *)sc.fpp.p + before, cp[i], (size_t)n,
+                       (uint8_t *)shp.p + shp.len);
+        shp.len += cp[i];
         wp[i] = (uint32_t)hashes.len;
         fp[i] = (uint8_t)f;
         hp[i] = (uint8_t)hs;
     }
     Py_END_ALLOW_THREADS
     if (failed) { PyErr_NoMemory(); goto done; }
-    res = Py_BuildValue("(OOOOONN)", words, flags, sigs, has, counts, buf_bytes(&sc.fph), buf_bytes(&sc.fpp));
+    res = Py_BuildValue("(OOOOONNN)", words, flags, sigs, has, counts, buf_bytes(&sc.fph), buf_bytes(&sc.fpp),
+                        buf_bytes(&shp));
 done:
     Py_XDECREF(words); Py_XDECREF(flags); Py_XDECREF(sigs); Py_XDECREF(has); Py_XDECREF(counts);
     free(sc.filled);
     buf_free(&sc.shingles); buf_free(&sc.pos); buf_free(&sc.fph); buf_free(&sc.fpp);
-    buf_free(&hashes); buf_free(&skip);
+    buf_free(&hashes); buf_free(&skip); buf_free(&starts); buf_free(&ends); buf_free(&labs); buf_free(&shp);
     PyMem_Free(tx);
     Py_DECREF(seq);
     return res;
@@ -1190,10 +1458,14 @@ static PyMethodDef methods[] = {
      "(one byte per word, 1 = boilerplate) give the documents' lengths."},
     {"ngrams", py_ngrams, METH_VARARGS, "ngrams(word_hashes: uint64 buffer, n) -> uint64 shingle hashes as bytes."},
     {"prints_from_hashes", py_prints_from_hashes, METH_VARARGS,
-     "prints_from_hashes(word_hashes, shingle_size, window, num_perm, seed) -> (sig, has_sig, fp_hashes, fp_pos)."},
+     "prints_from_hashes(word_hashes, shingle_size, window, num_perm, seed[, word_shape]) -> (sig, has_sig, "
+     "fp_hashes, fp_pos, fp_shape); word_shape: one byte per word (shape labels); without it no fingerprint is "
+     "flagged."},
     {"fingerprint_batch", py_fingerprint_batch, METH_VARARGS,
      "fingerprint_batch(texts, shingle_size, window, num_perm, seed) -> (n_words u32, flags u8, sigs u32, "
-     "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32), all as bytes."},
+     "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32, fp_shape u8), all as bytes."},
+    {"shape", py_shape, METH_VARARGS,
+     "shape(text, starts i64, ends i64) -> one byte per word: 1 if the word sits in a template-shaped line."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel",

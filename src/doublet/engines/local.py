@@ -34,14 +34,15 @@ import numpy as np
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit, summed_credits
-from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, postings,
-                          split_keys, supported_pairs)
+from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, pack_shape,
+                          postings, split_keys, supported_pairs, unpack_shape)
 from ..cluster import cluster_index, components, id_order, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
 from ..spill import GroupedSpill, TextReader, TextStore, WorkDir, read_group, read_texts
+from ..template import Rules, SiteNumbers, Templates, site_of, user_hashes
 
 _BATCH = 512  # documents per fingerprint job
 _PAIRS_PER_JOB = 2_000  # candidate pairs per verification job
@@ -60,7 +61,7 @@ def _fingerprint_job(args: tuple[str, int, np.ndarray, int, int, Config]) -> tup
     bands, rows = cfg.lsh_params()
     chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     docs = np.repeat(np.arange(base, base + len(texts), dtype=np.uint32), bp.fp_counts)
-    rec, bounds = group_records(bp.fp_hashes, docs, bp.fp_pos, bits, FINGERPRINT_ROW)
+    rec, bounds = group_records(bp.fp_hashes, docs, pack_shape(bp.fp_pos, bp.fp_shape), bits, FINGERPRINT_ROW)
     return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), rec, bounds
 
 
@@ -126,16 +127,20 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
 _OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
 
 
-def _postings_job(args: tuple[Any, int, int, Any, int]) -> tuple[np.ndarray, Counter, np.ndarray]:
+def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any]) -> tuple[Templates, Counter, np.ndarray]:
     """Postings of one fingerprint partition ``p``; its pair occurrences go to one file ``occ_root/<p>``,
-    grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's boilerplate hashes,
-    df histogram and the file's group offsets."""
-    fp_folder, fp_bits, p, occ_root, max_df = args
+    grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's templates, df histogram
+    and the file's group offsets. ``sites_path``/``user_path``: the documents' site numbers and the user's
+    template hashes (.npy files), or None."""
+    fp_folder, fp_bits, p, occ_root, cfg, sites_path, user_path = args
     rows = GroupedSpill(fp_folder, FINGERPRINT_ROW, bits=fp_bits).read(p, drop=True)  # read once: free the disk
-    post = postings(rows["hash"], rows["doc"], rows["pos"], max_df)
+    pos, shape = unpack_shape(rows["pos"])
+    post = postings(rows["hash"], rows["doc"], pos, shape, cfg.max_df, rules=Rules.of(cfg),
+                    site_of_doc=None if sites_path is None else np.load(sites_path, mmap_mode="r"),
+                    user=None if user_path is None else np.load(user_path))
     rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"{p:03d}"))
-    return post.boilerplate, post.df_histogram, bounds
+    return post.templates, post.df_histogram, bounds
 
 
 def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.ndarray:
@@ -270,6 +275,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     # --- 1. fingerprint
     ids: list[str] = []
     dates: list[str | None] = []  # from document metadata (web pages), for source attribution
+    site_numbers = SiteNumbers()
+    sites: list[int] = []  # each document's site number (0: none), for the site rule
     words: list[np.ndarray] = []
     chars: list[np.ndarray] = []
     has: list[np.ndarray] = []
@@ -282,6 +289,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             base = len(ids)
             ids.extend(d.id for d in batch)
             dates.extend(getattr(d, "meta", {}).get("date") for d in batch)
+            sites.extend(site_numbers.number(site_of(d)) for d in batch)
             start, sizes = store.append([d.text for d in batch])
             yield str(store.path), start, sizes, base, fp_bits, cfg
 
@@ -320,8 +328,16 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     fps.flush()
     occ_root = work.path / "pairs"
     occ_root.mkdir()
-    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg.max_df) for p in range(len(fps))]
-    boiler: list[np.ndarray] = []
+    sites_path = user_path = None
+    if len(site_numbers) and "site" in cfg.template_rules:
+        sites_path = work.path / "sites.npy"
+        np.save(sites_path, np.asarray(sites, np.uint32))
+    if cfg.template_texts:
+        user_path = work.path / "user_templates.npy"
+        np.save(user_path, user_hashes(cfg.template_texts, cfg.shingle_size))
+    del sites
+    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg, sites_path, user_path) for p in range(len(fps))]
+    boiler: list[Templates] = []
     hist: Counter = Counter()
     files: list[tuple[Any, np.ndarray]] = []
     for p, (b_p, h_p, bounds_p) in enumerate(_ordered_map(pool, _postings_job, post_jobs, 2 * cfg.workers)):
@@ -337,7 +353,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         fp_pairs.append(keys_q)
         progress.advance()
     fp_cand = np.concatenate(fp_pairs) if fp_pairs else np.empty(0, np.uint64)
-    boilerplate = np.sort(np.concatenate(boiler)) if boiler else np.empty(0, np.uint64)
+    templates = Templates.concat(boiler)
+    boilerplate = templates.hashes
     cand = np.union1d(lsh, fp_cand)
     n_lsh, n_fp = int(lsh.shape[0]), int(fp_cand.shape[0])
     progress.done()

@@ -1,0 +1,188 @@
+"""Boilerplate and templates: text that recurs across documents without being reuse.
+
+Site navigation, headline lists, footers, login and cookie prompts, ``Key: value`` header lines and
+signatures recur in many documents, as reprinted stories do. A document-frequency cutoff cannot tell them
+apart (a small site's footer is in 15 pages, a popular story in 500), so doublet decides by **what the text
+is and where it occurs**, for each recurring fingerprint (a winnowed word 5-gram found in two or more
+documents), from every document that holds it:
+
+* **shape** (:func:`word_shape`, C kernel ``shape_words``) — each document's lines are read as a reader
+  would: hard-wrapped lines are joined again (a line continues on the next when the next line's first word
+  would not have fitted in the wrap width: the 90th-percentile line length, if at most 120 characters), and
+  every logical line is *prose* (it ends a sentence and has ≥ 5 words, or has ≥ 20 words, or is quoted with
+  ``>``, or is a row of figures), *short* (anything else: headlines, menu items, titles, link text) or
+  *template* outright (≤ 25 words with ``©``, two or more `` | `` / `` · `` / `` • `` / `` › `` / `` / ``
+  separators, a ``Key: value`` line such as ``Organization: ...`` or ``Shares: 21263``, or a signature:
+  a ``--`` line followed by at most 10 lines). Runs of lines that are not long prose (≥ 20 words) form
+  blocks; a block is template-shaped when it holds ≥ 3 lines of which at least half are short or template
+  (navigation and headline lists), or when it sits at the start or end of a text that has prose and holds
+  a short or template line (page headers and footers). Short sentences at a block's edge next to prose stay
+  prose (a story's last one-sentence paragraph). A fingerprint is *shape-flagged* in a document when most
+  of its words are in template-shaped lines.
+* **vote** — a recurring fingerprint is a template when at least ``template_share`` (half) of the
+  documents holding it show it shape-flagged. Shape needs line breaks; a page whose text lost them (all on
+  one line) is outvoted by the pages of the same template that kept them, since fingerprints are computed
+  on words only.
+* **site** — when documents carry a site (web pages: the page's site name or URL host; JSON Lines, CSV and
+  Parquet: ``--site-field``), a fingerprint found in two or more documents that all come from one site is
+  that site's template, however small the site; the same text on two sites is reuse however often.
+* **user** — texts the user declares template (``--template FILE``): every fingerprint of them.
+
+Template fingerprints propose no candidate pair, and the words they cover (widened to whole lines) are
+masked out of alignment, so a template can neither make a pair nor sit inside a reported passage. Beyond
+the cost cap ``max_df`` a fingerprint proposes no pair either (a cost bound, not a definition: it is not
+masked), and its vote is taken over its first ``max_df + 1`` documents (in input order), so every engine
+decides on the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from . import _kernel
+
+RULES = ("shape", "site", "user", "edge")
+"""The template rules, in the order their codes are numbered (1, 2, 3, 4; 0 = content)."""
+CONTENT, SHAPE, SITE, USER, EDGE = 0, 1, 2, 3, 4
+EDGE_MIN_DF = 5
+"""Documents that must hold a sentence of their end zones before it can be a template by the edge rule."""
+EDGE_SHARE = 0.9
+"""Share of those documents that must show it in their end zone (or template-shaped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Which template rules apply, and the vote's threshold (from :class:`doublet.Config`)."""
+
+    shape: bool = True
+    site: bool = True
+    share: float = 0.5
+
+    @staticmethod
+    def of(cfg: object) -> "Rules":
+        on = set(getattr(cfg, "template_rules"))
+        return Rules(shape="shape" in on, site="site" in on, share=float(getattr(cfg, "template_share")))
+
+
+def word_shape(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """One uint8 per word of ``text`` (words given by their raw ``starts``/``ends``): 1 when the word sits in
+    a template-shaped line (C kernel)."""
+    return np.frombuffer(_kernel.shape(text, np.ascontiguousarray(starts, np.int64),
+                                       np.ascontiguousarray(ends, np.int64)), np.uint8)
+
+
+def decide(df: np.ndarray, votes: np.ndarray, weak: np.ndarray, site_lo: np.ndarray, site_hi: np.ndarray,
+           rules: Rules) -> np.ndarray:
+    """The template rule (``SHAPE``, ``EDGE``, ``SITE``; ``CONTENT`` = 0) of each recurring fingerprint.
+
+    Per fingerprint: ``df`` documents hold it, ``votes`` of them show it template-shaped and ``weak`` of them in
+    their end zone only, and ``site_lo``/``site_hi`` are the smallest and largest site number among them (sites
+    are numbered from 1; 0 = a document without a site). Shape wins over edge, edge over site.
+    """
+    out = np.zeros(df.shape[0], np.uint8)
+    recurring = df >= 2
+    if rules.site:
+        out[recurring & (site_lo > 0) & (site_lo == site_hi)] = SITE
+    if rules.shape:
+        out[(df >= EDGE_MIN_DF) & (votes + weak >= EDGE_SHARE * df)] = EDGE
+        out[recurring & (votes >= rules.share * df)] = SHAPE
+    return out
+
+
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/?#\s]+)", re.I)
+
+
+def site_key(value: object) -> str | None:
+    """The site a document belongs to, from a site name, a host or a URL: lower case, without ``www.``/``m.``
+    and a port (``https://www.Example.com:443/a`` → ``example.com``); ``None`` for an empty value."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if "://" in text or "/" in text or ("." in text and " " not in text):
+        host = urlsplit(text if "://" in text else "//" + text).hostname or ""
+        if not host:
+            m = _HOST.match(text)
+            host = m.group(1) if m else text
+        text = host
+    text = text.lower()
+    for prefix in ("www.", "m."):
+        if text.startswith(prefix) and text.count(".") >= 2:
+            text = text[len(prefix):]
+    return text or None
+
+
+class SiteNumbers:
+    """Numbers sites in order of first appearance (1, 2, ...; 0 = no site), as engines give them to documents."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def number(self, value: object) -> int:
+        key = site_key(value)
+        if key is None:
+            return 0
+        got = self._ids.get(key)
+        if got is None:
+            got = self._ids[key] = len(self._ids) + 1
+        return got
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def user_hashes(texts: Iterable[str], shingle_size: int) -> np.ndarray:
+    """Sorted unique hashes of every word shingle of the given texts (the user's template texts): any
+    fingerprint among them is template. Every shingle, not only the winnowed ones, since a template inside a
+    document is winnowed at other positions than the template alone."""
+    from .tokens import ngram_hashes, tokenize
+
+    parts = [ngram_hashes(tokenize(t).hashes, shingle_size) for t in texts if t.strip()]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """Fingerprints judged template, sorted by hash, with the rule that decided each, how many documents hold
+    it, and an example: the first document holding it and its position (word index) there."""
+
+    hashes: np.ndarray  # uint64, sorted
+    rule: np.ndarray  # uint8: SHAPE, SITE, USER
+    df: np.ndarray  # int64
+    doc: np.ndarray  # int64
+    pos: np.ndarray  # uint32
+
+    @staticmethod
+    def empty() -> "Templates":
+        return Templates(np.empty(0, np.uint64), np.empty(0, np.uint8), np.empty(0, np.int64),
+                         np.empty(0, np.int64), np.empty(0, np.uint32))
+
+    @staticmethod
+    def concat(parts: Sequence["Templates"]) -> "Templates":
+        """Templates of disjoint hash partitions together, sorted by hash."""
+        if not parts:
+            return Templates.empty()
+        cols = [np.concatenate([getattr(p, f) for p in parts]) for f in Templates.__slots__]
+        order = np.argsort(cols[0], kind="stable")
+        return Templates(*(c[order] for c in cols))
+
+    def __len__(self) -> int:
+        return int(self.hashes.shape[0])
+
+
+def site_of(doc: object) -> object:
+    """What names a document's site: the host of its URL (``meta["url"]``) when it has one, else
+    ``meta["site"]`` (a page's declared site name, or a ``--site-field`` value), else None."""
+    meta = getattr(doc, "meta", None) or {}
+    return meta.get("url") or meta.get("site")
+
+
+def rule_names(codes: Sequence[int]) -> list[str]:
+    """Rule names of template codes (``1`` → ``"shape"``)."""
+    return [RULES[c - 1] for c in codes]
