@@ -304,21 +304,19 @@ enum { K_BLANK = 0, K_CONTENT = 1, K_SHORT = 2, K_STRONG = 3 };
 #define SHAPE_GOOD_WORDS 20    /* a line this long is prose whatever its ending */
 #define SHAPE_STRONG_WORDS 25  /* cues (©, separators, Key:) count only on lines this short */
 #define SHAPE_SIG_LINES 10     /* a signature delimiter is followed by at most this many lines */
-#define SHAPE_EDGE_PROSE 25    /* sentences this long end a footer's end zone */
-#ifndef SHAPE_EDGE_NEEDS_SHAPED
-#define SHAPE_EDGE_NEEDS_SHAPED 0
-#endif
+#define SHAPE_EDGE_PROSE 25    /* a paragraph this long ends the end zone */
 
 typedef struct {
-    int64_t s, e;   /* characters [s, e), trailing spaces excluded */
-    int64_t len;    /* e - s */
-    int64_t fw;     /* length of the first whitespace-delimited token */
-    int blank;
+    int64_t s, e;    /* characters [s, e), trailing spaces excluded */
+    int64_t len;     /* e - s */
+    int64_t fw;      /* length of the first whitespace-delimited token */
+    int64_t w0, w1;  /* words whose start lies in [s, e) */
+    uint8_t blank, cue;
 } PLine;
 
 typedef struct {
     int64_t s, e;
-    int64_t w0, w1;  /* words whose start lies in [s, e) */
+    int64_t w0, w1;
     uint8_t kind, lab, good, quoted, terminal;
 } LLine;
 
@@ -338,35 +336,77 @@ static inline int is_sep(Py_UCS4 c) {
     return c == '|' || c == 0xB7 || c == 0x2022 || c == 0xBB || c == 0x203A || c == '/' || c == 0x25B8;
 }
 
-/* Kind of logical line [s, e) holding words w0..w1 (see doublet.template). */
+/* A line of one repeated rule character (- _ = * ~ #), at least two of them, spaces aside. */
+static int is_rule(const Text *t, int64_t s, int64_t e) {
+    Py_UCS4 c0 = 0;
+    int64_t n = 0;
+    for (int64_t i = s; i < e; i++) {
+        Py_UCS4 c = at(t, i);
+        if (is_space(c)) continue;
+        if (!(c == '-' || c == '_' || c == '=' || c == '*' || c == '~' || c == '#')) return 0;
+        if (c0 && c != c0) return 0;
+        c0 = c;
+        n++;
+    }
+    return n >= 2;
+}
+
+/* Does [s, e) end a sentence (closing quotes and brackets aside)? */
+static int ends_sentence(const Text *t, int64_t s, int64_t e) {
+    while (e > s && is_closing(at(t, e - 1))) e--;
+    return e > s && is_terminal(at(t, e - 1));
+}
+
+/* "Key: value": the line starts with a token of letters, digits and hyphens right before a colon. */
+static int is_keyval(const Text *t, int64_t s, int64_t e) {
+    while (s < e && is_space(at(t, s))) s++;
+    if (s >= e || !ascii_alpha(at(t, s))) return 0;
+    int64_t i = s;
+    while (i < e && (ascii_alnum(at(t, i)) || at(t, i) == '-') && i - s <= 30) i++;
+    return i < e && at(t, i) == ':' && (i + 1 == e || is_space(at(t, i + 1)));
+}
+
+/* An e-mail address in [s, e). */
+static int has_email(const Text *t, int64_t s, int64_t e) {
+    for (int64_t i = s + 1; i + 1 < e; i++) {
+        if (at(t, i) != '@' || !mail_char(at(t, i - 1)) || !ascii_alnum(at(t, i + 1))) continue;
+        for (int64_t k = i + 1; k + 1 < e && (ascii_alnum(at(t, k)) || at(t, k) == '-' || at(t, k) == '.'); k++)
+            if (at(t, k) == '.' && ascii_alpha(at(t, k + 1))) return 1;
+    }
+    return 0;
+}
+
+/* A template cue on a physical line of at most SHAPE_STRONG_WORDS words: ©, two or more separators
+   ( | · • » › / ▸ between spaces), an e-mail address, or "Key: value" that does not end a sentence. */
+static int has_cue(const Text *t, const PLine *P) {
+    if (P->blank || P->w1 - P->w0 > SHAPE_STRONG_WORDS) return 0;
+    int64_t s = P->s, e = P->e, seps = 0;
+    for (int64_t i = s; i < e; i++) {
+        Py_UCS4 c = at(t, i);
+        if (c == 0xA9) return 1;
+        if (is_sep(c) && i > s && i + 1 < e && is_space(at(t, i - 1)) && is_space(at(t, i + 1))) seps++;
+    }
+    if (seps >= 2 || has_email(t, s, e)) return 1;
+    while (s < e && is_space(at(t, s))) s++;
+    /* a line of a box drawn around a signature or a notice: "| ... |", "< ... >", "+ ... +", "* ... *" */
+    Py_UCS4 c0 = at(t, s), c1 = at(t, e - 1);
+    if (e - s > 2 && P->w1 - P->w0 >= 2 && ((c0 == '|' && c1 == '|') || (c0 == '<' && c1 == '>') ||
+                                           (c0 == '+' && c1 == '+') || (c0 == '*' && c1 == '*') ||
+                                           (c0 == '#' && c1 == '#')))
+        return 1;
+    return s < e && at(t, s) != '>' && is_keyval(t, s, e) && !ends_sentence(t, s, e);
+}
+
+/* Kind of logical line L (see doublet.template); cue lines are K_STRONG before this is asked. */
 static uint8_t line_kind(const Text *t, const int64_t *st, const int64_t *en, LLine *L) {
     int64_t s = L->s, e = L->e, nw = L->w1 - L->w0;
     while (s < e && is_space(at(t, s))) s++;
     if (s >= e) return K_BLANK;
-    int quoted = at(t, s) == '>';
-    L->quoted = (uint8_t)quoted;
+    L->quoted = at(t, s) == '>';
     int64_t q = s;  /* after quote markers */
     while (q < e && (at(t, q) == '>' || at(t, q) == '|' || is_space(at(t, q)))) q++;
-    int64_t z = e;  /* last significant character, closing quotes and brackets stripped */
-    while (z > q && is_closing(at(t, z - 1))) z--;
-    int terminal = z > q && is_terminal(at(t, z - 1));
-    L->terminal = (uint8_t)terminal;
-    if (nw <= SHAPE_STRONG_WORDS) {
-        int seps = 0, copyright = 0;
-        for (int64_t i = s; i < e; i++) {
-            Py_UCS4 c = at(t, i);
-            if (c == 0xA9) copyright = 1;
-            else if (is_sep(c) && i > s && i + 1 < e && is_space(at(t, i - 1)) && is_space(at(t, i + 1))) seps++;
-        }
-        if (copyright || seps >= 2) return K_STRONG;
-        /* Key: value — a first token of letters, digits and hyphens, right before a colon */
-        if (!quoted && nw >= 1 && !terminal && st[L->w0] == s && ascii_alpha(at(t, s))) {
-            int64_t i = s;
-            while (i < e && (ascii_alnum(at(t, i)) || at(t, i) == '-') && i - s <= 30) i++;
-            if (i < e && at(t, i) == ':' && (i + 1 == e || is_space(at(t, i + 1)))) return K_STRONG;
-        }
-    }
-    if (quoted || nw >= SHAPE_GOOD_WORDS || (terminal && nw >= 5)) return K_CONTENT;
+    L->terminal = (uint8_t)ends_sentence(t, q, e);
+    if (L->quoted || nw >= SHAPE_GOOD_WORDS || (L->terminal && nw >= 5)) return K_CONTENT;
     if (nw >= 2) {  /* figures: a table row is data, not navigation */
         int64_t nd = 0;
         for (int64_t w = L->w0; w < L->w1; w++) {
@@ -380,7 +420,8 @@ static uint8_t line_kind(const Text *t, const int64_t *st, const int64_t *en, LL
     return K_SHORT;
 }
 
-/* Per-word shape labels (1 = template-shaped) of text t with words st/en (nw of them) into lab[nw]. */
+/* Per-word shape labels of text t with words st/en (nw of them) into lab[nw]: 1 = template-shaped line, 2 = in
+   the text's end zone only, 0 = neither. */
 static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int64_t nw, uint8_t *lab) {
     memset(lab, 0, (size_t)nw);
     if (nw == 0) return 0;
@@ -391,8 +432,8 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
     LLine *L = malloc(sizeof(LLine) * (size_t)np_);
     int64_t *lens = malloc(sizeof(int64_t) * (size_t)(2 * np_ + 2));
     if (!P || !L || !lens) { free(P); free(L); free(lens); return -1; }
-    /* physical lines */
-    int64_t k = 0, nonblank = 0;
+    /* physical lines, their words and cues */
+    int64_t k = 0, nonblank = 0, w = 0;
     for (Py_ssize_t i = 0; i <= n; k++) {
         Py_ssize_t j = i;
         while (j < n && at(t, j) != '\n') j++;
@@ -403,8 +444,26 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
         Py_ssize_t g = f;
         while (g < e && !is_space(at(t, g))) g++;
         P[k].s = i; P[k].e = e; P[k].len = e - i; P[k].fw = g - f; P[k].blank = f >= e;
-        if (!P[k].blank) lens[nonblank++] = e - i;
+        while (w < nw && st[w] < i) w++;
+        P[k].w0 = w;
+        while (w < nw && st[w] < j) w++;
+        P[k].w1 = w;
+        P[k].cue = (uint8_t)has_cue(t, &P[k]);
+        if (!P[k].blank) nonblank++;
         i = j + 1;
+    }
+    /* a mail or news header at the start: two or more "Key: value" lines (folded lines, indented, continue
+       them) */
+    {
+        int64_t i = 0, keys = 0, end = 0;
+        while (i < k && P[i].blank) i++;
+        for (; i < k && !P[i].blank; i++) {
+            if (is_keyval(t, P[i].s, P[i].e) && !is_space(at(t, P[i].s))) keys++;
+            else if (!(keys && is_space(at(t, P[i].s)))) break;
+            end = i + 1;
+        }
+        if (keys >= 2)
+            for (int64_t x = 0; x < end; x++) if (!P[x].blank) P[x].cue = 1;
     }
     /* Hard wraps. Greedy wrapping at width W leaves lines with len <= W whose next word would not have fitted:
        len + 1 + fw(next) > W. Each line followed by a non-blank one allows W in [len, len + fw(next)]; the
@@ -431,38 +490,33 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
         for (int64_t i = 0; i < k; i++) over += !P[i].blank && P[i].len > W + 2;
         if (best < 3 || 4 * best < nonblank || over >= 2 * best) W = 0;
     }
-    /* logical lines: a line broken by a hard wrap continues on the next one */
+    /* logical lines: a line broken by a hard wrap continues on the next one; a line with a cue stands alone */
     int64_t nl = 0;
     for (int64_t i = 0; i < k;) {
         int64_t j = i;
         if (!P[i].blank && W) {
-            while (j + 1 < k && !P[j + 1].blank && P[j].len <= W + 2 && P[j].len + P[j + 1].fw >= W) j++;
+            while (j + 1 < k && !P[j + 1].blank && !P[j].cue && !P[j + 1].cue && P[j].len <= W + 2 &&
+                   P[j].len + P[j + 1].fw >= W)
+                j++;
         }
-        L[nl].s = P[i].s; L[nl].e = P[j].e; L[nl].lab = 0;
+        L[nl].s = P[i].s; L[nl].e = P[j].e; L[nl].w0 = P[i].w0; L[nl].w1 = P[j].w1;
+        L[nl].lab = L[nl].quoted = L[nl].terminal = 0;
+        L[nl].kind = P[i].blank ? K_BLANK : P[i].cue ? K_STRONG : line_kind(t, st, en, &L[nl]);
+        if (P[i].cue) L[nl].terminal = (uint8_t)ends_sentence(t, P[i].s, P[i].e);
         nl++;
         i = j + 1;
     }
-    int64_t w = 0;
+    /* a signature: after a delimiter ("--", "-- " or a rule of - _ = * ~ #) come at most SHAPE_SIG_LINES lines
+       and nothing else */
     for (int64_t i = 0; i < nl; i++) {
-        while (w < nw && st[w] < L[i].s) w++;
-        L[i].w0 = w;
-        while (w < nw && st[w] < L[i].e) w++;
-        L[i].w1 = w;
-    }
-    int sig = 0;
-    for (int64_t i = 0; i < nl; i++) {
-        L[i].quoted = L[i].terminal = 0;
-        L[i].kind = line_kind(t, st, en, &L[i]);
-        if (sig) { if (L[i].kind != K_BLANK) L[i].kind = K_STRONG; continue; }
-        /* a signature delimiter ("--" or "-- " alone on a line) followed by a few lines */
-        Py_ssize_t s = L[i].s, e = L[i].e;
-        if (e - s == 2 && at(t, s) == '-' && at(t, s + 1) == '-') {
-            int64_t rest = 0;
-            for (int64_t j = i + 1; j < nl; j++) rest += L[j].w1 > L[j].w0;
-            if (rest <= SHAPE_SIG_LINES) { sig = 1; L[i].kind = K_STRONG; }
+        if (L[i].kind == K_BLANK || L[i].w1 != L[i].w0 || !is_rule(t, L[i].s, L[i].e)) continue;
+        int64_t rest = 0;
+        for (int64_t j = i + 1; j < nl; j++) rest += L[j].kind != K_BLANK;
+        if (rest <= SHAPE_SIG_LINES) {
+            for (int64_t j = i; j < nl; j++) if (L[j].kind != K_BLANK) L[j].kind = K_STRONG;
+            break;
         }
     }
-    /* blocks: runs of lines that are not long prose (blank lines do not break them) */
     /* prose: a long line, a quoted line, or a sentence next to another sentence */
     int64_t first = -1, last = -1, good = 0, prev = -1;
     for (int64_t i = 0; i < nl; i++) {
@@ -476,6 +530,7 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
         prev = i;
     }
     for (int64_t i = 0; i < nl; i++) good += L[i].good;
+    /* blocks: runs of lines that are not prose (blank lines do not break them) */
     for (int64_t i = first; i >= 0 && i <= last;) {
         if (L[i].kind == K_BLANK || L[i].good) { i++; continue; }
         int64_t j = i, lines = 0, bad = 0, end = i;
@@ -499,18 +554,22 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
         i = j;
     }
     /* the end zone: from the text's end back over template-shaped lines and short sentences (a footer's prose:
-       newsletter pitch, republication notice); its sentences are weakly template-shaped (label 2) */
+       newsletter pitch, republication notice; a signature's quotation); its other lines are label 2 */
     if (good) {
-        int64_t x = last, shaped = 0, lo = -1;
-        for (; x >= first; x--) {
+        int64_t lo = -1;
+        for (int64_t x = last; x >= first; x--) {
             if (L[x].kind == K_BLANK) continue;
-            if (L[x].lab) { shaped++; lo = x; continue; }
-            if (L[x].quoted || L[x].w1 - L[x].w0 >= SHAPE_EDGE_PROSE || L[x].kind == K_STRONG) break;
+            if (!L[x].lab && (L[x].quoted || L[x].w1 - L[x].w0 >= SHAPE_EDGE_PROSE)) break;
             lo = x;
         }
-        if (lo >= 0 && (shaped || SHAPE_EDGE_NEEDS_SHAPED == 0))
-            for (int64_t y = lo; y <= last; y++) if (L[y].kind != K_BLANK && !L[y].lab) L[y].lab = 2;
+        for (int64_t y = lo; y >= 0 && y <= last; y++) if (L[y].kind != K_BLANK && !L[y].lab) L[y].lab = 2;
     }
+#ifdef SHAPE_DEBUG
+    fprintf(stderr, "W=%lld good=%lld first=%lld last=%lld\n", (long long)W, (long long)good, (long long)first, (long long)last);
+    for (int64_t i = 0; i < nl; i++)
+        fprintf(stderr, "L%lld kind=%d good=%d lab=%d q=%d t=%d w=%lld-%lld s=%lld e=%lld\n", (long long)i, L[i].kind, L[i].good, L[i].lab,
+                L[i].quoted, L[i].terminal, (long long)L[i].w0, (long long)L[i].w1, (long long)L[i].s, (long long)L[i].e);
+#endif
     for (int64_t i = 0; i < nl; i++)
         if (L[i].lab) memset(lab + L[i].w0, L[i].lab, (size_t)(L[i].w1 - L[i].w0));
     free(P); free(L); free(lens);
