@@ -23,7 +23,7 @@ from . import _kernel
 from .align import Passage, align_words, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
-from .template import word_shape
+from .template import other_facts, word_figures, word_shape
 from .tokens import Tokens, _scan, repaired_text, tokenize
 from .verify import overlap
 
@@ -130,6 +130,7 @@ class Prepared:
     view: DocView
     mask: np.ndarray  # uint8 per word, 1 = boilerplate
     seeds: bytes
+    figures: np.ndarray  # uint8 per word, 1 = the word holds a digit (for template.other_facts)
 
 
 def prepare(text: str, cfg: Config, boilerplate: np.ndarray | None = None) -> Prepared:
@@ -139,7 +140,7 @@ def prepare(text: str, cfg: Config, boilerplate: np.ndarray | None = None) -> Pr
         mask = np.zeros(len(v.tokens), dtype=np.uint8)
     else:
         mask = v.mask(text, boilerplate, cfg)
-    return Prepared(text, v, mask, seeds(v.tokens.hashes, mask, cfg.seed_size))
+    return Prepared(text, v, mask, seeds(v.tokens.hashes, mask, cfg.seed_size), word_figures(text, v.tokens))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,9 @@ def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Conf
     spans = align_words(da.seeds, db.seeds, da.mask, db.mask, seed_size=cfg.seed_size,
                         max_gap=cfg.max_gap, min_passage_words=cfg.min_passage_words,
                         min_identity=cfg.min_identity)
+    if spans:  # a formula repeated with other figures is a template, not reuse
+        spans = [w for w, other in zip(spans, other_facts(spans, pa.tokens.hashes, da.figures, pb.tokens.hashes,
+                                                           db.figures)) if not other]
     passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))
     if ov.jaccard >= cfg.threshold:
         kind: str | None = "near-duplicate"

@@ -90,13 +90,14 @@ class HashStats:
     df: np.ndarray  # int64
     votes: np.ndarray  # int64: documents showing it template-shaped
     weak: np.ndarray  # int64: documents showing it in their end zone only
+    tail: np.ndarray  # int64: documents showing it in their tail paragraph only
     site_lo: np.ndarray  # int64
     site_hi: np.ndarray  # int64
 
     def lookup(self, h: np.ndarray) -> tuple[np.ndarray, ...]:
-        """df, votes, weak, site_lo, site_hi of each hash in ``h`` (all must be present)."""
+        """df, votes, weak, tail, site_lo, site_hi of each hash in ``h`` (all must be present)."""
         k = np.searchsorted(self.hashes, h)
-        return self.df[k], self.votes[k], self.weak[k], self.site_lo[k], self.site_hi[k]
+        return self.df[k], self.votes[k], self.weak[k], self.tail[k], self.site_lo[k], self.site_hi[k]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,17 +140,17 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     p, flag = unpack_shape(p)
     starts, runs = _runs(h)
     if stats is not None:
-        df, votes, weak, site_lo, site_hi = stats.lookup(h[starts])
+        df, votes, weak, tail, site_lo, site_hi = stats.lookup(h[starts])
     else:
         df = runs
-        votes = np.add.reduceat((flag == 1).astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
-        weak = np.add.reduceat((flag == 2).astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
+        votes, weak, tail = (np.add.reduceat((flag == f).astype(np.int64), starts) if starts.shape[0]
+                             else np.empty(0, np.int64) for f in (1, 2, 3))
         if site_of_doc is not None and starts.shape[0]:
             site = np.asarray(site_of_doc, np.int64)[d]
             site_lo, site_hi = np.minimum.reduceat(site, starts), np.maximum.reduceat(site, starts)
         else:
             site_lo = site_hi = np.zeros(starts.shape[0], np.int64)
-    rule = decide(df, votes, weak, site_lo, site_hi, rules)
+    rule = decide(df, votes, weak, tail, site_lo, site_hi, rules)
     if user is not None and user.shape[0]:
         rule[(rule == CONTENT) & np.isin(h[starts], user)] = USER
     templ = rule != CONTENT
@@ -168,8 +169,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
 
 
 def pack_shape(positions: np.ndarray, shape: np.ndarray) -> np.ndarray:
-    """Fingerprint positions (uint32) with each one's shape flag (0, 1 template-shaped, 2 end zone) in the top
-    two bits, as engines spill them in :data:`FINGERPRINT_ROW` (positions are word indices, far below 2**30)."""
+    """Fingerprint positions (uint32) with each one's shape flag (0; 1 template-shaped, 2 end zone, 3 tail) in the
+    top two bits, as engines spill them in :data:`FINGERPRINT_ROW` (positions are word indices, far below 2**30)."""
     return np.asarray(positions, np.uint32) | (np.asarray(shape, np.uint32) << np.uint32(30))
 
 

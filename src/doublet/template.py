@@ -53,6 +53,10 @@ EDGE_MIN_DF = 5
 """Documents that must hold a sentence of their end zones before it can be a template by the edge rule."""
 EDGE_SHARE = 0.9
 """Share of those documents that must show it in their end zone (or template-shaped)."""
+TAIL_MIN_DF = 10
+"""Documents that must hold a text's tail paragraph before it can be a template by the edge rule."""
+TAIL_SHARE = 0.95
+"""Share of those documents that must show it in their tail, end zone or template-shaped lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +80,20 @@ def word_shape(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
                                        np.ascontiguousarray(ends, np.int64)), np.uint8)
 
 
-def decide(df: np.ndarray, votes: np.ndarray, weak: np.ndarray, site_lo: np.ndarray, site_hi: np.ndarray,
-           rules: Rules) -> np.ndarray:
+def decide(df: np.ndarray, votes: np.ndarray, weak: np.ndarray, tail: np.ndarray, site_lo: np.ndarray,
+           site_hi: np.ndarray, rules: Rules) -> np.ndarray:
     """The template rule (``SHAPE``, ``EDGE``, ``SITE``; ``CONTENT`` = 0) of each recurring fingerprint.
 
-    Per fingerprint: ``df`` documents hold it, ``votes`` of them show it template-shaped and ``weak`` of them in
-    their end zone only, and ``site_lo``/``site_hi`` are the smallest and largest site number among them (sites
-    are numbered from 1; 0 = a document without a site). Shape wins over edge, edge over site.
+    Per fingerprint: ``df`` documents hold it, ``votes`` of them show it template-shaped, ``weak`` in their end
+    zone and ``tail`` in their tail paragraph, and ``site_lo``/``site_hi`` are the smallest and largest site number
+    among them (sites are numbered from 1; 0 = a document without a site). Shape wins over edge, edge over site.
     """
     out = np.zeros(df.shape[0], np.uint8)
     recurring = df >= 2
     if rules.site:
         out[recurring & (site_lo > 0) & (site_lo == site_hi)] = SITE
     if rules.shape:
+        out[(df >= TAIL_MIN_DF) & (votes + weak + tail >= TAIL_SHARE * df)] = EDGE
         out[(df >= EDGE_MIN_DF) & (votes + weak >= EDGE_SHARE * df)] = EDGE
         out[recurring & (votes >= rules.share * df)] = SHAPE
     return out
@@ -181,6 +186,33 @@ def site_of(doc: object) -> object:
     ``meta["site"]`` (a page's declared site name, or a ``--site-field`` value), else None."""
     meta = getattr(doc, "meta", None) or {}
     return meta.get("url") or meta.get("site")
+
+
+FACTS_MIN = 2
+"""Distinct figures each side of a passage must hold before their disagreement makes it a template match."""
+
+
+def word_figures(text: str, tokens: object) -> np.ndarray:
+    """One uint8 per word: 1 when the word holds a digit (C kernel)."""
+    return np.frombuffer(_kernel.figures(text, np.ascontiguousarray(getattr(tokens, "starts"), np.int64),
+                                         np.ascontiguousarray(getattr(tokens, "ends"), np.int64)), np.uint8)
+
+
+def other_facts(spans: Sequence[object], hashes_a: np.ndarray, figures_a: np.ndarray, hashes_b: np.ndarray,
+                figures_b: np.ndarray) -> list[bool]:
+    """For each aligned passage (word spans ``a0:a1`` / ``b0:b1``), whether it is the same formula with other
+    facts: each side holds at least ``FACTS_MIN`` distinct figures (words with a digit: amounts, dates,
+    counts) and fewer than half of the smaller side's figures are found on the other side. A weekly wire formula
+    ("Treasury balances at the Federal Reserve rose on March 30 to 3.324 billion dlrs ...") matches last
+    week's word for word except for its figures; a reprint keeps them."""
+    out = []
+    for w in spans:
+        a0, a1, b0, b1 = getattr(w, "a0"), getattr(w, "a1"), getattr(w, "b0"), getattr(w, "b1")
+        fa = np.unique(hashes_a[a0:a1][figures_a[a0:a1] == 1])
+        fb = np.unique(hashes_b[b0:b1][figures_b[b0:b1] == 1])
+        small = min(fa.shape[0], fb.shape[0])
+        out.append(small >= FACTS_MIN and 2 * np.intersect1d(fa, fb, assume_unique=True).shape[0] < small)
+    return out
 
 
 def rule_names(codes: Sequence[int]) -> list[str]:

@@ -305,6 +305,8 @@ enum { K_BLANK = 0, K_CONTENT = 1, K_SHORT = 2, K_STRONG = 3 };
 #define SHAPE_STRONG_WORDS 25  /* cues (©, separators, Key:) count only on lines this short */
 #define SHAPE_SIG_LINES 10     /* a signature delimiter is followed by at most this many lines */
 #define SHAPE_EDGE_PROSE 25    /* a paragraph this long ends the end zone */
+#define SHAPE_TAIL_WORDS 60    /* the paragraph before the end zone is the text's tail up to this length */
+#define SHAPE_CONT_CHARS 30    /* a line this long, ending mid-sentence, continues on a lower-case next line */
 
 typedef struct {
     int64_t s, e;    /* characters [s, e), trailing spaces excluded */
@@ -395,6 +397,17 @@ static int has_cue(const Text *t, const PLine *P) {
                                            (c0 == '#' && c1 == '#')))
         return 1;
     return s < e && at(t, s) != '>' && is_keyval(t, s, e) && !ends_sentence(t, s, e);
+}
+
+/* Does physical line b continue line a's sentence (a: long enough, no sentence end; b: starts lower case or
+   with a digit)? */
+static int continues(const Text *t, const PLine *a, const PLine *b) {
+    if (a->len < SHAPE_CONT_CHARS || ends_sentence(t, a->s, a->e)) return 0;
+    int64_t f = b->s;
+    while (f < b->e && is_space(at(t, f))) f++;
+    if (f >= b->e) return 0;
+    Py_UCS4 c = at(t, f);
+    return (c >= '0' && c <= '9') || (c < 0x110000 && Py_UNICODE_ISLOWER(c));
 }
 
 /* Kind of logical line L (see doublet.template); cue lines are K_STRONG before this is asked. */
@@ -490,13 +503,15 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
         for (int64_t i = 0; i < k; i++) over += !P[i].blank && P[i].len > W + 2;
         if (best < 3 || 4 * best < nonblank || over >= 2 * best) W = 0;
     }
-    /* logical lines: a line broken by a hard wrap continues on the next one; a line with a cue stands alone */
+    /* logical lines: a line broken by a hard wrap continues on the next one, and so does a line of at least
+       SHAPE_CONT_CHARS characters that ends mid-sentence when the next starts with a lower-case letter or a
+       digit (a wrap, however short the text); a line with a cue stands alone */
     int64_t nl = 0;
     for (int64_t i = 0; i < k;) {
         int64_t j = i;
-        if (!P[i].blank && W) {
-            while (j + 1 < k && !P[j + 1].blank && !P[j].cue && !P[j + 1].cue && P[j].len <= W + 2 &&
-                   P[j].len + P[j + 1].fw >= W)
+        if (!P[i].blank) {
+            while (j + 1 < k && !P[j + 1].blank && !P[j].cue && !P[j + 1].cue &&
+                   ((W && P[j].len <= W + 2 && P[j].len + P[j + 1].fw >= W) || continues(t, &P[j], &P[j + 1])))
                 j++;
         }
         L[nl].s = P[i].s; L[nl].e = P[j].e; L[nl].w0 = P[i].w0; L[nl].w1 = P[j].w1;
@@ -556,13 +571,16 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
     /* the end zone: from the text's end back over template-shaped lines and short sentences (a footer's prose:
        newsletter pitch, republication notice; a signature's quotation); its other lines are label 2 */
     if (good) {
-        int64_t lo = -1;
-        for (int64_t x = last; x >= first; x--) {
+        int64_t lo = -1, x = last;
+        for (; x >= first; x--) {
             if (L[x].kind == K_BLANK) continue;
             if (!L[x].lab && (L[x].quoted || L[x].w1 - L[x].w0 >= SHAPE_EDGE_PROSE)) break;
             lo = x;
         }
         for (int64_t y = lo; y >= 0 && y <= last; y++) if (L[y].kind != K_BLANK && !L[y].lab) L[y].lab = 2;
+        /* the paragraph that ends the end zone, if not too long, is the text's tail (label 3): a signature's
+           quotation, a closing notice */
+        if (x >= first && !L[x].lab && !L[x].quoted && L[x].w1 - L[x].w0 <= SHAPE_TAIL_WORDS) L[x].lab = 3;
     }
 #ifdef SHAPE_DEBUG
     fprintf(stderr, "W=%lld good=%lld first=%lld last=%lld\n", (long long)W, (long long)good, (long long)first, (long long)last);
@@ -576,12 +594,13 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
     return 0;
 }
 
-/* Shape flag of each fingerprint: most of its shingle's words are template-shaped. */
+/* Shape flag of each fingerprint: 1 when most of its shingle's words are template-shaped, else 2 when most
+   are template-shaped or in the end zone, else 3 when most are in those or the tail, else 0. */
 static void fp_shape_flags(const uint8_t *lab, int64_t nw, const uint32_t *pos, size_t c, size_t n, uint8_t *out) {
     for (size_t q = 0; q < c; q++) {
-        int64_t p = pos[q], e = p + (int64_t)n < nw ? p + (int64_t)n : nw, strong = 0, any = 0;
-        for (int64_t x = p; x < e; x++) { strong += lab[x] == 1; any += lab[x] != 0; }
-        out[q] = e > p && 2 * strong >= e - p ? 1 : e > p && 2 * any >= e - p ? 2 : 0;
+        int64_t p = pos[q], e = p + (int64_t)n < nw ? p + (int64_t)n : nw, strong = 0, zone = 0, any = 0;
+        for (int64_t x = p; x < e; x++) { strong += lab[x] == 1; zone += lab[x] == 1 || lab[x] == 2; any += lab[x] != 0; }
+        out[q] = e <= p ? 0 : 2 * strong >= e - p ? 1 : 2 * zone >= e - p ? 2 : 2 * any >= e - p ? 3 : 0;
     }
 }
 
@@ -610,6 +629,32 @@ static PyObject *py_shape(PyObject *self, PyObject *args) {
     res = PyBytes_FromStringAndSize(NULL, nw);
     if (!res) goto done;
     if (shape_words(&t, sb.buf, eb.buf, nw, (uint8_t *)PyBytes_AS_STRING(res)) < 0) { Py_CLEAR(res); PyErr_NoMemory(); }
+done:
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&eb);
+    return res;
+}
+
+/* One byte per word: 1 if the word holds a digit (a figure: an amount, a date, a count). */
+static PyObject *py_figures(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer sb, eb;
+    if (!PyArg_ParseTuple(args, "Uy*y*", &text, &sb, &eb)) return NULL;
+    PyObject *res = NULL;
+    Text t;
+    if (load_text(text, &t)) goto done;
+    int64_t nw = sb.len / 8;
+    const int64_t *st = sb.buf, *en = eb.buf;
+    res = PyBytes_FromStringAndSize(NULL, nw);
+    if (!res) goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    for (int64_t w = 0; w < nw; w++) {
+        out[w] = 0;
+        for (int64_t i = st[w]; i < en[w] && i < t.n; i++) {
+            Py_UCS4 c = at(&t, i);
+            if (c >= '0' && c <= '9') { out[w] = 1; break; }
+        }
+    }
 done:
     PyBuffer_Release(&sb);
     PyBuffer_Release(&eb);
@@ -1523,6 +1568,8 @@ static PyMethodDef methods[] = {
     {"fingerprint_batch", py_fingerprint_batch, METH_VARARGS,
      "fingerprint_batch(texts, shingle_size, window, num_perm, seed) -> (n_words u32, flags u8, sigs u32, "
      "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32, fp_shape u8), all as bytes."},
+    {"figures", py_figures, METH_VARARGS,
+     "figures(text, starts i64, ends i64) -> one byte per word: 1 if the word holds a digit."},
     {"shape", py_shape, METH_VARARGS,
      "shape(text, starts i64, ends i64) -> one byte per word: 1 if the word sits in a template-shaped line."},
     {NULL, NULL, 0, NULL}};
