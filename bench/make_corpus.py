@@ -276,14 +276,20 @@ def load_material(seed: int, data: Path = DATA, cache_dir: Path | None = None) -
                  + files[1:]]
         tag = format(mix64(hash_str(json.dumps(stamp)) ^ hash_str(GENERATOR_VERSION)), "016x")
         path = Path(cache_dir) / f"material-{tag}.pkl"
+        mat = None
         if path.is_file():
             with open(path, "rb") as f:
-                mat = pickle.load(f)
-        else:
+                try:  # plain fields, so that the cache does not depend on which script imported this module
+                    got = pickle.load(f)
+                    mat = Material(**got) if isinstance(got, dict) else None
+                except (AttributeError, ImportError, pickle.UnpicklingError, TypeError):
+                    mat = None  # a cache written by an older version: build it again
+        if mat is None:
             mat = load_material(seed, data)
             path.parent.mkdir(parents=True, exist_ok=True)
+            kept = replace(mat, articles=[], article_words=np.empty(0, np.int32))
             with open(path.with_suffix(".part"), "wb") as f:
-                pickle.dump(replace(mat, articles=[], article_words=np.empty(0, np.int32)), f, protocol=5)
+                pickle.dump({k: getattr(kept, k) for k in Material.__dataclass_fields__}, f, protocol=5)
             os.replace(path.with_suffix(".part"), path)
         return _shuffled(mat, seed)
     articles: list[str] = []

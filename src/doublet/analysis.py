@@ -154,6 +154,8 @@ class PairResult:
     containment_a: float
     containment_b: float
     passages: tuple[Passage, ...]
+    other_facts: int = 0
+    """Aligned passages left out as one formula with other figures (:func:`doublet.template.other_facts`)."""
 
     def to_dict(self) -> dict:
         return {
@@ -174,9 +176,11 @@ def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Conf
     spans = align_words(da.seeds, db.seeds, da.mask, db.mask, seed_size=cfg.seed_size,
                         max_gap=cfg.max_gap, min_passage_words=cfg.min_passage_words,
                         min_identity=cfg.min_identity)
+    n_other = 0
     if spans:  # a formula repeated with other figures is a template, not reuse
-        spans = [w for w, other in zip(spans, other_facts(spans, pa.tokens.hashes, da.figures, pb.tokens.hashes,
-                                                           db.figures)) if not other]
+        kept = [w for w, other in zip(spans, other_facts(spans, pa.tokens.hashes, da.figures, pb.tokens.hashes,
+                                                          db.figures)) if not other]
+        n_other, spans = len(spans) - len(kept), kept
     passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))
     if ov.jaccard >= cfg.threshold:
         kind: str | None = "near-duplicate"
@@ -184,4 +188,4 @@ def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Conf
         kind = "reuse"
     else:
         kind = None
-    return PairResult(id_a, id_b, kind, ov.jaccard, ov.containment_a, ov.containment_b, passages)
+    return PairResult(id_a, id_b, kind, ov.jaccard, ov.containment_a, ov.containment_b, passages, n_other)

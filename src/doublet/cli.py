@@ -34,7 +34,7 @@ from .progress import NullProgress, Progress
 from .result import Result
 
 EXIT_USAGE = 2
-FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "summary.json")
+FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "summary.json")
 
 # typer >= 0.20 vendors click; older versions use click itself. Both raise this class for usage errors.
 _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -108,6 +108,19 @@ EngineOpt = Annotated[EngineName, typer.Option(  # type: ignore[valid-type]
     "--engine", help="local: this machine's cores; spark: Apache Spark (pip install 'doublet[spark]'), on the "
     "master of spark-submit or local[workers]; same pairs and clusters.", rich_help_panel=ADVANCED_PANEL)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
+TemplateShare = Annotated[float | None, _tuning("template_share", ADVANCED_PANEL)]
+SiteField = Annotated[str | None, typer.Option(
+    "--site-field", help="JSON Lines / CSV / Parquet: the field or column saying which site each record comes "
+    "from (a URL, host or site name). Text that recurs only within one site is that site's template; web pages "
+    "carry their site already.", rich_help_panel=INPUT_PANEL, show_default=False)]
+TemplateFiles = Annotated[list[Path] | None, typer.Option(
+    "--template", help="A file of text that is template (a site's footer, a disclaimer, a signature): every word "
+    "5-gram of it is masked, wherever it occurs. Repeatable.", rich_help_panel=TUNING_PANEL, show_default=False)]
+TemplateRules = Annotated[str | None, typer.Option(
+    "--template-rules", help=_help("Template rules that apply, comma-separated: shape (template-shaped lines: "
+                                   "menus, headline lists, header lines, signatures, footers), site (text "
+                                   "recurring within one site only); none turns both off.", "shape,site"),
+    show_default=False, rich_help_panel=TUNING_PANEL)]
 KeepBoilerplate = Annotated[bool, typer.Option(
     "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text (navigation, footers) "
                                "instead of its main text.", rich_help_panel=INPUT_PANEL)]
@@ -125,6 +138,17 @@ def _config(params: Mapping[str, Any]) -> Config:
     """Config from the tuning options the user gave; everything else keeps Config's default."""
     given = {k: v for k, v in params.items() if k in _DEFAULTS and v is not None}
     given.setdefault("workers", local.default_workers())
+    if isinstance(given.get("template_rules"), str):
+        text = given["template_rules"].strip().lower()
+        given["template_rules"] = () if text in ("", "none") else tuple(r.strip() for r in text.split(","))
+    if params.get("template"):
+        texts = []
+        for path in params["template"]:
+            try:
+                texts.append(Path(path).read_text(encoding="utf-8", errors="replace"))
+            except OSError as exc:
+                raise CliError(f"cannot read --template file {path}: {exc.strerror or exc}") from None
+        given["template_texts"] = tuple(texts)
     try:
         if "memory_limit" in given:
             given["memory_limit"] = Config.parse_size(given["memory_limit"])
@@ -161,6 +185,12 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
     line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
           f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
+    if "templates" in summary:
+        tm = summary["templates"]
+        rules = ", ".join(f"{n:,} {r}" for r, n in tm["by_rule"].items() if n)
+        line(console, "templates", f"{tm['blocks']:,} recurring blocks taken as template ({tm['fingerprints']:,} "
+              f"fingerprints{': ' + rules if rules else ''}) · {tm['template_matches']:,} pairs sharing only a "
+              f"formula with other figures · see boilerplate.jsonl")
     if d is not None:
         line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
               f" · rejected {d['rejected']:,} → {d['output']}")
@@ -189,19 +219,20 @@ def _prepare_outdir(outdir: Path) -> None:
 
 
 def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
-          problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None) -> Any:
+          problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None,
+          site_field: str | None = None) -> Any:
     """Check the inputs (existence, format, Parquet columns) and stream their documents."""
     try:
         return read_documents(list(inputs), id_field=id_field, text_field=text_field,
                               max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
-                              skipped=skipped, workers=cfg.workers)
+                              skipped=skipped, workers=cfg.workers, site_field=site_field)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False, keep_boilerplate: bool = False,
-         engine: str = "local") -> tuple[Any, list[InputProblem]]:
+         engine: str = "local", site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
     if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
         if keep_boilerplate:
@@ -210,7 +241,7 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
         _prepare_outdir(outdir)
         return _run_spark(inputs, cfg, id_field, text_field)
     skipped: Counter[str] = Counter()
-    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped)
+    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field)
     _prepare_outdir(outdir)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
@@ -412,6 +443,10 @@ def find_command(
     bands: Bands = None,
     rows: Rows = None,
     max_bucket: MaxBucket = None,
+    template_share: TemplateShare = None,
+    template_rules: TemplateRules = None,
+    template: TemplateFiles = None,
+    site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     quiet: Quiet = False,
@@ -421,7 +456,7 @@ def find_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate,
-                                engine=engine.value)
+                                engine=engine.value, site_field=site_field)
     finally:
         _close(progress)
     result.summary["outputs"] = list(FIND_OUTPUTS)
@@ -457,6 +492,10 @@ def dedup_command(
     bands: Bands = None,
     rows: Rows = None,
     max_bucket: MaxBucket = None,
+    template_share: TemplateShare = None,
+    template_rules: TemplateRules = None,
+    template: TemplateFiles = None,
+    site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     quiet: Quiet = False,
@@ -470,7 +509,7 @@ def dedup_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
-                                keep_boilerplate=keep_boilerplate, engine=engine.value)
+                                keep_boilerplate=keep_boilerplate, engine=engine.value, site_field=site_field)
         kept_ids, removals = result.plan(policy) if engine.value == "spark" else dedup.plan(result, policy, cfg)
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])

@@ -88,3 +88,59 @@ def cluster_index(ids: Sequence[str], i: np.ndarray, j: np.ndarray, order: np.nd
 def cluster_ids(ids: Sequence[str], i: np.ndarray, j: np.ndarray) -> list[str]:
     """For each document, the smallest id (string order) of its connected component."""
     return [ids[k] for k in cluster_index(ids, i, j).tolist()]
+
+
+def name_clusters(ids: Sequence[str], labels: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """For each document, the index of the document with the smallest id (string order) among those sharing its
+    label (any integer labels). ``order`` is :func:`id_order` of ``ids``."""
+    n = len(ids)
+    if n == 0:
+        return np.empty(0, np.int64)
+    if order is None:
+        order = id_order(ids)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    _, inv = np.unique(labels, return_inverse=True)
+    inv = inv.ravel()
+    best = np.full(int(inv.max()) + 1, n, np.int64)
+    np.minimum.at(best, inv, rank)
+    return order[best[inv]]
+
+
+COPY_SHARE = 0.5
+"""A pair links clusters when it is a near-duplicate or one document is mostly (this share of its word 5-grams)
+the other's text."""
+
+
+def copy_clusters(ids: Sequence[str], i: np.ndarray, j: np.ndarray, strong: np.ndarray, strength: np.ndarray,
+                  order: np.ndarray | None = None) -> np.ndarray:
+    """For each document, the index of the document naming its cluster (the smallest id), where clusters do not
+    chain unrelated documents through one passage.
+
+    ``i[k], j[k]`` are the reported pairs, ``strong[k]`` whether pair ``k`` is a copy (a near-duplicate, or one
+    document mostly the other's text: containment >= :data:`COPY_SHARE` on one side) and ``strength[k]`` how
+    much (the larger containment). Copies connect: clusters are the connected components of copy pairs. A
+    document in no copy pair — it shares a passage with others (a quotation, an excerpt inside other text) —
+    joins the cluster of the document it shares the most with (largest containment; ties: the smaller id), and
+    no more: one such document can never join two clusters of copies, since each of them follows one link only.
+    """
+    n = len(ids)
+    if order is None:
+        order = id_order(ids)
+    if n == 0:
+        return np.empty(0, np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    ri, rj = rank[np.asarray(i, np.int64)], rank[np.asarray(j, np.int64)]
+    strong = np.asarray(strong, bool)
+    copied = np.zeros(n, bool)
+    copied[ri[strong]] = copied[rj[strong]] = True
+    # each document in no copy pair follows its strongest other pair
+    src, dst = np.r_[ri[~strong], rj[~strong]], np.r_[rj[~strong], ri[~strong]]
+    w = np.r_[strength[~strong], strength[~strong]]
+    keep = ~copied[src]
+    src, dst, w = src[keep], dst[keep], w[keep]
+    by = np.lexsort((dst, -w, src))
+    first = by[np.r_[True, src[by][1:] != src[by][:-1]]] if by.shape[0] else by
+    labels = components(n, np.r_[ri[strong], src[first]], np.r_[rj[strong], dst[first]])
+    return order[labels[rank]]

@@ -232,6 +232,7 @@ class _Spec:
     keep_boilerplate: bool = False
     skipped: Counter[str] | None = field(default=None, compare=False)  # skipped WARC records by reason
     workers: int = 1  # processes that extract web pages
+    site_field: str | None = None  # field or column naming each record's site (a URL, host or name)
 
 
 @dataclass(slots=True)
@@ -844,7 +845,14 @@ def _jsonl_record(lineno: int, body: bytes, spec: _Spec, first_object: bool, fir
         rec.field_names = obj.keys() if first_object else None
         if spec.keep_fields:
             rec.others = {k: v for k, v in obj.items() if k not in (spec.id_field, spec.text_field)}
+        _site(rec, spec, obj.get(spec.site_field) if spec.site_field else None)
     return rec
+
+
+def _site(rec: _Record, spec: _Spec, value: Any) -> None:
+    """Keep a record's ``--site-field`` value as ``meta["site"]`` (strings and numbers; empty values: no site)."""
+    if spec.site_field and isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+        rec.meta = {**(rec.meta or {}), "site": str(value).strip()}
 
 
 def _decode_line(line: bytes) -> tuple[str, str | None]:
@@ -988,6 +996,7 @@ def _csv_record(header: list[str], row: list[str], start: int, spec: _Spec, firs
     rec.field_names = header if first else None
     if spec.keep_fields:
         rec.others = {k: v for k, v in values.items() if k not in (spec.id_field, spec.text_field)}
+    _site(rec, spec, values.get(spec.site_field) if spec.site_field else None)
     return rec
 
 
@@ -1009,9 +1018,9 @@ def _parquet_records(path: Path, spec: _Spec, all_columns: bool) -> Iterator[_Re
     pf = pq.ParquetFile(path)
     try:
         _parquet_columns(pf, path, spec)
-        columns = (
-            None if all_columns or spec.keep_fields else list(dict.fromkeys([spec.id_field, spec.text_field]))
-        )
+        names = pf.schema_arrow.names
+        wanted = [spec.id_field, spec.text_field] + ([spec.site_field] if spec.site_field in names else [])
+        columns = None if all_columns or spec.keep_fields else list(dict.fromkeys(wanted))
         row = 0
         for batch in pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
             yield from _batch_records(batch, row, spec)
@@ -1024,12 +1033,15 @@ def _batch_records(batch: pa.RecordBatch, first_row: int, spec: _Spec) -> Iterat
     ids = batch.column(spec.id_field).to_pylist()
     texts = batch.column(spec.text_field).to_pylist()
     others = _batch_others(batch, spec) if spec.keep_fields else None
+    sites = (batch.column(spec.site_field).to_pylist() if spec.site_field in batch.schema.names
+             else [None] * len(ids))
     for i, (doc_id, text) in enumerate(zip(ids, texts, strict=True)):
         rec = _Record(("row", first_row + i), doc_id=doc_id, text=text, raw=(batch, i))
         if isinstance(text, bytes):  # a binary column holding text
             rec.text, rec.repair = _decode_parquet_bytes(text)
         if others is not None:
             rec.others = others[i]
+        _site(rec, spec, sites[i])
         yield rec
 
 
@@ -1079,10 +1091,11 @@ def _prepare_input(path: Path, spec: _Spec) -> InputFormat:
 
 
 def _make_spec(id_field: str, text_field: str, max_chars: int, keep_fields: bool, keep_boilerplate: bool = False,
-               skipped: Counter[str] | None = None, workers: int = 1) -> _Spec:
+               skipped: Counter[str] | None = None, workers: int = 1, site_field: str | None = None) -> _Spec:
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
-    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, max(1, workers))
+    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, max(1, workers),
+                 site_field or None)
 
 
 def read_documents(
@@ -1096,6 +1109,7 @@ def read_documents(
     keep_boilerplate: bool = False,
     skipped: Counter[str] | None = None,
     workers: int = 1,
+    site_field: str | None = None,
 ) -> Iterator[Document]:
     """Stream the documents of all ``inputs`` in order; append every problem to ``problems``.
 
@@ -1103,11 +1117,13 @@ def read_documents(
     unknown format or a Parquet file without the id/text column raises ValueError.  Ids must be
     unique across all inputs of one call (the first wins).  WARC records that are not HTML pages
     are counted in ``skipped`` by reason; ``keep_boilerplate`` keeps a web page's whole text; web pages
-    are extracted in ``workers`` processes (documents still come in input order).
+    are extracted in ``workers`` processes (documents still come in input order). ``site_field`` names the
+    JSON Lines / CSV / Parquet field that says which site each record comes from (``meta["site"]``: a URL,
+    host or site name), for the template rule that text recurring within one site is that site's template.
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers)
+    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers, site_field)
     plan = [(Path(p), _prepare_input(Path(p), spec)) for p in inputs]
     return _read_all(plan, spec, _Checker(spec, problems))
 

@@ -108,6 +108,8 @@ class Result:
     """Per document (input order): the index of the document naming its cluster and its near-duplicate cluster
     (:func:`doublet.cluster.cluster_index`; ``clusters[k] == ids[cluster_index[0][k]]``), when the engine has
     them: writing clusters then groups integers instead of strings."""
+    template_blocks: list[dict[str, Any]] | None = field(default=None, repr=False)
+    """The recurring blocks taken as template (:func:`doublet.template.blocks`), for ``boilerplate.jsonl``."""
     _pairs: list[PairResult] | None = field(default=None, repr=False)
 
     def iter_pairs(self) -> Iterator[PairResult]:
@@ -175,7 +177,8 @@ class Result:
                     pa.array(att.original[cut], pa.bool_()), pa.array(att.reason[cut], pa.string()), end="\n")))
 
     def write(self, outdir: str | Path) -> Path:
-        """Write pairs.jsonl, clusters.jsonl and summary.json into ``outdir`` (created if needed)."""
+        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl (when the engine listed templates) and
+        summary.json into ``outdir`` (created if needed)."""
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         if self._pairs is None and self.pairs_path is not None:
@@ -185,6 +188,9 @@ class Result:
                 for p in self.iter_pairs():
                     f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
         self._write_clusters(out / "clusters.jsonl")
+        if self.template_blocks is not None:
+            with open(out / "boilerplate.jsonl", "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(b, ensure_ascii=False) + "\n" for b in self.template_blocks)
         with open(out / "summary.json", "w", encoding="utf-8") as f:
             json.dump(self.summary, f, ensure_ascii=False, indent=1)
             f.write("\n")

@@ -38,7 +38,8 @@ decides on the same rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -204,15 +205,68 @@ def other_facts(spans: Sequence[object], hashes_a: np.ndarray, figures_a: np.nda
     facts: each side holds at least ``FACTS_MIN`` distinct figures (words with a digit: amounts, dates,
     counts) and fewer than half of the smaller side's figures are found on the other side. A weekly wire formula
     ("Treasury balances at the Federal Reserve rose on March 30 to 3.324 billion dlrs ...") matches last
-    week's word for word except for its figures; a reprint keeps them."""
-    out = []
-    for w in spans:
-        a0, a1, b0, b1 = getattr(w, "a0"), getattr(w, "a1"), getattr(w, "b0"), getattr(w, "b1")
-        fa = np.unique(hashes_a[a0:a1][figures_a[a0:a1] == 1])
-        fb = np.unique(hashes_b[b0:b1][figures_b[b0:b1] == 1])
+    week's word for word except for its figures; a reprint keeps them. Passages too short to hold two figures
+    each are judged together: when the pair's other passages, taken together, are a formula with other
+    figures, all of them are."""
+    def figures(ranges_a: list[tuple[int, int]], ranges_b: list[tuple[int, int]]) -> bool:
+        fa = np.unique(np.concatenate([hashes_a[x:y][figures_a[x:y] == 1] for x, y in ranges_a]))
+        fb = np.unique(np.concatenate([hashes_b[x:y][figures_b[x:y] == 1] for x, y in ranges_b]))
         small = min(fa.shape[0], fb.shape[0])
-        out.append(small >= FACTS_MIN and 2 * np.intersect1d(fa, fb, assume_unique=True).shape[0] < small)
+        return small >= FACTS_MIN and 2 * np.intersect1d(fa, fb, assume_unique=True).shape[0] < small
+
+    ends = [(getattr(w, "a0"), getattr(w, "a1"), getattr(w, "b0"), getattr(w, "b1")) for w in spans]
+    out = [figures([(a0, a1)], [(b0, b1)]) for a0, a1, b0, b1 in ends]
+    rest = [e for e, other in zip(ends, out) if not other]
+    if len(rest) >= 2 and figures([(a0, a1) for a0, a1, _, _ in rest], [(b0, b1) for _, _, b0, b1 in rest]):
+        return [True] * len(spans)  # short passages of one formula, their figures differing taken together
     return out
+
+
+def blocks(templates: Templates, ids: Sequence[str], text_of: Callable[[int], str], shingle_size: int,
+           window: int, max_chars: int = 2000) -> list[dict]:
+    """The recurring blocks taken as template, for ``boilerplate.jsonl``: the template fingerprints of each
+    example document (the first document holding them), in runs of fingerprints at most ``window +
+    shingle_size`` words apart, each with its text in that document (character offsets ``start``/``end``; the
+    text cut at ``max_chars``), the most documents holding one of its fingerprints, its fingerprints by rule.
+    Sorted by documents, most first."""
+    from .tokens import tokenize
+
+    out: list[dict] = []
+    if not len(templates):
+        return out
+    order = np.lexsort((templates.pos, templates.doc))
+    doc, pos, rule, df = (templates.doc[order], templates.pos[order].astype(np.int64), templates.rule[order],
+                          templates.df[order])
+    bounds = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1], True])
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        k = int(doc[lo])
+        text = text_of(k)
+        tok = tokenize(text)
+        n = len(tok)
+        if n == 0:
+            continue
+        p = pos[lo:hi]
+        cuts = np.flatnonzero(np.diff(p) > window + shingle_size)
+        for a, b in zip(np.r_[0, cuts + 1], np.r_[cuts + 1, p.shape[0]]):
+            first, last = int(p[a]), min(int(p[b - 1]) + shingle_size - 1, n - 1)
+            start, end = int(tok.starts[min(first, n - 1)]), int(tok.ends[last])
+            start = text.rfind("\n", 0, start) + 1  # whole lines, as a reader sees the block
+            nl = text.find("\n", end)
+            end = len(text) if nl < 0 else nl
+            names = Counter(RULES[c - 1] for c in rule[lo + a:lo + b].tolist())
+            out.append({"text": text[start:min(end, start + max_chars)], "example": ids[k], "start": start,
+                        "end": end, "documents": int(df[lo + a:lo + b].max()), "fingerprints": int(b - a),
+                        "rule": names.most_common(1)[0][0], "rules": dict(names)})
+    out.sort(key=lambda r: (-r["documents"], r["example"], r["start"]))
+    return out
+
+
+def summary(templates: Templates, n_blocks: int) -> dict:
+    """The ``templates`` section of ``summary.json``: template fingerprints, in how many document occurrences,
+    by rule."""
+    by_rule = {name: int((templates.rule == code).sum()) for code, name in enumerate(RULES, 1)}
+    occ = {name: int(templates.df[templates.rule == code].sum()) for code, name in enumerate(RULES, 1)}
+    return {"fingerprints": len(templates), "by_rule": by_rule, "occurrences_by_rule": occ, "blocks": n_blocks}
 
 
 def rule_names(codes: Sequence[int]) -> list[str]:

@@ -36,13 +36,15 @@ from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit, summed_credits
 from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, pack_shape,
                           postings, split_keys, supported_pairs, unpack_shape)
-from ..cluster import cluster_index, components, id_order, visit_order
+from ..cluster import COPY_SHARE, cluster_index, components, copy_clusters, id_order, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
 from ..spill import GroupedSpill, TextReader, TextStore, WorkDir, read_group, read_texts
 from ..template import Rules, SiteNumbers, Templates, site_of, user_hashes
+from ..template import blocks as template_blocks
+from ..template import summary as template_summary
 
 _BATCH = 512  # documents per fingerprint job
 _PAIRS_PER_JOB = 2_000  # candidate pairs per verification job
@@ -65,7 +67,7 @@ def _fingerprint_job(args: tuple[str, int, np.ndarray, int, int, Config]) -> tup
     return bp.n_words, chars, bp.has_sig, band_keys(bp.sigs, bands, rows), rec, bounds
 
 
-_Verified = tuple[list[str], np.ndarray, np.ndarray, int, int]
+_Verified = tuple[list[str], np.ndarray, np.ndarray, int, int, int]
 
 
 class _Verifier:
@@ -90,15 +92,18 @@ class _Verifier:
     def job(self, pairs: tuple[np.ndarray, np.ndarray, list[str], list[str]]) -> _Verified:
         """Compare pairs (i, j) with ids (a, b), a < b; return JSON lines and, per reported pair, (i, j,
         near-duplicate?, characters credited to i, to j) and (share credited to i, to j) for source attribution
-        (:func:`doublet.attribution.pair_credit` of the pair as written), the number of pairs compared and of
-        documents prepared for them."""
+        (:func:`doublet.attribution.pair_credit` of the pair as written), the number of pairs compared, of
+        documents prepared for them, and of pairs not reported because their passages were one formula with
+        other figures (template matches)."""
         ii, jj, ida, idb = pairs
         before = self.prepared
         lines: list[str] = []
         kept: list[tuple[int, int, int, int, int]] = []
         shares: list[tuple[float, float]] = []
+        matches = 0
         for i, j, a, b in zip(ii.tolist(), jj.tolist(), ida, idb):
             r = compare_prepared(a, b, self.doc(i), self.doc(j), self.cfg)
+            matches += r.kind is None and r.other_facts > 0
             if r.kind is not None:
                 d = r.to_dict()
                 lines.append(json.dumps(d, ensure_ascii=False))
@@ -106,7 +111,7 @@ class _Verifier:
                 kept.append((i, j, r.kind == "near-duplicate", ca, cb))
                 shares.append((d["containment_b"], d["containment_a"]))  # the rounded values, as written
         return (lines, np.array(kept, dtype=np.int64).reshape(-1, 5), np.array(shares, dtype=np.float64).reshape(-1, 2),
-                len(ida), self.prepared - before)
+                len(ida), self.prepared - before, matches)
 
 
 _VERIFIER: tuple[Any, _Verifier] | None = None
@@ -355,6 +360,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     fp_cand = np.concatenate(fp_pairs) if fp_pairs else np.empty(0, np.uint64)
     templates = Templates.concat(boiler)
     boilerplate = templates.hashes
+    reader = store.reader()
+    listed = template_blocks(templates, ids, reader.get, cfg.shingle_size, cfg.window)
     cand = np.union1d(lsh, fp_cand)
     n_lsh, n_fp = int(lsh.shape[0]), int(fp_cand.shape[0])
     progress.done()
@@ -391,13 +398,17 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     unsorted_path = work.path / "pairs.unsorted"
     reported: list[np.ndarray] = []
     credited: list[np.ndarray] = []
+
     spans: list[np.ndarray] = []
     n_passages = 0
     n_prepared = 0
+    n_matches = 0
     pos = 0
     with open(unsorted_path, "wb") as out:
-        for lines, kept, shares, done, prepared in _ordered_map(pool, _verify_job, verify_jobs(), 2 * cfg.workers + 2):
+        for lines, kept, shares, done, prepared, matches in _ordered_map(pool, _verify_job, verify_jobs(),
+                                                                        2 * cfg.workers + 2):
             n_prepared += prepared
+            n_matches += matches
             data = [(line + "\n").encode("utf-8") for line in lines]
             sizes = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
             spans.append(np.stack([pos + np.cumsum(sizes) - sizes, sizes], axis=1))
@@ -406,6 +417,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             n_passages += sum(line.count('"a_start"') for line in lines)
             reported.append(kept)
             credited.append(shares)
+
             progress.advance(done)
     progress.done()
     del cand, lsh, fp_cand, comp, pos, seq
@@ -418,13 +430,16 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     unsorted_path.unlink()
     # source attribution scores, summed in the written pairs' order (as attribution over pairs.jsonl would)
     kept_all, shares_all = kept_all[written], shares_all[written]
+
     scored = summed_credits(n, kept_all[:, :2], kept_all[:, 3:5], shares_all)
     timings["verify+align"] = time.perf_counter() - t
 
     # --- 5. clusters
     t = time.perf_counter()
     pi, pj, dup = kept_all[:, 0], kept_all[:, 1], kept_all[:, 2].astype(bool)
-    index, dup_index = cluster_index(ids, pi, pj, order), cluster_index(ids, pi[dup], pj[dup], order)
+    strength = shares_all.max(axis=1) if shares_all.shape[0] else np.empty(0)
+    index = copy_clusters(ids, pi, pj, dup | (strength >= COPY_SHARE), strength, order)
+    dup_index = cluster_index(ids, pi[dup], pj[dup], order)
     clusters, dup_clusters = [ids[k] for k in index.tolist()], [ids[k] for k in dup_index.tolist()]
     timings["cluster"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
@@ -473,6 +488,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             "fingerprints": dict(hist),
             "boilerplate_fingerprints": int(boilerplate.shape[0]),
         },
+        "templates": {**template_summary(templates, len(listed)), "template_matches": n_matches},
         "parameters": cfg.to_dict(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "throughput": {
@@ -486,7 +502,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
                   summary=summary, pairs_path=pairs_path, work=work,
                   store=store.reader() if keep_corpus else None,
                   char_lengths=n_chars_all, dates=dates if any(dates) else None, scores=scored,
-                  cluster_index=(index, dup_index))
+                  cluster_index=(index, dup_index), template_blocks=listed)
 
 
 def fingerprint_texts(texts: list[str], cfg: Config) -> int:
