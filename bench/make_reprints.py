@@ -115,6 +115,7 @@ NOISE = dict(p_intro=0.3, p_retitle=0.15, p_insert=0.35, edit_max=0.04, p_spelli
 # ------------------------------------------------------------------------------------------ text helpers
 
 _NORM_WORD = re.compile(r"[a-z0-9]+")
+_WORDCHAR = re.compile(r"[A-Za-z0-9]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _SENT_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
 _ABBREV = {"mr.", "mrs.", "ms.", "dr.", "st.", "jr.", "sr.", "inc.", "corp.", "co.", "ltd.", "plc.", "u.s.",
@@ -1331,10 +1332,11 @@ class Grams:
         return inter / (a.shape[0] + b.shape[0] - inter), inter / min(a.shape[0], b.shape[0])
 
 
-def pair_spans(src_len: int, pos_a: np.ndarray, pos_b: np.ndarray, da: Doc, db: Doc, fca: np.ndarray,
+def pair_spans(is_word: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, da: Doc, db: Doc, fca: np.ndarray,
                fcb: np.ndarray) -> tuple[int, list[list[int]]]:
     """Shared source words and spans of two documents of one source (positions: token index per source
-    word, -1 when absent or edited)."""
+    token, -1 when absent or edited). Only tokens with a letter or digit count as words ("--", "(" do not),
+    but spans run over every shared token."""
     sh = np.flatnonzero((pos_a >= 0) & (pos_b >= 0))
     if not sh.shape[0]:
         return 0, []
@@ -1346,7 +1348,7 @@ def pair_spans(src_len: int, pos_a: np.ndarray, pos_b: np.ndarray, da: Doc, db: 
     last = np.r_[cuts, sh.shape[0]] - 1
     spans = [[int(da.starts[pa[s]]), int(da.ends[pa[e]]), int(db.starts[pb[s]]), int(db.ends[pb[e]])]
              for s, e in zip(first.tolist(), last.tolist())]
-    return int(sh.shape[0]), spans
+    return int(is_word[sh].sum()), spans
 
 
 def compute_gold(b: Builder, zero_overlap: str) -> tuple[list[dict], list[dict], dict[tuple[int, int], Any]]:
@@ -1360,6 +1362,7 @@ def compute_gold(b: Builder, zero_overlap: str) -> tuple[list[dict], list[dict],
             continue
         L = len(src.words)
         base = src.idx * STRIDE
+        is_word = np.fromiter((bool(_WORDCHAR.search(w)) for w in src.words), dtype=bool, count=L)
         pos = np.full((len(members), L), -1, dtype=np.int64)
         for r, k in enumerate(members):
             d = docs[k]
@@ -1368,7 +1371,7 @@ def compute_gold(b: Builder, zero_overlap: str) -> tuple[list[dict], list[dict],
             sel = np.flatnonzero((d.prov >= base) & (d.prov < base + L))
             pos[r, d.prov[sel] - base] = sel
         present = (pos >= 0).astype(np.int32)
-        counts = present @ present.T
+        counts = (present * is_word) @ present.T
         for r1 in range(len(members)):
             for r2 in range(r1 + 1, len(members)):
                 i, j = members[r1], members[r2]
@@ -1377,7 +1380,7 @@ def compute_gold(b: Builder, zero_overlap: str) -> tuple[list[dict], list[dict],
                     acc.setdefault(key, [])
                     continue
                 x, y = (r1, r2) if key[0] == i else (r2, r1)
-                n, spans = pair_spans(L, pos[x], pos[y], docs[key[0]], docs[key[1]], fc[key[0]], fc[key[1]])
+                n, spans = pair_spans(is_word, pos[x], pos[y], docs[key[0]], docs[key[1]], fc[key[0]], fc[key[1]])
                 shared_idx = np.flatnonzero((pos[x] >= 0) & (pos[y] >= 0))
                 acc.setdefault(key, []).append((src.idx, n, spans, shared_idx))
     grams = Grams(docs)
