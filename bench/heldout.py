@@ -24,6 +24,7 @@ score.py files them under ``different_site``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,18 @@ def _built_with(folder: Path, spec: dict[str, Any]) -> bool:
         return False
 
 
+def code_digest() -> str:
+    """Digest of the generator sources: a build is reused only if they did not change."""
+    h = hashlib.blake2b(digest_size=8)
+    for f in ("make_reprints.py", "reprint_templates.py", "embed_corpus.py", "make_corpus.py"):
+        h.update((BENCH / f).read_bytes())
+    return h.hexdigest()
+
+
 def build(s: HeldSet, out: Path, shared: Path, force: bool, log: bool = True) -> dict[str, Any]:
     """Build one set (unless an identical build is there); returns its build record."""
     folder = out / s.name
-    spec = dict(gen=s.gen, embed=s.embed, generator_version=make_reprints.VERSION)
+    spec = dict(gen=s.gen, embed=s.embed, generator_version=make_reprints.VERSION, code=code_digest())
     if not force and _built_with(folder, spec):
         return json.loads((folder / "build.json").read_text())
     t0 = time.perf_counter()

@@ -28,7 +28,6 @@ needs_data = pytest.mark.skipif(
 def _load(name: str):
     if name in sys.modules:
         return sys.modules[name]
-    sys.path.insert(0, str(ROOT / "bench"))
     spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
