@@ -34,6 +34,7 @@ Filler kinds:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -53,19 +54,28 @@ PREFIX = {"makecorpus": "zmc", "reuters": "zreu", "newsgroups": "zng", "bbc": "z
 
 
 def make_corpus_module() -> ModuleType:
-    """bench/make_corpus.py, imported by path (bench/ is not a package)."""
+    """bench/make_corpus.py, imported by path (bench/ is not a package).
+
+    Unless ``$DOUBLET_BENCH_CACHE`` is set, its material cache goes to a folder keyed by a digest of
+    make_corpus.py: checkouts of other branches share ``~/.cache/doublet-bench`` and may pickle a different
+    format under the same file name."""
     name = "make_corpus"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / "make_corpus.py")
+    path = BENCH / "make_corpus.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    # make_corpus.py pickles its material cache; a cache written by running it as a script refers to
-    # ``__main__.Material``, so make that name resolvable here too
-    main = sys.modules.get("__main__")
-    if main is not None and not hasattr(main, "Material"):
-        main.Material = mod.Material
+    own = "DOUBLET_BENCH_CACHE" not in os.environ
+    if own:
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "doublet-bench"
+        os.environ["DOUBLET_BENCH_CACHE"] = str(base / f"make_corpus-{digest}")
+    try:
+        spec.loader.exec_module(mod)   # reads $DOUBLET_BENCH_CACHE at import
+    finally:
+        if own:
+            del os.environ["DOUBLET_BENCH_CACHE"]
     return mod
 
 
