@@ -201,7 +201,7 @@ def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span
     docs = np.array([d for _, d, _, _ in occurrences], dtype=np.int64)
     pos = np.array([p for _, _, p, _ in occurrences], dtype=np.uint32)
     flags = np.array([f for _, _, _, f in occurrences], dtype=np.uint8)
-    rules = template.Rules(shape=shape_on, site=site_on)
+    rules = template.Rules(shape=shape_on, site=site_on, frequency=False)
     got = fingerprint_pairs(hashes, docs, pos, flags, max_df, min_shared, min_span, 5, drift, rules=rules,
                             site_of_doc=np.array(doc_sites, np.int64))
     first: dict[tuple[int, int], tuple[int, int]] = {}  # (hash, doc) -> first (position, flag)

@@ -24,7 +24,7 @@ from .align import Passage, align_words, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
 from .template import other_facts, word_figures, word_shape
-from .tokens import Tokens, _scan, repaired_text, tokenize
+from .tokens import Tokens, _scan, ngram_hashes, repaired_text, tokenize
 from .verify import overlap
 
 
@@ -169,6 +169,16 @@ class PairResult:
         }
 
 
+def distinct_matched(spans: list, hashes_a: np.ndarray, seed_size: int) -> int:
+    """Words in verbatim runs of the aligned passages, repeated text counted once: at most the number of
+    distinct word ``seed_size``-grams the passages hold (plus ``seed_size - 1``), so that a sentence both texts
+    print twice (a newsletter pitch inside and after an article) is one sentence of evidence, not two."""
+    total = sum(w.matched for w in spans)
+    grams = [ngram_hashes(hashes_a[w.a0:w.a1], seed_size) for w in spans]
+    distinct = np.unique(np.concatenate(grams)).shape[0] + seed_size - 1 if grams else 0
+    return min(total, distinct)
+
+
 def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Config) -> PairResult:
     """Exact overlap, aligned passages and verdict for one pair."""
     pa, pb, text_a, text_b = da.view, db.view, da.text, db.text
@@ -184,7 +194,8 @@ def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Conf
     passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))
     if ov.jaccard >= cfg.threshold:
         kind: str | None = "near-duplicate"
-    elif sum(w.matched for w in spans) >= cfg.min_words:
+    elif sum(w.matched for w in spans) >= cfg.min_words and distinct_matched(spans, pa.tokens.hashes,
+                                                                            cfg.seed_size) >= cfg.min_words:
         kind = "reuse"
     else:
         kind = None

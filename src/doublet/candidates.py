@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernel
-from .template import CONTENT, USER, Rules, Templates, decide
+from .template import (CONTENT, DF_BUCKETS, FREQUENCY, OUTLIER_MIN_DF, OUTLIER_SHARE, POS_BUCKETS, USER, Rules,
+                       Templates, decide, df_bucket, doc_histogram, outliers, own_text_span, pos_bucket, typical_df)
 
 
 def pair_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -109,6 +110,17 @@ class Postings:
     pos_b: np.ndarray  # uint32: ... and in its second document
     templates: Templates  # fingerprints judged template (masked; they propose no pair), with their rule
     df_histogram: Counter  # distinct fingerprints: df 1, content 2..max_df, content > max_df, template
+    pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """Content fingerprints held by ``defer_min_df`` documents or more, left for :func:`settle` (the frequency
+    rule needs every document's typical df first): (hash, doc, position) of each one's first occurrence in each
+    of its documents, grouped by hash."""
+    doc_buckets: tuple[np.ndarray, np.ndarray] | None = None
+    """The documents' df histograms, for :func:`doublet.template.typical_df`: distinct keys ``doc *
+    DF_BUCKETS + df_bucket(df)`` over the content fingerprints of each document, and their counts."""
+    doc_own: tuple[np.ndarray, np.ndarray] | None = None
+    """Where each document's own text lies, for :func:`doublet.template.own_text_span`: distinct keys ``doc *
+    POS_BUCKETS + pos_bucket(pos)`` over its content fingerprints held by fewer than ``defer_min_df`` documents,
+    and their counts."""
 
 
 _FLAG_BITS = np.uint32(3 << 30)
@@ -116,7 +128,8 @@ _FLAG_BITS = np.uint32(3 << 30)
 
 def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None, max_df: int,
              *, rules: Rules = Rules(), site_of_doc: np.ndarray | None = None, user: np.ndarray | None = None,
-             stats: HashStats | None = None) -> Postings:
+             stats: HashStats | None = None, defer_min_df: int | None = None,
+             n_words: np.ndarray | None = None) -> Postings:
     """Shared fingerprints of a set of (hash, document, position, shape flag) rows holding *every* row of the
     hashes it contains (or, with ``stats``, every row a pair can come from: the first ``max_df + 1`` documents
     of each hash, with the counts over all of them in ``stats``).
@@ -128,6 +141,11 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     one pair occurrence per pair of their documents, with the fingerprint's position in each (its first
     position when a document repeats it); above ``max_df`` they yield none (a cost bound). Rows must come in
     (document, position) order, as engines produce them.
+
+    With ``defer_min_df`` (the frequency rule on: engines pass ``template.OUTLIER_MIN_DF``) and the documents'
+    lengths ``n_words``, content fingerprints held by that many documents or more yield no pairs here: their
+    rows go to ``pending`` and, once every document's typical df and own-text span are known (from
+    ``doc_buckets`` and ``doc_own`` of every partition), :func:`settle` decides them.
     """
     packed = np.ascontiguousarray(positions, np.uint32) if shape is None else pack_shape(positions, shape)
     # rows come in (doc, position) order, so grouping by hash, stably, puts each hash's rows together in (doc,
@@ -154,7 +172,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     if user is not None and user.shape[0]:
         rule[(rule == CONTENT) & np.isin(h[starts], user)] = USER
     templ = rule != CONTENT
-    usable = ~templ & (df >= 2) & (df <= max_df)
+    deferred = ~templ & (df >= defer_min_df) if defer_min_df is not None else np.zeros(df.shape[0], bool)
+    usable = ~templ & (df >= 2) & (df <= max_df) & ~deferred
     hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(usable.sum()),
                     f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
     keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
@@ -164,8 +183,55 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     order = np.argsort(h[t_at])
     t_at = t_at[order]
     found = Templates(h[t_at], rule[templ][order], df[templ][order].astype(np.int64), d[t_at], p[t_at])
+    pending = doc_buckets = doc_own = None
+    if defer_min_df is not None:
+        rows = np.repeat(deferred, runs)
+        pending = (h[rows], d[rows], p[rows])
+        content = np.repeat(~templ, runs)
+        key = d[content] * DF_BUCKETS + df_bucket(np.repeat(df, runs)[content])
+        doc_buckets = tuple(np.unique(key, return_counts=True))
+        own = np.repeat(~templ & ~deferred, runs)
+        assert n_words is not None, "the frequency rule needs the documents' lengths"
+        key = d[own] * POS_BUCKETS + pos_bucket(p[own], np.asarray(n_words)[d[own]])
+        doc_own = tuple(np.unique(key, return_counts=True))
     return Postings(np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32),
-                    found, hist)
+                    found, hist, pending, doc_buckets, doc_own)
+
+
+def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical: np.ndarray, own_lo: np.ndarray,
+           own_hi: np.ndarray, n_words: np.ndarray, max_df: int, *,
+           counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Templates]:
+    """The frequency rule on the fingerprints :func:`postings` left pending, and their pairs.
+
+    Rows are ``pending`` rows (grouped by hash, one per document); ``typical[doc]``, ``own_lo[doc]``,
+    ``own_hi[doc]`` and ``n_words[doc]`` are every document's typical df (:func:`doublet.template.typical_df`),
+    own-text span (:func:`doublet.template.own_text_span`) and length in words. A fingerprint whose
+    occurrences are :func:`doublet.template.outliers` in at least ``OUTLIER_SHARE`` of its documents is a
+    template (``FREQUENCY``); the others yield their pair occurrences (up to ``max_df`` documents). Engines
+    that keep only some rows of a hash pass ``counts`` = (sorted hashes, df, outlier documents) over all of
+    them. Returns (pair keys, pos_a, pos_b, templates)."""
+    h = np.ascontiguousarray(hashes, np.uint64)
+    d = np.asarray(docs, np.int64)
+    p = np.ascontiguousarray(positions, np.uint32)
+    starts, runs = _runs(h)
+    if counts is not None:
+        k = np.searchsorted(counts[0], h[starts])
+        df, n_out = np.asarray(counts[1], np.int64)[k], np.asarray(counts[2], np.int64)[k]
+    else:
+        df = runs
+        out = outliers(np.repeat(df, runs), np.asarray(typical)[d], pos_bucket(p, np.asarray(n_words)[d]),
+                       np.asarray(own_lo)[d], np.asarray(own_hi)[d])
+        n_out = np.add.reduceat(out.astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
+    templ = n_out >= OUTLIER_SHARE * df
+    usable = ~templ & (df <= max_df)
+    keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
+                                           np.ascontiguousarray(runs[usable], np.int64), np.ascontiguousarray(d, np.int64),
+                                           p)
+    t_at = starts[templ]
+    found = Templates(h[t_at], np.full(t_at.shape[0], FREQUENCY, np.uint8), df[templ].astype(np.int64), d[t_at],
+                      p[t_at])
+    return np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32), found
 
 
 def pack_shape(positions: np.ndarray, shape: np.ndarray) -> np.ndarray:
@@ -244,11 +310,24 @@ class FingerprintCandidates:
 
 def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None,
                       max_df: int, min_shared: int, min_span: int, shingle_size: int, drift: int, *,
-                      rules: Rules = Rules(), site_of_doc: np.ndarray | None = None) -> FingerprintCandidates:
+                      rules: Rules = Rules(), site_of_doc: np.ndarray | None = None,
+                      n_words: np.ndarray | None = None) -> FingerprintCandidates:
     """Pairs of documents sharing at least ``min_shared`` content fingerprints found in 2..``max_df`` documents,
     spread over at least ``min_span`` words, counting banded ones only (``drift``; in memory, engines use
-    :func:`postings` per hash partition and :func:`supported_pairs` per pair partition)."""
-    post = postings(hashes, docs, positions, shape, max_df, rules=rules, site_of_doc=site_of_doc)
-    pairs, shared = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, min_shared, min_span, shingle_size,
-                                    drift)
-    return FingerprintCandidates(pairs, shared, post.templates.hashes, dict(post.df_histogram))
+    :func:`postings` per hash partition, :func:`settle` for the frequency rule and :func:`supported_pairs` per
+    pair partition). The frequency rule applies when ``rules.frequency`` and the number of documents (``n_words``,
+    one entry per document) is given."""
+    freq = rules.frequency and n_words is not None
+    post = postings(hashes, docs, positions, shape, max_df, rules=rules, site_of_doc=site_of_doc,
+                    defer_min_df=OUTLIER_MIN_DF if freq else None, n_words=n_words)
+    keys, pos_a, pos_b, templates = post.pair_keys, post.pos_a, post.pos_b, post.templates
+    if freq:
+        assert post.pending is not None and post.doc_buckets is not None and post.doc_own is not None
+        n = n_words.shape[0]
+        typical = typical_df(doc_histogram(n, *post.doc_buckets))
+        own_lo, own_hi = own_text_span(doc_histogram(n, *post.doc_own, POS_BUCKETS))
+        k2, a2, b2, t2 = settle(*post.pending, typical, own_lo, own_hi, n_words, max_df)
+        keys, pos_a, pos_b = np.r_[keys, k2], np.r_[pos_a, a2], np.r_[pos_b, b2]
+        templates = Templates.concat([templates, t2])
+    pairs, shared = supported_pairs(keys, pos_a, pos_b, min_shared, min_span, shingle_size, drift)
+    return FingerprintCandidates(pairs, shared, templates.hashes, dict(post.df_histogram))

@@ -70,8 +70,9 @@ class Config:
     """Winnowing window over shingle hashes (guarantee: shared runs of window+shingle_size-1 words)."""
     max_df: int = 1000
     """Cost bound: content fingerprints in more documents than this propose no pairs (they are not masked)."""
-    template_rules: tuple[str, ...] = ("shape", "site")
-    """Template rules that apply: "shape" (template-shaped lines), "site" (recurring within one site only)."""
+    template_rules: tuple[str, ...] = ("shape", "site", "frequency")
+    """Template rules that apply: "shape" (template-shaped lines), "site" (recurring within one site only),
+    "frequency" (on pages' peripheries, far more common than the text around it)."""
     template_share: float = 0.5
     """Share of a recurring fingerprint's documents that must show it template-shaped for it to be a template."""
     template_texts: tuple[str, ...] = ()
@@ -113,8 +114,8 @@ class Config:
             (self.num_perm >= 2, "num_perm must be >= 2"),
             (self.window >= 1, "window must be >= 1"),
             (self.max_df >= 2, "max_df must be >= 2 (a fingerprint must be shared to be evidence)"),
-            (set(self.template_rules) <= {"shape", "site"},
-             "template_rules may only name 'shape' and 'site'"),
+            (set(self.template_rules) <= {"shape", "site", "frequency"},
+             "template_rules may only name 'shape', 'site' and 'frequency'"),
             (0.0 < self.template_share <= 1.0, "template_share must be in (0, 1]"),
             (self.min_shared >= 1, "min_shared must be >= 1"),
             (self.min_words >= 1, "min_words must be >= 1"),

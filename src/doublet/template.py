@@ -47,9 +47,9 @@ import numpy as np
 
 from . import _kernel
 
-RULES = ("shape", "site", "user", "edge")
-"""The template rules, in the order their codes are numbered (1, 2, 3, 4; 0 = content)."""
-CONTENT, SHAPE, SITE, USER, EDGE = 0, 1, 2, 3, 4
+RULES = ("shape", "site", "user", "edge", "frequency")
+"""The template rules, in the order their codes are numbered (1 .. 5; 0 = content)."""
+CONTENT, SHAPE, SITE, USER, EDGE, FREQUENCY = 0, 1, 2, 3, 4, 5
 EDGE_MIN_DF = 5
 """Documents that must hold a sentence of their end zones before it can be a template by the edge rule."""
 EDGE_SHARE = 0.9
@@ -66,12 +66,14 @@ class Rules:
 
     shape: bool = True
     site: bool = True
+    frequency: bool = True
     share: float = 0.5
 
     @staticmethod
     def of(cfg: object) -> "Rules":
         on = set(getattr(cfg, "template_rules"))
-        return Rules(shape="shape" in on, site="site" in on, share=float(getattr(cfg, "template_share")))
+        return Rules(shape="shape" in on, site="site" in on, frequency="frequency" in on,
+                     share=float(getattr(cfg, "template_share")))
 
 
 def word_shape(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -187,6 +189,85 @@ def site_of(doc: object) -> object:
     ``meta["site"]`` (a page's declared site name, or a ``--site-field`` value), else None."""
     meta = getattr(doc, "meta", None) or {}
     return meta.get("url") or meta.get("site")
+
+
+# ------------------------------------------------------------------------------------------ frequency rule
+
+OUTLIER_MIN_DF = 5
+"""Documents that must hold a fingerprint before the frequency rule can call it a template."""
+OUTLIER_RATIO = 2.0
+"""A fingerprint is far more common than its document's text when its df is at least this many times the
+document's typical df."""
+OUTLIER_SHARE = 0.5
+"""Share of a fingerprint's documents in which it must be such an outlier, on the document's periphery."""
+"""The periphery of a document: its second half, and its first fifth (word positions)."""
+DF_BUCKETS = 24
+"""Documents' df histograms use buckets of a factor sqrt(2): bucket b holds df in [2**(b/2), 2**((b+1)/2))."""
+
+
+def df_bucket(df: np.ndarray) -> np.ndarray:
+    """The histogram bucket of each df (uint8; df >= 2**12 all in the last bucket)."""
+    d = np.maximum(np.asarray(df, np.float64), 1.0)
+    return np.minimum(np.floor(2.0 * np.log2(d) + 1e-9), DF_BUCKETS - 1).astype(np.uint8)
+
+
+def doc_histogram(n: int, keys: np.ndarray, counts: np.ndarray, width: int = DF_BUCKETS) -> np.ndarray:
+    """(n, width) histogram from ``doc * width + bucket`` keys and their counts (summed over partitions)."""
+    hist = np.zeros(n * width, np.int64)
+    np.add.at(hist, np.asarray(keys, np.int64), np.asarray(counts, np.int64))
+    return hist.reshape(n, width)
+
+
+def typical_df(hist: np.ndarray) -> np.ndarray:
+    """Each document's typical document frequency (the median df of its content fingerprints, to a factor
+    sqrt(2)), from its df histogram (rows of :data:`DF_BUCKETS` counts): the geometric middle of the bucket that
+    holds the median; 1 for the bucket of df 1 and for documents without content fingerprints."""
+    hist = np.asarray(hist)
+    if hist.shape[0] == 0:
+        return np.empty(0, np.float32)
+    cum = np.cumsum(hist, axis=1)
+    total = cum[:, -1]
+    b = (cum < (total[:, None] + 1) // 2).sum(axis=1)  # first bucket whose cumulative count reaches half
+    out = np.where(b == 0, 1.0, 2.0 ** ((b + 0.5) / 2.0))
+    return np.where(total > 0, out, 1.0).astype(np.float32)
+
+
+POS_BUCKETS = 20
+"""Documents' own-text position histograms: bucket b holds word positions in [b/20, (b+1)/20) of the text."""
+OWN_TEXT_EDGE = 0.1
+"""The document's own text spans from the bucket of its 10th to that of its 90th percentile position."""
+
+
+def pos_bucket(pos: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+    """Each word position's bucket in its document (uint8, 0 .. POS_BUCKETS - 1)."""
+    rel = np.asarray(pos, np.float64) / np.maximum(np.asarray(n_words, np.float64), 1.0)
+    return np.minimum(np.floor(rel * POS_BUCKETS), POS_BUCKETS - 1).astype(np.uint8)
+
+
+def own_text_span(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's own-text span, as bucket bounds [lo, hi] (inclusive), from the histogram of the positions
+    of its content fingerprints found in fewer than OUTLIER_MIN_DF documents: the buckets holding its 10th and
+    90th percentiles. A document without own text gets lo = POS_BUCKETS, hi = -1 (every position is beyond)."""
+    hist = np.asarray(hist)
+    cum = np.cumsum(hist, axis=1)
+    total = cum[:, -1]
+    lo = (cum <= OWN_TEXT_EDGE * total[:, None]).sum(axis=1)
+    hi = (cum < (1 - OWN_TEXT_EDGE) * total[:, None]).sum(axis=1)
+    none = total == 0
+    return np.where(none, POS_BUCKETS, lo).astype(np.int64), np.where(none, -1, hi).astype(np.int64)
+
+
+def outliers(df: np.ndarray, typical: np.ndarray, bucket: np.ndarray, own_lo: np.ndarray,
+             own_hi: np.ndarray) -> np.ndarray:
+    """Per fingerprint occurrence (df of its hash; its document's typical df and own-text span; the position
+    bucket of the occurrence): whether it is far more common than the text around it (df >= OUTLIER_RATIO x
+    typical) and lies beyond the document's own text (before the bucket of its 10th percentile position or after
+    that of its 90th), as a site's prose chrome does (a comment policy, a newsletter pitch, a cookie notice:
+    found on a large share of the pages, around texts found once). A story's text is as common as the copy that
+    holds it; a passage embedded in another text has that text on both sides as often as not."""
+    b = np.asarray(bucket, np.int64)
+    beyond = (b > np.asarray(own_hi, np.int64)) | (b < np.asarray(own_lo, np.int64))
+    return (np.asarray(df, np.float64) >= OUTLIER_RATIO * np.asarray(typical, np.float64)) & beyond
 
 
 FACTS_MIN = 2

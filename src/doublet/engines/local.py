@@ -35,14 +35,15 @@ from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit, summed_credits
 from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, pack_shape,
-                          postings, split_keys, supported_pairs, unpack_shape)
+                          postings, settle, split_keys, supported_pairs, unpack_shape)
 from ..cluster import COPY_SHARE, cluster_index, components, copy_clusters, id_order, visit_order
 from ..config import Config
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
 from ..spill import GroupedSpill, TextReader, TextStore, WorkDir, read_group, read_texts
-from ..template import Rules, SiteNumbers, Templates, site_of, user_hashes
+from ..template import (DF_BUCKETS, OUTLIER_MIN_DF, POS_BUCKETS, Rules, SiteNumbers, Templates, own_text_span,
+                        site_of, typical_df, user_hashes)
 from ..template import blocks as template_blocks
 from ..template import summary as template_summary
 
@@ -132,20 +133,54 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
 _OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
 
 
-def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any]) -> tuple[Templates, Counter, np.ndarray]:
+def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]) -> tuple[Templates, Counter, np.ndarray]:
     """Postings of one fingerprint partition ``p``; its pair occurrences go to one file ``occ_root/<p>``,
     grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's templates, df histogram
     and the file's group offsets. ``sites_path``/``user_path``: the documents' site numbers and the user's
-    template hashes (.npy files), or None."""
-    fp_folder, fp_bits, p, occ_root, cfg, sites_path, user_path = args
+    template hashes (.npy files), or None. With the frequency rule on, the rows it needs to settle go to
+    ``occ_root/pending-<p>`` and the documents' df histograms are added to this worker's own file
+    ``occ_root/hist-<pid>`` (``n`` documents)."""
+    fp_folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path = args
     rows = GroupedSpill(fp_folder, FINGERPRINT_ROW, bits=fp_bits).read(p, drop=True)  # read once: free the disk
     pos, shape = unpack_shape(rows["pos"])
-    post = postings(rows["hash"], rows["doc"], pos, shape, cfg.max_df, rules=Rules.of(cfg),
+    rules = Rules.of(cfg)
+    post = postings(rows["hash"], rows["doc"], pos, shape, cfg.max_df, rules=rules,
                     site_of_doc=None if sites_path is None else np.load(sites_path, mmap_mode="r"),
-                    user=None if user_path is None else np.load(user_path))
+                    user=None if user_path is None else np.load(user_path),
+                    defer_min_df=OUTLIER_MIN_DF if rules.frequency else None,
+                    n_words=None if words_path is None else np.load(words_path, mmap_mode="r"))
     rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"{p:03d}"))
+    if post.pending is not None and post.doc_buckets is not None and post.doc_own is not None:
+        h, d, q = post.pending
+        pend = np.empty(h.shape[0], FINGERPRINT_ROW)
+        pend["hash"], pend["doc"], pend["pos"] = h, d, q
+        pend.tofile(str(occ_root / f"pending-{p:03d}"))
+        path = occ_root / f"hist-{os.getpid()}"
+        if not path.exists():  # this worker's running sums: the documents' df and own-text position histograms
+            np.zeros(n * (DF_BUCKETS + POS_BUCKETS), np.int32).tofile(str(path))
+        acc = np.memmap(path, np.int32, mode="r+")
+        np.add.at(acc, post.doc_buckets[0], post.doc_buckets[1].astype(np.int32))
+        np.add.at(acc, n * DF_BUCKETS + post.doc_own[0], post.doc_own[1].astype(np.int32))
+        acc.flush()
+        del acc
     return post.templates, post.df_histogram, bounds
+
+
+def _settle_job(args: tuple[Any, int, Any, Config]) -> tuple[Templates, np.ndarray]:
+    """The frequency rule on partition ``p``'s pending rows (:func:`doublet.candidates.settle`), given the
+    documents' typical df and where their own text lies (a .npy file of 3 rows); the pair occurrences of the rest
+    go to ``occ_root/s<p>``. Returns the partition's frequency templates and the file's group offsets."""
+    occ_root, p, docs_path, cfg = args
+    path = occ_root / f"pending-{p:03d}"
+    rows = np.fromfile(str(path), FINGERPRINT_ROW)
+    path.unlink()
+    typical, own_lo, own_hi, n_words = np.load(docs_path, mmap_mode="r")
+    keys, pos_a, pos_b, found = settle(rows["hash"], rows["doc"], rows["pos"], typical, own_lo, own_hi, n_words,
+                                       cfg.max_df)
+    rec, bounds = group_records(keys, pos_a, pos_b, _OCCURRENCE_BITS)
+    rec.tofile(str(occ_root / f"s{p:03d}"))
+    return found, bounds
 
 
 def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.ndarray:
@@ -341,7 +376,12 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         user_path = work.path / "user_templates.npy"
         np.save(user_path, user_hashes(cfg.template_texts, cfg.shingle_size))
     del sites
-    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg, sites_path, user_path) for p in range(len(fps))]
+    words_path = None
+    if Rules.of(cfg).frequency:
+        words_path = work.path / "n_words.npy"
+        np.save(words_path, n_words_all)
+    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path)
+                 for p in range(len(fps))]
     boiler: list[Templates] = []
     hist: Counter = Counter()
     files: list[tuple[Any, np.ndarray]] = []
@@ -350,6 +390,22 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         hist.update(h_p)
         files.append((occ_root / f"{p:03d}", bounds_p))
         progress.advance()
+    if Rules.of(cfg).frequency:  # every document's typical df, then the fingerprints left pending
+        counts = np.zeros(n * (DF_BUCKETS + POS_BUCKETS), np.int64)
+        for part in sorted(occ_root.glob("hist-*")):
+            counts += np.fromfile(str(part), np.int32)
+            part.unlink()
+        own_lo, own_hi = own_text_span(counts[n * DF_BUCKETS:].reshape(n, POS_BUCKETS))
+        docs_path = work.path / "doc_text.npy"
+        np.save(docs_path, np.stack([typical_df(counts[:n * DF_BUCKETS].reshape(n, DF_BUCKETS)), own_lo, own_hi,
+                                     n_words_all]).astype(np.float64))
+        del counts, own_lo, own_hi
+        settle_jobs = [(occ_root, p, docs_path, cfg) for p in range(len(fps))]
+        for p, (b_p, bounds_p) in enumerate(_ordered_map(pool, _settle_job, settle_jobs, 2 * cfg.workers)):
+            boiler.append(b_p)
+            hist["template"] += len(b_p)
+            hist[f"df=2..{cfg.max_df}"] -= len(b_p)
+            files.append((occ_root / f"s{p:03d}", bounds_p))
     n_occurrences = int(sum(int(b[-1]) for _, b in files))
     timings["candidates:postings"] = time.perf_counter() - t
     judge_jobs = [(files, q, cfg) for q in range(1 << _OCCURRENCE_BITS)]
