@@ -121,8 +121,9 @@ def copy_clusters(ids: Sequence[str], i: np.ndarray, j: np.ndarray, strong: np.n
     document mostly the other's text: containment >= :data:`COPY_SHARE` on one side) and ``strength[k]`` how
     much (the larger containment). Copies connect: clusters are the connected components of copy pairs. A
     document in no copy pair — it shares a passage with others (a quotation, an excerpt inside other text) —
-    joins the cluster of the document it shares the most with (largest containment; ties: the smaller id), and
-    no more: one such document can never join two clusters of copies, since each of them follows one link only.
+    joins the cluster of one document it shares a passage with: one in a copy pair if there is one (the story's
+    core), the one it shares the most with (largest containment; ties: the smaller id) — and no more: one such
+    document can never join two clusters of copies, since each of them follows one link only.
     """
     n = len(ids)
     if order is None:
@@ -135,12 +136,13 @@ def copy_clusters(ids: Sequence[str], i: np.ndarray, j: np.ndarray, strong: np.n
     strong = np.asarray(strong, bool)
     copied = np.zeros(n, bool)
     copied[ri[strong]] = copied[rj[strong]] = True
-    # each document in no copy pair follows its strongest other pair
+    # each document in no copy pair follows one other pair: to a document that is in a copy pair if it can
+    # (the story's core), else to another; the strongest (ties: the smaller id)
     src, dst = np.r_[ri[~strong], rj[~strong]], np.r_[rj[~strong], ri[~strong]]
     w = np.r_[strength[~strong], strength[~strong]]
     keep = ~copied[src]
     src, dst, w = src[keep], dst[keep], w[keep]
-    by = np.lexsort((dst, -w, src))
+    by = np.lexsort((dst, -w, ~copied[dst], src))
     first = by[np.r_[True, src[by][1:] != src[by][:-1]]] if by.shape[0] else by
     labels = components(n, np.r_[ri[strong], src[first]], np.r_[rj[strong], dst[first]])
     return order[labels[rank]]

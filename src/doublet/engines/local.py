@@ -183,6 +183,29 @@ def _settle_job(args: tuple[Any, int, Any, Config]) -> tuple[Templates, np.ndarr
     return found, bounds
 
 
+def _blocks_job(args: tuple[Templates, dict[int, str], TextReader, int, int]) -> list[dict]:
+    """``boilerplate.jsonl`` lines of some example documents (:func:`doublet.template.blocks`)."""
+    found, names, reader, shingle_size, window = args
+    return template_blocks(found, names, reader.get, shingle_size, window)
+
+
+def _listed_templates(pool: Executor, templates: Templates, ids: list[str], reader: TextReader,
+                      cfg: Config) -> list[dict]:
+    """The recurring blocks taken as template, their example documents read and tokenized in the workers."""
+    if not len(templates):
+        return []
+    docs = np.unique(templates.doc)
+    chunks = np.array_split(docs, max(1, min(docs.shape[0] // 256, 64 * cfg.workers)))
+    jobs = []
+    for chunk in chunks:
+        take = np.isin(templates.doc, chunk)
+        part = Templates(*(getattr(templates, f)[take] for f in Templates.__slots__))
+        jobs.append((part, {int(k): ids[k] for k in chunk.tolist()}, reader, cfg.shingle_size, cfg.window))
+    listed = [b for part in _ordered_map(pool, _blocks_job, jobs, 2 * cfg.workers) for b in part]
+    listed.sort(key=lambda r: (-r["documents"], r["example"], r["start"]))
+    return listed
+
+
 def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.ndarray:
     """Candidate pair keys of pair partition ``q``, from the occurrences of every fingerprint partition."""
     files, q, cfg = args
@@ -416,8 +439,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     fp_cand = np.concatenate(fp_pairs) if fp_pairs else np.empty(0, np.uint64)
     templates = Templates.concat(boiler)
     boilerplate = templates.hashes
-    reader = store.reader()
-    listed = template_blocks(templates, ids, reader.get, cfg.shingle_size, cfg.window)
+    listed = _listed_templates(pool, templates, ids, store.reader(), cfg)
     cand = np.union1d(lsh, fp_cand)
     n_lsh, n_fp = int(lsh.shape[0]), int(fp_cand.shape[0])
     progress.done()
