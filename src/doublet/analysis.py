@@ -130,7 +130,7 @@ class Prepared:
     view: DocView
     mask: np.ndarray  # uint8 per word, 1 = boilerplate
     seeds: bytes
-    figures: np.ndarray  # uint8 per word, 1 = the word holds a digit (for template.other_facts)
+    figures: np.ndarray  # uint64 per word: its figure or fact word, 0 = none (template.word_figures)
 
 
 def prepare(text: str, cfg: Config, boilerplate: np.ndarray | None = None) -> Prepared:
@@ -188,8 +188,7 @@ def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Conf
                         min_identity=cfg.min_identity)
     n_other = 0
     if spans:  # a formula repeated with other figures is a template, not reuse
-        kept = [w for w, other in zip(spans, other_facts(spans, pa.tokens.hashes, da.figures, pb.tokens.hashes,
-                                                          db.figures)) if not other]
+        kept = [w for w, other in zip(spans, other_facts(spans, da.figures, db.figures)) if not other]
         n_other, spans = len(spans) - len(kept), kept
     passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))
     if ov.jaccard >= cfg.threshold:

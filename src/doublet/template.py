@@ -274,31 +274,57 @@ FACTS_MIN = 2
 """Distinct figures each side of a passage must hold before their disagreement makes it a template match."""
 
 
+_FACT_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
+               "thousand million billion trillion mln bln half quarter first second third fourth fifth january "
+               "february march april may june july august september october november december monday tuesday "
+               "wednesday thursday friday saturday sunday")
+_FACT_HASHES: np.ndarray | None = None
+
+
+def _fact_hashes() -> np.ndarray:
+    global _FACT_HASHES
+    if _FACT_HASHES is None:
+        from .tokens import tokenize
+
+        _FACT_HASHES = np.unique(tokenize(_FACT_WORDS).hashes)
+    return _FACT_HASHES
+
+
 def word_figures(text: str, tokens: object) -> np.ndarray:
-    """One uint8 per word: 1 when the word holds a digit (C kernel)."""
-    return np.frombuffer(_kernel.figures(text, np.ascontiguousarray(getattr(tokens, "starts"), np.int64),
-                                         np.ascontiguousarray(getattr(tokens, "ends"), np.int64)), np.uint8)
+    """One uint64 per word: what figure or fact word it belongs to, 0 for none. Figures are written with
+    digits, joined over ``. , / - :`` as written (``1.5``, ``6-3/8``, ``2,978``: one figure each, C kernel);
+    numbers, months and weekdays in words (``two``, ``March``) are facts too (their word hash)."""
+    starts = np.ascontiguousarray(getattr(tokens, "starts"), np.int64)
+    out = np.frombuffer(_kernel.figures(text, starts, np.ascontiguousarray(getattr(tokens, "ends"), np.int64)),
+                        np.uint64).copy()
+    hashes = getattr(tokens, "hashes")
+    words = (out == 0) & np.isin(hashes, _fact_hashes())
+    out[words] = hashes[words]
+    return out
 
 
-def other_facts(spans: Sequence[object], hashes_a: np.ndarray, figures_a: np.ndarray, hashes_b: np.ndarray,
-                figures_b: np.ndarray) -> list[bool]:
+def other_facts(spans: Sequence[object], figures_a: np.ndarray, figures_b: np.ndarray) -> list[bool]:
     """For each aligned passage (word spans ``a0:a1`` / ``b0:b1``), whether it is the same formula with other
-    facts: each side holds at least ``FACTS_MIN`` distinct figures (words with a digit: amounts, dates,
-    counts) and fewer than half of the smaller side's figures are found on the other side. A weekly wire formula
+    facts: each side holds at least ``FACTS_MIN`` distinct figures (:func:`word_figures`: amounts, dates,
+    counts) and fewer than half of the smaller side's figures (at most half, from four figures on) are found on
+    the other side. A weekly wire formula
     ("Treasury balances at the Federal Reserve rose on March 30 to 3.324 billion dlrs ...") matches last
     week's word for word except for its figures; a reprint keeps them. Passages too short to hold two figures
     each are judged together: when the pair's other passages, taken together, are a formula with other
     figures, all of them are."""
-    def figures(ranges_a: list[tuple[int, int]], ranges_b: list[tuple[int, int]]) -> bool:
-        fa = np.unique(np.concatenate([hashes_a[x:y][figures_a[x:y] == 1] for x, y in ranges_a]))
-        fb = np.unique(np.concatenate([hashes_b[x:y][figures_b[x:y] == 1] for x, y in ranges_b]))
+    def differ(ranges_a: list[tuple[int, int]], ranges_b: list[tuple[int, int]]) -> bool:
+        fa = np.unique(np.concatenate([figures_a[x:y] for x, y in ranges_a]))
+        fb = np.unique(np.concatenate([figures_b[x:y] for x, y in ranges_b]))
+        fa, fb = fa[fa != 0], fb[fb != 0]
         small = min(fa.shape[0], fb.shape[0])
-        return small >= FACTS_MIN and 2 * np.intersect1d(fa, fb, assume_unique=True).shape[0] < small
+        shared = 2 * np.intersect1d(fa, fb, assume_unique=True).shape[0]
+        return small >= FACTS_MIN and (shared < small or (shared == small and small >= 2 * FACTS_MIN))
 
     ends = [(getattr(w, "a0"), getattr(w, "a1"), getattr(w, "b0"), getattr(w, "b1")) for w in spans]
-    out = [figures([(a0, a1)], [(b0, b1)]) for a0, a1, b0, b1 in ends]
+    out = [differ([(a0, a1)], [(b0, b1)]) for a0, a1, b0, b1 in ends]
     rest = [e for e, other in zip(ends, out) if not other]
-    if len(rest) >= 2 and figures([(a0, a1) for a0, a1, _, _ in rest], [(b0, b1) for _, _, b0, b1 in rest]):
+    if len(rest) >= 2 and differ([(a0, a1) for a0, a1, _, _ in rest], [(b0, b1) for _, _, b0, b1 in rest]):
         return [True] * len(spans)  # short passages of one formula, their figures differing taken together
     return out
 

@@ -635,7 +635,9 @@ done:
     return res;
 }
 
-/* One byte per word: 1 if the word holds a digit (a figure: an amount, a date, a count). */
+/* Figures: words holding a digit, joined with their neighbours when only one of . , / - : lies between them
+   ("1.5", "6-3/8", "2,978", "14:30"). One uint64 per word: the FNV hash of its figure's characters as written
+   (digits and joiners), 0 for a word in no figure. */
 static PyObject *py_figures(PyObject *self, PyObject *args) {
     PyObject *text;
     Py_buffer sb, eb;
@@ -645,15 +647,28 @@ static PyObject *py_figures(PyObject *self, PyObject *args) {
     if (load_text(text, &t)) goto done;
     int64_t nw = sb.len / 8;
     const int64_t *st = sb.buf, *en = eb.buf;
-    res = PyBytes_FromStringAndSize(NULL, nw);
+    res = PyBytes_FromStringAndSize(NULL, nw * 8);
     if (!res) goto done;
-    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
-    for (int64_t w = 0; w < nw; w++) {
-        out[w] = 0;
-        for (int64_t i = st[w]; i < en[w] && i < t.n; i++) {
-            Py_UCS4 c = at(&t, i);
-            if (c >= '0' && c <= '9') { out[w] = 1; break; }
+    uint64_t *out = (uint64_t *)PyBytes_AS_STRING(res);
+    memset(out, 0, (size_t)nw * 8);
+    for (int64_t w = 0; w < nw;) {
+        int digit = 0;
+        for (int64_t i = st[w]; i < en[w] && i < t.n && !digit; i++) digit = at(&t, i) >= '0' && at(&t, i) <= '9';
+        if (!digit) { w++; continue; }
+        int64_t x = w;
+        while (x + 1 < nw && st[x + 1] == en[x] + 1 && en[x] < t.n) {
+            Py_UCS4 j = at(&t, en[x]);
+            if (!(j == '.' || j == ',' || j == '/' || j == '-' || j == ':')) break;
+            int next = 0;
+            for (int64_t i = st[x + 1]; i < en[x + 1] && i < t.n && !next; i++) next = at(&t, i) >= '0' && at(&t, i) <= '9';
+            if (!next) break;
+            x++;
         }
+        uint64_t h = FNV_INIT;
+        for (int64_t i = st[w]; i < en[x] && i < t.n; i++) h = (h ^ at(&t, i)) * 0x100000001B3ULL;
+        h = mix64(h) | 1;  /* never 0 */
+        for (int64_t y = w; y <= x; y++) out[y] = h;
+        w = x + 1;
     }
 done:
     PyBuffer_Release(&sb);
@@ -1569,7 +1584,8 @@ static PyMethodDef methods[] = {
      "fingerprint_batch(texts, shingle_size, window, num_perm, seed) -> (n_words u32, flags u8, sigs u32, "
      "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32, fp_shape u8), all as bytes."},
     {"figures", py_figures, METH_VARARGS,
-     "figures(text, starts i64, ends i64) -> one byte per word: 1 if the word holds a digit."},
+     "figures(text, starts i64, ends i64) -> one uint64 per word: the hash of the figure it belongs to (digits "
+     "joined by . , / - :), 0 if none."},
     {"shape", py_shape, METH_VARARGS,
      "shape(text, starts i64, ends i64) -> one byte per word: 1 if the word sits in a template-shaped line."},
     {NULL, NULL, 0, NULL}};
