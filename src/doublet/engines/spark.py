@@ -2,29 +2,40 @@
 
 Engines orchestrate; they never reimplement a stage. Every algorithm below is a call to the function the
 local engine calls, applied with ``mapInArrow`` to batches of documents or with ``applyInArrow`` to a group
-that holds *every* row of its keys:
+that holds the rows of its keys:
 
 1. **read** (:mod:`doublet.engines.spark_input`) — records read by Spark, checked by the local reader's
-   rules; the first record of an id wins; each document gets its local-engine index (input order 0..n-1).
+   rules; the first record of an id wins; each document gets its local-engine index (input order 0..n-1) and
+   a site number (``--site-field`` / ``site_col``; :func:`doublet.engines.spark_input.site_number`).
 2. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` and :func:`doublet.minhash.band_keys` per
-   Arrow batch of documents: band keys, fingerprint hashes and their positions (``fp_pos``) per document.
+   Arrow batch of documents: band keys, fingerprint hashes, their positions (``fp_pos``) and shape flags
+   (``fp_flag``) per document.
 3. **lsh** — rows (band, key, doc) grouped by band and key bucket: :func:`doublet.candidates.lsh_pairs`
    per group (a bucket is never split, so its star rule for buckets over ``max_bucket`` holds).
-4. **candidates** — rows (hash, doc, pos) grouped by hash bucket, so a group holds every row of its hashes:
-   :func:`doublet.candidates.postings` per group (df cap → boilerplate, pair occurrences); occurrences
-   grouped by pair bucket: :func:`doublet.candidates.supported_pairs` per group (``min_shared`` and
-   the spread over ``min_passage_words``).
+4. **candidates** — rows (hash, doc, pos, flag, site) shuffled by hash bucket. In the JVM, window functions
+   over each hash (no further shuffle) keep a document's first occurrence and count, over *all* the hash's
+   documents, what :func:`doublet.template.decide` reads: df, documents voting with flag 1/2/3, smallest and
+   largest site number; then they drop the rows beyond the hash's first ``max_df + 1`` documents (a cost
+   bound on the group size). :func:`doublet.candidates.postings` per group with those counts
+   (``stats=HashStats``) and the user's template hashes (broadcast) gives the templates (to the driver) and
+   the pair occurrences, grouped by pair bucket for :func:`doublet.candidates.supported_pairs`.
+   ``boilerplate.jsonl``: :func:`doublet.template.blocks` on the driver, with the example documents' texts
+   streamed from the cached documents.
 5. **verify+align** — each candidate pair joined with both texts, oriented by id as the local engine does
    (``a < b``), :func:`doublet.analysis.prepare` and :func:`doublet.analysis.compare_prepared` per row,
-   with the corpus boilerplate broadcast.
-6. **cluster** (:mod:`doublet.engines.spark_graph`) — connected components of the reported pairs (and of
-   the near-duplicate pairs) by large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each
-   named by its smallest id as in :mod:`doublet.cluster`.
+   with the template hashes broadcast as the mask; pairs left out as one formula with other figures are
+   counted (``template_matches``).
+6. **cluster** (:mod:`doublet.engines.spark_graph`) — :func:`doublet.cluster.copy_clusters`' clusters:
+   connected components of copies (near-duplicates, or pairs with a containment ≥ ``COPY_SHARE``) plus each
+   other document's strongest pair (:func:`~doublet.engines.spark_graph.copy_edges`), and of the
+   near-duplicate pairs, by large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each named by
+   its smallest id as in :mod:`doublet.cluster`.
 
-What reaches the driver: per-segment record counts and the input problems (stage 1), the boilerplate
-hashes (stage 4: collected to be broadcast, as the local engine also holds them in memory), the fingerprint
-document-frequency histogram, counts, and one flag per connected-components round. Never the corpus, the
-signatures, the fingerprints or the candidate pairs.
+What reaches the driver: per-segment record counts and the input problems (stage 1), the templates (hash,
+rule, df, example document and position; stage 4: as the local engine also holds them in memory), read one
+partition at a time, the texts of the templates' example documents (streamed, for boilerplate.jsonl), the
+fingerprint document-frequency histogram, counts, and one flag per connected-components round. Never the
+corpus, the signatures, the fingerprints or the candidate pairs.
 """
 
 from __future__ import annotations
