@@ -239,7 +239,7 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
             raise CliError("--keep-boilerplate applies to HTML and WARC input, which the Spark engine does not "
                            "read: drop it, or use --engine local")
         _prepare_outdir(outdir)
-        return _run_spark(inputs, cfg, id_field, text_field)
+        return _run_spark(inputs, cfg, id_field, text_field, site_field)
     skipped: Counter[str] = Counter()
     docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field)
     _prepare_outdir(outdir)
@@ -250,7 +250,8 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
     return result, problems
 
 
-def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str) -> tuple[Any, list[InputProblem]]:
+def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
+               site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
     """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
     try:
         from .engines import spark as spark_engine
@@ -259,7 +260,7 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
     try:
         spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
         result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
-                                        text_field=text_field)
+                                        text_field=text_field, site_field=site_field)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)

@@ -27,30 +27,35 @@ if TYPE_CHECKING:
 
 
 def run(df: "DataFrame", id_col: str = "id", text_col: str = "text", config: Config | None = None, *,
-        partitions: int | None = None) -> SparkRun:
+        partitions: int | None = None, site_col: str | None = None) -> SparkRun:
     """The whole run on a DataFrame: :class:`SparkRun` with ``pairs``, ``clusters``, ``summary`` (the
-    summary.json dict), ``problems``, ``removed(keep)``, ``write(outdir)`` and ``close()``.
+    summary.json dict), ``template_blocks`` (boilerplate.jsonl's), ``problems``, ``removed(keep)``,
+    ``write(outdir)`` and ``close()``.
 
-    ``partitions`` is the number of groups of the shuffled stages (default: ``spark.sql.shuffle.partitions``).
+    ``partitions`` is the number of groups of the shuffled stages (default: ``spark.sql.shuffle.partitions``);
+    ``site_col`` (optional) the column naming each row's site (a URL, host or site name: text recurring within
+    one site only is that site's template, as with ``--site-field``).
     """
-    return run_frame(df, config or Config(), id_col=id_col, text_col=text_col, partitions=partitions)
+    return run_frame(df, config or Config(), id_col=id_col, text_col=text_col, partitions=partitions,
+                     site_col=site_col)
 
 
 def find(df: "DataFrame", id_col: str = "id", text_col: str = "text", config: Config | None = None, *,
-         partitions: int | None = None) -> tuple["DataFrame", "DataFrame"]:
+         partitions: int | None = None, site_col: str | None = None) -> tuple["DataFrame", "DataFrame"]:
     """``(pairs, clusters)`` DataFrames for ``df`` (cached; ``.unpersist()`` them when done)."""
-    result = run(df, id_col, text_col, config, partitions=partitions)
+    result = run(df, id_col, text_col, config, partitions=partitions, site_col=site_col)
     result.release()
     return result.pairs, result.clusters.select("doc", *CLUSTER_COLUMNS)
 
 
 def dedup(df: "DataFrame", id_col: str = "id", text_col: str = "text", config: Config | None = None, *,
-          keep: str = "first", partitions: int | None = None) -> tuple["DataFrame", "DataFrame"]:
+          keep: str = "first", partitions: int | None = None,
+          site_col: str | None = None) -> tuple["DataFrame", "DataFrame"]:
     """``(kept, removed)``: ``df``'s rows without the near-duplicate copies (one document kept per
     near-duplicate cluster: the first in ``df``'s order, or the ``"longest"``), and one row per removed
     document ``(doc, id, kept, jaccard, cluster, via)`` as in ``removed.jsonl``. Rows rejected as input
     problems (e.g. empty text, a repeated id) are not in ``kept``."""
-    result = run(df, id_col, text_col, config, partitions=partitions)
+    result = run(df, id_col, text_col, config, partitions=partitions, site_col=site_col)
     removed = result.removed(keep).drop("line").cache()
     removed.count()
     result.release()
@@ -60,11 +65,13 @@ def dedup(df: "DataFrame", id_col: str = "id", text_col: str = "text", config: C
 
 
 def find_files(spark: "SparkSession", inputs: Sequence[str], config: Config | None = None, *, id_field: str = "id",
-               text_field: str = "text", partitions: int | None = None) -> SparkRun:
+               text_field: str = "text", partitions: int | None = None,
+               site_field: str | None = None) -> SparkRun:
     """Read JSON Lines / Parquet files or txt folders (local paths or Hadoop URIs) with Spark and run; the
-    documents' order and indices are the local engine's, so the answer is ``doublet find``'s."""
+    documents' order and indices are the local engine's, so the answer is ``doublet find``'s (with
+    ``site_field`` as ``--site-field``)."""
     return run_files(spark, inputs, config or Config(), id_field=id_field, text_field=text_field,
-                     partitions=partitions)
+                     partitions=partitions, site_field=site_field)
 
 
 __all__ = ["SparkRun", "dedup", "find", "find_files", "run"]

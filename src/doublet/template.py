@@ -31,8 +31,10 @@ documents), from every document that holds it:
 Template fingerprints propose no candidate pair, and the words they cover (widened to whole lines) are
 masked out of alignment, so a template can neither make a pair nor sit inside a reported passage. Beyond
 the cost cap ``max_df`` a fingerprint proposes no pair either (a cost bound, not a definition: it is not
-masked), and its vote is taken over its first ``max_df + 1`` documents (in input order), so every engine
-decides on the same rows.
+masked), but its vote is still taken over every document holding it: the local engine hands
+:func:`doublet.candidates.postings` all of a fingerprint's rows; the Spark engine keeps only the rows of its
+first ``max_df + 1`` documents (all a pair can come from) and passes the counts over all of them
+(:class:`doublet.candidates.HashStats`), so every engine decides on the same counts.
 """
 
 from __future__ import annotations

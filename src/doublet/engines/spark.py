@@ -2,29 +2,40 @@
 
 Engines orchestrate; they never reimplement a stage. Every algorithm below is a call to the function the
 local engine calls, applied with ``mapInArrow`` to batches of documents or with ``applyInArrow`` to a group
-that holds *every* row of its keys:
+that holds the rows of its keys:
 
 1. **read** (:mod:`doublet.engines.spark_input`) — records read by Spark, checked by the local reader's
-   rules; the first record of an id wins; each document gets its local-engine index (input order 0..n-1).
+   rules; the first record of an id wins; each document gets its local-engine index (input order 0..n-1) and
+   a site number (``--site-field`` / ``site_col``; :func:`doublet.engines.spark_input.site_number`).
 2. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` and :func:`doublet.minhash.band_keys` per
-   Arrow batch of documents: band keys, fingerprint hashes and their positions (``fp_pos``) per document.
+   Arrow batch of documents: band keys, fingerprint hashes, their positions (``fp_pos``) and shape flags
+   (``fp_flag``) per document.
 3. **lsh** — rows (band, key, doc) grouped by band and key bucket: :func:`doublet.candidates.lsh_pairs`
    per group (a bucket is never split, so its star rule for buckets over ``max_bucket`` holds).
-4. **candidates** — rows (hash, doc, pos) grouped by hash bucket, so a group holds every row of its hashes:
-   :func:`doublet.candidates.postings` per group (df cap → boilerplate, pair occurrences); occurrences
-   grouped by pair bucket: :func:`doublet.candidates.supported_pairs` per group (``min_shared`` and
-   the spread over ``min_passage_words``).
+4. **candidates** — rows (hash, doc, pos, flag, site) shuffled by hash bucket. In the JVM, window functions
+   over each hash (no further shuffle) keep a document's first occurrence and count, over *all* the hash's
+   documents, what :func:`doublet.template.decide` reads: df, documents voting with flag 1/2/3, smallest and
+   largest site number; then they drop the rows beyond the hash's first ``max_df + 1`` documents (a cost
+   bound on the group size). :func:`doublet.candidates.postings` per group with those counts
+   (``stats=HashStats``) and the user's template hashes (broadcast) gives the templates (to the driver) and
+   the pair occurrences, grouped by pair bucket for :func:`doublet.candidates.supported_pairs`.
+   ``boilerplate.jsonl``: :func:`doublet.template.blocks` on the driver, with the example documents' texts
+   streamed from the cached documents.
 5. **verify+align** — each candidate pair joined with both texts, oriented by id as the local engine does
    (``a < b``), :func:`doublet.analysis.prepare` and :func:`doublet.analysis.compare_prepared` per row,
-   with the corpus boilerplate broadcast.
-6. **cluster** (:mod:`doublet.engines.spark_graph`) — connected components of the reported pairs (and of
-   the near-duplicate pairs) by large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each
-   named by its smallest id as in :mod:`doublet.cluster`.
+   with the template hashes broadcast as the mask; pairs left out as one formula with other figures are
+   counted (``template_matches``).
+6. **cluster** (:mod:`doublet.engines.spark_graph`) — :func:`doublet.cluster.copy_clusters`' clusters:
+   connected components of copies (near-duplicates, or pairs with a containment ≥ ``COPY_SHARE``) plus each
+   other document's strongest pair (:func:`~doublet.engines.spark_graph.copy_edges`), and of the
+   near-duplicate pairs, by large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each named by
+   its smallest id as in :mod:`doublet.cluster`.
 
-What reaches the driver: per-segment record counts and the input problems (stage 1), the boilerplate
-hashes (stage 4: collected to be broadcast, as the local engine also holds them in memory), the fingerprint
-document-frequency histogram, counts, and one flag per connected-components round. Never the corpus, the
-signatures, the fingerprints or the candidate pairs.
+What reaches the driver: per-segment record counts and the input problems (stage 1), the templates (hash,
+rule, df, example document and position; stage 4: as the local engine also holds them in memory), read one
+partition at a time, the texts of the templates' example documents (streamed, for boilerplate.jsonl), the
+fingerprint document-frequency histogram, counts, and one flag per connected-components round. Never the
+corpus, the signatures, the fingerprints or the candidate pairs.
 """
 
 from __future__ import annotations
@@ -54,22 +65,27 @@ from .. import __version__
 from .. import dedup as dedup_rules
 from .. import documents as D
 from ..analysis import PairResult, Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import lsh_pairs, postings, supported_pairs
+from ..candidates import HashStats, lsh_pairs, postings, supported_pairs
 from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
 from ..attribution import SINGLETON, attribute
+from ..cluster import COPY_SHARE
 from ..result import CLUSTER_COLUMNS, Result, cluster_lines, pair_from_dict
+from ..template import Rules, Templates, user_hashes
+from ..template import blocks as template_blocks
+from ..template import summary as template_summary
 from ..spill import WorkDir
 from . import spark_graph as G
 from . import spark_input as I
 from .spark_input import check_inputs
 
-PRINTS_SCHEMA = ("doc long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
-                 "fp_hash array<long>, fp_pos array<int>")
-# kind 0: pair occurrence (value = pair key, pos_a/pos_b = the fingerprint's positions), 1: boilerplate hash,
-# 2: df histogram entry
-POSTINGS_SCHEMA = "kind byte, value long, label string, pos_a int, pos_b int"
+PRINTS_SCHEMA = ("doc long, site long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
+                 "fp_hash array<long>, fp_pos array<int>, fp_flag array<byte>")
+# kind 0: pair occurrence (value = pair key, pos_a/pos_b = the fingerprint's positions), 1: template (value =
+# hash, pos_a = its position in doc, the example document; pos_b = its rule; df = documents holding it),
+# 2, 3, ...: df histogram entries (label, value)
+POSTINGS_SCHEMA = "kind byte, value long, label string, pos_a int, pos_b int, doc long, df long"
 PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
 PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
                 f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
@@ -119,7 +135,8 @@ def _lists(offsets: np.ndarray, values: np.ndarray) -> pa.ListArray:
 # Each runs on an executor, on an Arrow batch or group, and only calls the shared stage functions.
 
 def _fingerprints(batches: Iterator[pa.RecordBatch], cfg: Config) -> Iterator[pa.RecordBatch]:
-    """fingerprint_batch + band_keys per batch of (doc, id, text) rows."""
+    """fingerprint_batch + band_keys per batch of (doc, id, text, site) rows: each fingerprint with its
+    position and shape flag (``fp_flag``: 0; 1 template-shaped, 2 end zone, 3 tail paragraph)."""
     bands, rows = cfg.lsh_params()
     for batch in batches:
         texts = batch.column("text").to_pylist()
@@ -128,13 +145,15 @@ def _fingerprints(batches: Iterator[pa.RecordBatch], cfg: Config) -> Iterator[pa
         fp_off = np.r_[0, np.cumsum(bp.fp_counts)]
         yield pa.RecordBatch.from_arrays([
             batch.column("doc"),
+            batch.column("site"),
             pa.array(bp.n_words.astype(np.int64)),
             pa.array(np.fromiter(map(len, texts), np.int64, n)),
             pa.array(bp.has_sig),
             _lists(np.arange(n + 1) * bands, _i64(band_keys(bp.sigs, bands, rows)).reshape(-1)),
             _lists(fp_off, _i64(bp.fp_hashes)),
             _lists(fp_off, bp.fp_pos.astype(np.int32)),
-        ], names=["doc", "n_words", "n_chars", "has_sig", "bands", "fp_hash", "fp_pos"])
+            _lists(fp_off, bp.fp_shape.astype(np.int8)),
+        ], names=["doc", "site", "n_words", "n_chars", "has_sig", "bands", "fp_hash", "fp_pos", "fp_flag"])
 
 
 def _lsh_group(table: pa.Table, max_bucket: int) -> pa.Table:
@@ -143,28 +162,41 @@ def _lsh_group(table: pa.Table, max_bucket: int) -> pa.Table:
     return pa.table({"pair": _i64(pairs)})
 
 
-def _postings_group(table: pa.Table, max_df: int) -> pa.Table:
-    """postings on one group: every (hash, doc, pos) row of the hashes in it.
+STATS_COLUMNS = ("df", "votes", "weak", "tail", "site_lo", "site_hi")
+"""Per-row copies of the counts of the row's hash over all its documents (:class:`HashStats`' fields)."""
+
+
+def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any) -> pa.Table:
+    """postings on one group: the (hash, doc, pos, flag) rows a pair can come from (the first occurrence in each
+    of the first ``max_df + 1`` documents of each hash in it), each with its hash's counts over *all* its
+    documents (:data:`STATS_COLUMNS`, aggregated in the JVM), which decide the template rule.
 
     This is the one place the engine calls :func:`doublet.candidates.postings`, with the group's rows in the
-    (doc, position) order the local engine's spill has (a document repeating a fingerprint keeps its first
-    position).
+    (doc, position) order the local engine's spill has. Returns the pair occurrences, the templates with their
+    rule, df and example (first document, position there) and the df histogram entries.
     """
     doc = table.column("doc").to_numpy().astype(np.int64)
     pos = table.column("pos").to_numpy().astype(np.uint32)
+    hashes = _u64(table.column("hash"))
     order = np.lexsort((pos, doc))
-    post = postings(_u64(table.column("hash"))[order], doc[order], pos[order], max_df)
+    uniq, first = np.unique(hashes, return_index=True)
+    stats = HashStats(uniq, *(table.column(c).to_numpy()[first].astype(np.int64) for c in STATS_COLUMNS))
+    post = postings(hashes[order], doc[order], pos[order], table.column("flag").to_numpy()[order].astype(np.uint8),
+                    max_df, rules=rules, user=user.value if user is not None else None, stats=stats)
     labels = list(post.df_histogram)  # kind 2, 3, ...: histogram entries in postings' order
-    n_occ, n_boiler = post.pair_keys.shape[0], post.boilerplate.shape[0]
-    zeros = np.zeros(n_boiler + len(labels), np.int32)
+    t = post.templates
+    n_occ, n_templ = post.pair_keys.shape[0], len(t)
+    zeros = np.zeros(len(labels), np.int64)
     return pa.table({
-        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_boiler, np.int8),
+        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_templ, np.int8),
                                np.arange(2, 2 + len(labels), dtype=np.int8)]),
-        "value": pa.array(np.r_[_i64(post.pair_keys), _i64(post.boilerplate),
+        "value": pa.array(np.r_[_i64(post.pair_keys), _i64(t.hashes),
                                 np.array([post.df_histogram[k] for k in labels], np.int64)]),
-        "label": pa.concat_arrays([pa.nulls(n_occ + n_boiler, pa.string()), pa.array(labels, pa.string())]),
-        "pos_a": pa.array(np.r_[post.pos_a.astype(np.int32), zeros]),
-        "pos_b": pa.array(np.r_[post.pos_b.astype(np.int32), zeros]),
+        "label": pa.concat_arrays([pa.nulls(n_occ + n_templ, pa.string()), pa.array(labels, pa.string())]),
+        "pos_a": pa.array(np.r_[post.pos_a.astype(np.int32), t.pos.astype(np.int32), zeros.astype(np.int32)]),
+        "pos_b": pa.array(np.r_[post.pos_b.astype(np.int32), t.rule.astype(np.int32), zeros.astype(np.int32)]),
+        "doc": pa.array(np.r_[np.zeros(n_occ, np.int64), t.doc, zeros]),
+        "df": pa.array(np.r_[np.zeros(n_occ, np.int64), t.df, zeros]),
     })
 
 
@@ -179,21 +211,23 @@ def _judge_group(table: pa.Table, min_shared: int, min_span: int, shingle_size: 
 class _Prepared:
     """Prepared documents of one verification task, least recently used dropped first."""
 
-    def __init__(self, cfg: Config, boilerplate: np.ndarray):
-        self.cfg, self.boilerplate = cfg, boilerplate
+    def __init__(self, cfg: Config, templates: np.ndarray):
+        self.cfg, self.templates = cfg, templates
         self.docs: OrderedDict[int, Prepared] = OrderedDict()
 
     def __call__(self, k: int, text: str) -> Prepared:
-        got = self.docs.pop(k, None) or prepare(text, self.cfg, self.boilerplate)
+        got = self.docs.pop(k, None) or prepare(text, self.cfg, self.templates)
         self.docs[k] = got
         if len(self.docs) > _CACHE_DOCS:
             self.docs.popitem(last=False)
         return got
 
 
-def _verify(batches: Iterator[pa.RecordBatch], cfg: Config, boilerplate: Any) -> Iterator[pa.RecordBatch]:
-    """compare_prepared on (i, j, id_i, id_j, text_i, text_j) rows; the reported pairs, oriented a < b."""
-    doc = _Prepared(cfg, boilerplate.value)
+def _verify(batches: Iterator[pa.RecordBatch], cfg: Config, templates: Any) -> Iterator[pa.RecordBatch]:
+    """compare_prepared on (i, j, id_i, id_j, text_i, text_j) rows, with the template hashes masked; the
+    reported pairs, oriented a < b, and the template matches (pairs not reported because their passages were
+    one formula with other figures) as rows without a kind, to be counted."""
+    doc = _Prepared(cfg, templates.value)
     for batch in batches:
         out: dict[str, list[Any]] = {c: [] for c in PAIRS_SCHEMA_NAMES}
         cols = [batch.column(c).to_pylist() for c in ("i", "j", "id_i", "id_j", "text_i", "text_j")]
@@ -201,14 +235,14 @@ def _verify(batches: Iterator[pa.RecordBatch], cfg: Config, boilerplate: Any) ->
             if id_j < id_i:  # the local engine's orientation: by id, in Python's string order
                 i, j, id_i, id_j, text_i, text_j = j, i, id_j, id_i, text_j, text_i
             r = compare_prepared(id_i, id_j, doc(i, text_i), doc(j, text_j), cfg)
-            if r.kind is None:
+            if r.kind is None and not r.other_facts:
                 continue
             d = r.to_dict()
             for c in PAIR_COLUMNS:
                 out[c].append(d[c])
             out["doc_a"].append(i)
             out["doc_b"].append(j)
-            out["line"].append(json.dumps(d, ensure_ascii=False))
+            out["line"].append(json.dumps(d, ensure_ascii=False) if r.kind is not None else None)
         yield pa.RecordBatch.from_arrays(
             [pa.array(out[c], _PASSAGE_TYPE if c == "passages" else t) for c, t in zip(PAIRS_SCHEMA_NAMES, _PAIR_TYPES)],
             names=PAIRS_SCHEMA_NAMES)
@@ -219,14 +253,25 @@ _PAIR_TYPES = [pa.string()] * 3 + [pa.float64()] * 3 + [_PASSAGE_TYPE, pa.int64(
 
 
 def _attribute_group(members: pa.Table, pairs: pa.Table) -> pa.Table:
-    """:func:`doublet.attribution.attribute` on one cluster: its members (doc, id, cluster) and its reported
-    pairs (a, b, containment_a, containment_b, passages). The Spark engine has no dates (the readers it shares
-    with the local engine give none for JSON Lines, Parquet or text), so the rule is the most reused text."""
+    """:func:`doublet.attribution.attribute` on one cluster: its members (doc, id, cluster) and every reported
+    pair with a member on one side (a, b, containment_a, containment_b, passages). The Spark engine has no dates
+    (the readers it shares with the local engine give none for JSON Lines, Parquet or text), so the rule is the
+    most reused text.
+
+    A pair may join a member to a document of another cluster (a passage that links no clusters of copies,
+    :func:`doublet.cluster.copy_clusters`); it still credits the member, as the local engine's scores over all
+    reported pairs do: the other document takes part under a label of its own, and its decision is dropped.
+    Pairs are taken in (a, b) order, the order of pairs.jsonl, so every member's scores are summed in the local
+    engine's order (the same floating-point sums)."""
     ids = members.column("m_id").to_pylist()
-    pairs_list = [pair_from_dict({**row, "kind": None, "jaccard": 0.0}) for row in pairs.drop(["p_cluster"]).to_pylist()]
-    att = attribute(ids, members.column("m_cluster").to_pylist(), pairs_list, None)
-    return pa.table({"att_doc": members.column("m_doc"), "original": pa.array(att.original, pa.bool_()),
-                     "original_reason": pa.array(att.reason, pa.string())})
+    labels = members.column("m_cluster").to_pylist()
+    rows = sorted(pairs.drop(["p_cluster"]).to_pylist(), key=lambda r: (r["a"], r["b"]))
+    outside = sorted({x for r in rows for x in (r["a"], r["b"])} - set(ids))
+    pairs_list = [pair_from_dict({**row, "kind": None, "jaccard": 0.0}) for row in rows]
+    other = (labels[0] if labels else "") + "\0other clusters"
+    att = attribute(ids + outside, labels + [other] * len(outside), pairs_list, None)
+    return pa.table({"att_doc": members.column("m_doc"), "original": pa.array(att.original[:len(ids)], pa.bool_()),
+                     "original_reason": pa.array(att.reason[:len(ids)], pa.string())})
 
 
 def _cluster_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -270,6 +315,71 @@ def _plan_group(members: pa.Table, pairs: pa.Table, keep: str, cfg: Config) -> p
     })
 
 
+# ------------------------------------------------------------------------------------------ on the driver
+
+def _collect_templates(post: DataFrame) -> tuple[Templates, Counter]:
+    """The templates (sorted by hash) and the df histogram from the postings' output, read one partition at a
+    time (no job's result is larger than one partition's share)."""
+    cols: list[list[int]] = [[], [], [], [], []]  # hash, rule, df, doc, pos
+    hist: Counter = Counter()
+    for r in post.filter("kind > 0").select("kind", "value", "label", "pos_a", "pos_b", "doc", "df").toLocalIterator():
+        if r["kind"] == 1:
+            for col, v in zip(cols, (r["value"], r["pos_b"], r["df"], r["doc"], r["pos_a"])):
+                col.append(v)
+        else:
+            hist[r["label"]] += r["value"]
+    hashes = np.array(cols[0], np.int64).view(np.uint64)
+    order = np.argsort(hashes, kind="stable")
+    out = Templates(hashes[order], np.array(cols[1], np.uint8)[order], np.array(cols[2], np.int64)[order],
+                    np.array(cols[3], np.int64)[order], np.array(cols[4], np.uint32)[order])
+    return out, hist
+
+
+def _max_result_bytes(spark: SparkSession) -> int:
+    """``spark.driver.maxResultSize`` in bytes (0, unlimited, as 2**40)."""
+    text = spark.conf.get("spark.driver.maxResultSize", "1g") or "1g"
+    size = int(spark.sparkContext._jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(text))  # type: ignore[union-attr]
+    return size if size > 0 else 1 << 40
+
+
+class _ExampleTexts:
+    """The ids and texts of the templates' example documents, streamed from Spark in document order, which is
+    the order :func:`doublet.template.blocks` asks for them in (a text asked for out of that order is fetched by
+    itself). ``ids`` maps a document index to its id, as ``blocks`` reads ``ids[k]``."""
+
+    def __init__(self, docs: DataFrame, rows: Iterator[Any]):
+        self.docs, self.rows = docs, rows
+        self.ids: dict[int, str] = {}
+        self.ahead: Any = None
+
+    def text(self, k: int) -> str:
+        if self.ahead is None or self.ahead["doc"] < k:
+            self.ahead = next((r for r in self.rows if r["doc"] >= k), None)
+        row = self.ahead if self.ahead is not None and self.ahead["doc"] == k else \
+            self.docs.filter(F.col("doc") == k).select("doc", "id", "text").first()
+        self.ids[k] = row["id"]
+        return row["text"]
+
+
+def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates, cfg: Config) -> list[dict]:
+    """boilerplate.jsonl's blocks: :func:`doublet.template.blocks` on the driver, with the texts of the example
+    documents only, streamed from the cached documents in partitions of at most a quarter of
+    ``spark.driver.maxResultSize``."""
+    examples = np.unique(templates.doc)
+    if not examples.shape[0]:
+        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.window)
+    wanted = spark.createDataFrame([(int(k),) for k in examples.tolist()], "doc long")
+    rows = docs.join(I.shuffled(wanted), "doc").select("doc", "id", "text").persist()
+    try:
+        size = int(rows.agg(F.sum(F.octet_length("text"))).first()[0] or 0)
+        parts = int(min(examples.shape[0], max(1, -(-4 * size // _max_result_bytes(spark)))))
+        texts = _ExampleTexts(docs, rows.repartitionByRange(parts, "doc").sortWithinPartitions("doc")
+                              .toLocalIterator())
+        return template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.window)  # type: ignore[arg-type]
+    finally:
+        rows.unpersist()
+
+
 # ------------------------------------------------------------------------------------------ the run
 
 @dataclass
@@ -277,18 +387,21 @@ class SparkRun:
     """Pairs, clusters and summary of a Spark run, as DataFrames (persisted until :meth:`close`).
 
     ``pairs``: one row per reported pair, in ``pairs.jsonl``'s schema (:data:`PAIR_COLUMNS`);
-    ``clusters``: one row per document (``doc`` = its index in input order, then :data:`CLUSTER_COLUMNS`).
+    ``clusters``: one row per document (``doc`` = its index in input order, then :data:`CLUSTER_COLUMNS`);
+    ``template_blocks``: the recurring blocks taken as template (``boilerplate.jsonl``), on the driver.
     """
 
     spark: SparkSession
     cfg: Config
-    docs: DataFrame  # doc, id, text
+    docs: DataFrame  # doc, id, text, site
     reported: DataFrame  # PAIRS_SCHEMA: the pairs with their document indices and JSON lines
     clusters: DataFrame
     near_dup_components: DataFrame  # node, root
     summary: dict[str, Any]
     problems: list[InputProblem] = field(default_factory=list)
     _cached: list[Any] = field(default_factory=list, repr=False)
+    template_blocks: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    verified: DataFrame | None = field(default=None, repr=False)  # cached: ``reported`` and the template matches
 
     @property
     def pairs(self) -> DataFrame:
@@ -328,15 +441,17 @@ class SparkRun:
                 self.clusters.orderBy("doc").select(*CLUSTER_COLUMNS).toLocalIterator()]
         ids, clusters, dups = (list(c) for c in zip(*rows)) if rows else ([], [], [])
         return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dups, problems=list(self.problems),
-                      summary=self.summary, pairs_path=pairs_path, work=work)
+                      summary=self.summary, pairs_path=pairs_path, work=work, template_blocks=self.template_blocks)
 
     def write(self, outdir: str | Path, *, parquet: bool = False) -> str:
-        """Write pairs.jsonl, clusters.jsonl and summary.json (and with ``parquet``, pairs.parquet/ and
-        clusters.parquet/) into ``outdir``: a local folder or any Hadoop file system URI."""
+        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl and summary.json (and with ``parquet``,
+        pairs.parquet/ and clusters.parquet/) into ``outdir``: a local folder or any Hadoop file system URI."""
         out = str(outdir).rstrip("/")
         _write_lines(self.spark, self.reported.orderBy("a", "b").select("line"), f"{out}/pairs.jsonl")
         _write_lines(self.spark, self.clusters.mapInArrow(_cluster_lines, "doc long, line string")
                      .orderBy("doc").select("line"), f"{out}/clusters.jsonl")
+        _write_bytes(self.spark, f"{out}/boilerplate.jsonl",
+                     "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in self.template_blocks).encode("utf-8"))
         if parquet:
             self.pairs.orderBy("a", "b").write.mode("overwrite").parquet(f"{out}/pairs.parquet")
             self.clusters.orderBy("doc").write.mode("overwrite").parquet(f"{out}/clusters.parquet")
@@ -347,10 +462,11 @@ class SparkRun:
     def release(self) -> None:
         """Release what the run keeps cached on the executors except the pairs and clusters (after this,
         :meth:`removed` recomputes the documents from the input)."""
+        keep = [obj for obj in self._cached if obj is self.verified or obj is self.reported or obj is self.clusters]
         for obj in self._cached:
-            if obj is not self.reported and obj is not self.clusters:
+            if not any(obj is k for k in keep):
                 obj.unpersist()
-        self._cached = [self.reported, self.clusters]
+        self._cached = keep
 
     def close(self) -> None:
         """Release what the run keeps cached on the executors."""
@@ -418,7 +534,8 @@ class _Stages:
 def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems: Sequence[InputProblem] = (),
                   partitions: int | None = None, stages: _Stages | None = None,
                   cached: list[Any] | None = None) -> SparkRun:
-    """Find pairs and clusters among ``docs`` = (doc, id, text) rows, ``doc`` = 0..n-1 in input order."""
+    """Find pairs and clusters among ``docs`` = (doc, id, text, site) rows, ``doc`` = 0..n-1 in input order,
+    ``site`` = the document's site number (:func:`doublet.engines.spark_input.site_number`; 0 = none)."""
     stages = stages or _Stages(spark)
     cached = cached if cached is not None else []
     sc = spark.sparkContext
@@ -438,27 +555,39 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
                    .distinct(), cached)
     n_lsh = lsh.count()
 
-    # --- fingerprint postings: every row of a hash in one group; pair occurrences counted per pair bucket
+    # --- fingerprint postings: the rows of a hash in one group, with its counts over all its documents
     stages.start("candidates")
-    fp_rows = prints.select("doc", F.explode(F.arrays_zip("fp_hash", "fp_pos")).alias("f")).select(
-        F.col("f.fp_hash").alias("hash"), "doc", F.col("f.fp_pos").alias("pos"))
+    rules = Rules.of(cfg)
+    user_bc = None
+    if cfg.template_texts:
+        user_bc = sc.broadcast(user_hashes(cfg.template_texts, cfg.shingle_size))
+        cached.append(user_bc)
+    fp_rows = prints.select("doc", "site", F.explode(F.arrays_zip("fp_hash", "fp_pos", "fp_flag")).alias("f")).select(
+        F.col("f.fp_hash").alias("hash"), "doc", F.col("f.fp_pos").alias("pos"), F.col("f.fp_flag").alias("flag"),
+        F.col("site") if rules.site else F.lit(0).cast("long").alias("site"))
     by_hash = fp_rows.withColumn("bucket", F.pmod("hash", F.lit(parts))).repartition(parts, "bucket")
-    # Rows of a hash beyond its first max_df + 1 documents cannot change what postings returns (the hash is
-    # boilerplate either way) but could make one group too big for a worker (site chrome in millions of
-    # documents): the JVM drops them first (a sort within the partition, no extra shuffle).
-    first_docs = F.dense_rank().over(Window.partitionBy("bucket", "hash").orderBy("doc")) <= cfg.max_df + 1
-    capped = by_hash.withColumn("first_docs", first_docs).filter("first_docs").drop("first_docs")
-    post = I.persist(capped.groupBy("bucket")
-                    .applyInArrow(_on_group(_postings_group, max_df=cfg.max_df), POSTINGS_SCHEMA), cached)
-    # small aggregates: the boilerplate hashes (broadcast to verification) and the df histogram
-    boiler_values: list[int] = []
-    hist: Counter = Counter()
-    for r in sorted(post.filter("kind > 0").collect(), key=lambda r: r["kind"]):  # boilerplate, + 3 per group
-        if r["kind"] == 1:
-            boiler_values.append(r["value"])
-        else:
-            hist[r["label"]] += r["value"]
-    boilerplate = np.sort(np.array(boiler_values, np.int64).view(np.uint64))
+    # Every window below is keyed by (bucket, hash[, doc]), which the shuffle by bucket already satisfies: one
+    # shuffle, then sorts within partitions. A document votes with the shape flag of its first occurrence of a
+    # hash (the row postings keeps of it); the counts that decide the template rule are taken over all of a
+    # hash's documents (as the local engine's postings, which sees them all, takes them) and copied onto its
+    # rows. Rows beyond a hash's first max_df + 1 documents cannot change what postings returns then (such a
+    # hash proposes no pair, and its example is its first document) but could make one group too big for a
+    # worker (site chrome in millions of documents): the JVM drops them before the group reaches Python.
+    once = by_hash.withColumn("nth", F.row_number().over(Window.partitionBy("bucket", "hash", "doc").orderBy("pos"))
+                              ).filter("nth = 1")
+    per_hash = Window.partitionBy("bucket", "hash")
+    counted = once.select(
+        "bucket", "hash", "doc", "pos", "flag", F.count(F.lit(1)).over(per_hash).alias("df"),
+        *(F.sum((F.col("flag") == f).cast("long")).over(per_hash).alias(c) for f, c in ((1, "votes"), (2, "weak"),
+                                                                                         (3, "tail"))),
+        F.min("site").over(per_hash).alias("site_lo"), F.max("site").over(per_hash).alias("site_hi"),
+        F.row_number().over(per_hash.orderBy("doc")).alias("nth"))
+    capped = counted.filter(F.col("nth") <= cfg.max_df + 1).drop("nth")
+    post = I.persist(capped.groupBy("bucket").applyInArrow(
+        _on_group(_postings_group, max_df=cfg.max_df, rules=rules, user=user_bc), POSTINGS_SCHEMA), cached)
+    # small aggregates to the driver, one partition at a time: the templates (broadcast to verification, listed
+    # in boilerplate.jsonl: the local engine holds them in memory too) and the df histogram
+    templates, hist = _collect_templates(post)
     occurrences = post.filter("kind = 0").select(F.col("value").alias("pair"), "pos_a", "pos_b")
     n_occurrences = occurrences.count()
     fp = I.persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
@@ -469,24 +598,30 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     cand = I.persist(lsh.union(fp.select("pair")).distinct(), cached)
     n_compared = cand.count()
     post.unpersist()
+    listed = _template_blocks(spark, docs, templates, cfg)
 
     # --- verify and align: both texts joined to each pair
     stages.start("verify+align")
-    boiler_bc = sc.broadcast(boilerplate)
-    cached.append(boiler_bc)
+    templ_bc = sc.broadcast(templates.hashes)
+    cached.append(templ_bc)
     ij = cand.select(F.shiftright("pair", 32).alias("i"), F.col("pair").bitwiseAND(0xFFFFFFFF).alias("j"))
     side = {s: docs.select(F.col("doc").alias(s), F.col("id").alias(f"id_{s}"), F.col("text").alias(f"text_{s}"))
             for s in ("i", "j")}
-    reported = I.persist(ij.join(I.shuffled(side["i"]), "i").join(I.shuffled(side["j"]), "j")
-                        .mapInArrow(partial(_verify, cfg=cfg, boilerplate=boiler_bc), PAIRS_SCHEMA), cached)
-    got = reported.agg(F.count("*").alias("pairs"), F.sum((F.col("kind") == _NEAR_DUP).cast("long")).alias("dup"),
-                       F.sum(F.size("passages")).alias("passages")).first()
-    n_pairs, n_dup, n_passages = int(got["pairs"]), int(got["dup"] or 0), int(got["passages"] or 0)
+    verified = I.persist(ij.join(I.shuffled(side["i"]), "i").join(I.shuffled(side["j"]), "j")
+                         .mapInArrow(partial(_verify, cfg=cfg, templates=templ_bc), PAIRS_SCHEMA), cached)
+    reported = verified.filter(F.col("kind").isNotNull())
+    is_pair = F.col("kind").isNotNull()
+    got = verified.agg(F.sum(is_pair.cast("long")).alias("pairs"),
+                       F.sum((F.col("kind") == _NEAR_DUP).cast("long")).alias("dup"),
+                       F.sum(F.when(is_pair, F.size("passages"))).alias("passages"),
+                       F.sum((~is_pair).cast("long")).alias("matches")).first()
+    n_pairs, n_dup, n_passages = int(got["pairs"] or 0), int(got["dup"] or 0), int(got["passages"] or 0)
+    n_matches = int(got["matches"] or 0)
 
-    # --- clusters: graph 0 = all reported pairs, graph 1 = near-duplicate pairs
+    # --- clusters: graph 0 = clusters of copies (cluster.copy_clusters' edges), graph 1 = near-duplicate pairs
     stages.start("cluster")
     ids = docs.select("doc", "id")
-    edges = reported.select(F.lit(0).alias("g"), F.col("doc_a").alias("u"), F.col("doc_b").alias("v")).union(
+    edges = G.copy_edges(reported, _NEAR_DUP, COPY_SHARE).select(F.lit(0).alias("g"), "u", "v").union(
         reported.filter(F.col("kind") == _NEAR_DUP).select(F.lit(1).alias("g"), "doc_a", "doc_b"))
     comp = I.persist(G.components(edges), cached)
     named = I.persist(G.named(comp, ids), cached)
@@ -497,12 +632,16 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
         .select("doc", "id", F.coalesce("cluster", "id").alias("cluster"),
                 F.coalesce("size", F.lit(1)).alias("cluster_size"),
                 F.coalesce("dup_cluster", "id").alias("near_duplicate_cluster")), cached)
-    # source attribution, one cluster at a time (members cogrouped with the cluster's pairs)
+    # source attribution, one cluster at a time (members cogrouped with every pair that has a member on one side:
+    # a pair between two clusters goes to both)
     in_cluster = clusters.filter("cluster_size > 1").select(
         F.col("doc").alias("m_doc"), F.col("id").alias("m_id"), F.col("cluster").alias("m_cluster"))
-    pair_cluster = reported.select("doc_a", "a", "b", "containment_a", "containment_b", "passages").join(
-        I.shuffled(clusters.select(F.col("doc").alias("doc_a"), F.col("cluster").alias("p_cluster"))), "doc_a")
-    attributed = in_cluster.groupBy("m_cluster").cogroup(pair_cluster.drop("doc_a").groupBy("p_cluster")) \
+    cluster_of = {s: clusters.select(F.col("doc").alias(f"doc_{s}"), F.col("cluster").alias(f"c_{s}")) for s in "ab"}
+    pair_cluster = (reported.select("doc_a", "doc_b", "a", "b", "containment_a", "containment_b", "passages")
+                    .join(I.shuffled(cluster_of["a"]), "doc_a").join(I.shuffled(cluster_of["b"]), "doc_b")
+                    .select("a", "b", "containment_a", "containment_b", "passages",
+                            F.explode(F.array_distinct(F.array("c_a", "c_b"))).alias("p_cluster")))
+    attributed = in_cluster.groupBy("m_cluster").cogroup(pair_cluster.groupBy("p_cluster")) \
         .applyInArrow(_attribute_group, ATTRIBUTION_SCHEMA)
     clusters = I.persist(
         clusters.join(I.shuffled(attributed), clusters["doc"] == attributed["att_doc"], "left")
@@ -531,11 +670,12 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
               n_words, n_pairs, n_dup, n_pairs - n_dup, n_passages, n - every_stats["nodes"] + every_stats["roots"],
               every_stats["roots"], every_stats["largest"] or min(n, 1), dup_stats["roots"],
               dup_stats["nodes"] - dup_stats["roots"]]
-    found = [n_lsh, n_fp, n_occurrences, n_compared, dict(hist), int(boilerplate.shape[0])]
+    found = [n_lsh, n_fp, n_occurrences, n_compared, dict(hist), len(templates)]
     summary: dict[str, Any] = {
         "doublet_version": __version__, "engine": "spark", "workers": sc.defaultParallelism,
         "counts": dict(zip(_COUNT_KEYS, counts, strict=True)),
         "candidates": dict(zip(_CANDIDATE_KEYS, found, strict=True)),
+        "templates": {**template_summary(templates, len(listed)), "template_matches": n_matches},
         "parameters": cfg.to_dict(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "throughput": {"docs_per_s": round(n / total, 1) if total else None,
@@ -544,28 +684,32 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
                   "shuffle": stages.shuffle_bytes()},
         "problems": [p.to_dict() for p in problems],
     }
-    return SparkRun(spark, cfg, docs, reported, clusters, comp_dup, summary, list(problems), cached)
+    return SparkRun(spark, cfg, docs, reported, clusters, comp_dup, summary, list(problems), cached,
+                    template_blocks=listed, verified=verified)
 
 
 # ------------------------------------------------------------------------------------------ inputs
 
 def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_field: str = "id",
-              text_field: str = "text", partitions: int | None = None) -> SparkRun:
+              text_field: str = "text", partitions: int | None = None, site_field: str | None = None) -> SparkRun:
     """Read ``inputs`` (JSON Lines and Parquet files, txt folders; local paths or Hadoop URIs) with Spark and
-    run. Ids must be unique across inputs (the first wins), as with the local engine."""
+    run. Ids must be unique across inputs (the first wins), as with the local engine. ``site_field``: the JSON
+    Lines field or Parquet column naming each record's site (``--site-field``)."""
     stages, cached = _Stages(spark), []
     stages.start("read")
-    spec = D._make_spec(id_field, text_field, cfg.max_chars, False)
+    spec = D._make_spec(id_field, text_field, cfg.max_chars, False, site_field=site_field)
     docs, problems = I.read_files(spark, inputs, spec, cached)
     return run_documents(spark, docs, cfg, problems=problems, partitions=partitions, stages=stages, cached=cached)
 
 
 def run_frame(df: DataFrame, cfg: Config, *, id_col: str = "id", text_col: str = "text",
-              partitions: int | None = None) -> SparkRun:
-    """Run on a DataFrame with an id and a text column, in its own row order (partition by partition)."""
+              partitions: int | None = None, site_col: str | None = None) -> SparkRun:
+    """Run on a DataFrame with an id and a text column, in its own row order (partition by partition);
+    ``site_col`` (optional) names the column of each row's site (a URL, host or site name)."""
     stages, cached = _Stages(df.sparkSession), []
     stages.start("read")
-    docs, problems = I.read_frame(df, D._make_spec(id_col, text_col, cfg.max_chars, False), cached)
+    docs, problems = I.read_frame(df, D._make_spec(id_col, text_col, cfg.max_chars, False, site_field=site_col),
+                                  cached)
     return run_documents(df.sparkSession, docs, cfg, problems=problems, partitions=partitions, stages=stages,
                          cached=cached)
 

@@ -1,7 +1,7 @@
 """Connected components of pair graphs on Spark DataFrames, nothing collected to the driver.
 
 Several graphs at once: an edge is ``(g, u, v)``, ``g`` naming its graph (the Spark engine runs the graph of
-all reported pairs and the graph of near-duplicate pairs together); every step is keyed by ``(g, node)``.
+copies, :func:`copy_edges`, and the graph of near-duplicate pairs together); every step is keyed by ``(g, node)``.
 :func:`components` alternates large-star and small-star (Kiveris et al., "Connected Components in
 MapReduce and Beyond", 2014), the distributed form of :mod:`doublet.cluster`'s hook-and-compress; a
 component is named by its smallest id, as :mod:`doublet.cluster` names it (:func:`named`).
@@ -61,6 +61,29 @@ def components(edges: DataFrame, max_rounds: int = 100) -> DataFrame:
         e.select("g", F.col("lo").alias("node"), F.col("lo").alias("root"))).distinct()
 
 
+def copy_edges(pairs: DataFrame, near_duplicate: str, share: float) -> DataFrame:
+    """(u, v): the edges whose connected components are :func:`doublet.cluster.copy_clusters`' clusters, from
+    reported pairs (doc_a, doc_b, a, b, kind, containment_a, containment_b; containments as written).
+
+    A pair is a copy (strong) when it is a near-duplicate or its larger containment is at least ``share``
+    (:data:`doublet.cluster.COPY_SHARE`); copies are edges. A document in no copy follows one pair: its strongest
+    (largest containment), ties to the partner with the smallest id (string order, as ``copy_clusters`` ranks
+    them). Two shuffles of the pairs and a window per document; nothing is collected.
+    """
+    strength = F.greatest("containment_a", "containment_b")
+    marked = pairs.select("doc_a", "doc_b", "a", "b", strength.alias("w"),
+                          ((F.col("kind") == near_duplicate) | (strength >= share)).alias("strong"))
+    strong = marked.filter("strong").select(F.col("doc_a").alias("u"), F.col("doc_b").alias("v"))
+    copied = strong.select(F.col("u").alias("src")).union(strong.select("v")).distinct()
+    weak = marked.filter("not strong")
+    ends = weak.select(F.col("doc_a").alias("src"), F.col("doc_b").alias("dst"), F.col("b").alias("dst_id"), "w") \
+        .union(weak.select("doc_b", "doc_a", "a", "w"))
+    best = F.row_number().over(Window.partitionBy("src").orderBy(F.col("w").desc(), F.col("dst_id")))
+    chosen = (ends.join(shuffled(copied), "src", "left_anti").withColumn("nth", best).filter("nth = 1")
+              .select(F.col("src").alias("u"), F.col("dst").alias("v")))
+    return strong.union(chosen)
+
+
 def named(comp: DataFrame, ids: DataFrame) -> DataFrame:
     """(g, doc, cluster, size) of every node of ``comp``: its component's smallest id (cluster.py's name)."""
     members = comp.withColumnRenamed("node", "doc").join(shuffled(ids), "doc").select("g", "root", "doc", "id")
@@ -68,4 +91,4 @@ def named(comp: DataFrame, ids: DataFrame) -> DataFrame:
     return members.join(shuffled(names), ["g", "root"]).select("g", "doc", "cluster", "size")
 
 
-__all__ = ["components", "named"]
+__all__ = ["components", "copy_edges", "named"]

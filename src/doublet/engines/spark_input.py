@@ -19,6 +19,7 @@ numbers the rows. The driver receives only such counts and the input problems (w
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -32,15 +33,19 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from .. import documents as D
+from .. import template
 from ..documents import InputFormat, InputProblem
 
 # The columns of a checked record: its order, where the first-seen message would point (``src``, ``locv``),
-# status (0 = document, 1 = rejected), the document, and the problem the record's checker reported (if any).
-RECORD_SCHEMA = ("ord long, src int, locv string, status byte, id string, text string, p_source string, "
+# status (0 = document, 1 = rejected), the document (with its site number, :func:`site_number`), and the problem
+# the record's checker reported (if any).
+RECORD_SCHEMA = ("ord long, src int, locv string, status byte, id string, text string, site long, p_source string, "
                  "p_where string, p_id string, p_reason string, p_action string, p_scope string")
-_RECORD_TYPES = [pa.int64(), pa.int32(), pa.string(), pa.int8(), pa.string(), pa.string()] + [pa.string()] * 6
+_RECORD_TYPES = [pa.int64(), pa.int32(), pa.string(), pa.int8(), pa.string(), pa.string(), pa.int64()] + [pa.string()] * 6
 _RECORD_NAMES = [c.split()[0] for c in RECORD_SCHEMA.split(", ")]
 SOURCE_DATAFRAME = "<dataframe>"
+DOCS_SCHEMA = "doc long, id string, text string, site long"
+"""The documents as the engine uses them: index (input order), id, text, site number (0 = none)."""
 
 
 class _RecordChecker(D._Checker):
@@ -83,7 +88,8 @@ class _Rows:
         else:  # no problem: where one would be reported if this record's id turns out to be a duplicate
             problem = [rec.source if rec.source is not None else checker._sources[src][0], D._where(rec)] + [None] * 4
         values = [ord_, src, str(rec.locator[1]), 0 if doc is not None else 1,
-                  doc.id if doc is not None else None, doc.text if doc is not None else None, *problem]
+                  doc.id if doc is not None else None, doc.text if doc is not None else None,
+                  site_number(template.site_of(doc)) if doc is not None else 0, *problem]
         for col, v in zip(self.cols, values):
             col.append(v)
 
@@ -92,6 +98,23 @@ class _Rows:
                                          names=_RECORD_NAMES)
         self.cols = [[] for _ in _RECORD_NAMES]
         return out
+
+
+def site_number(value: Any) -> int:
+    """A document's site number for the template rules (0 = no site): 63 bits of a digest of
+    :func:`doublet.template.site_key` of its site (``meta["url"]`` or ``meta["site"]``, as
+    :func:`doublet.template.site_of` reads it), never 0.
+
+    The local engine numbers sites 1, 2, ... in order of first appearance (:class:`doublet.template.SiteNumbers`);
+    the rule only asks whether the documents holding a fingerprint all have one and the same site
+    (``site_lo == site_hi > 0``), so any injective positive numbering gives its answer, and a digest needs no
+    pass over the corpus. Two sites share a number with probability about ``sites**2 / 2**64`` (1e-7 for a
+    million sites).
+    """
+    key = template.site_key(value)
+    if key is None:
+        return 0
+    return (int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1) or 1
 
 
 def _checker(sources: Sequence[Source], spec: D._Spec, problems: list[InputProblem]) -> _RecordChecker:
@@ -281,7 +304,7 @@ def partition_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
 
 
 def frame_records(batches: Iterator[pa.RecordBatch], spec: D._Spec, offsets: dict[int, int]) -> Iterator[pa.RecordBatch]:
-    """Checked records of (part, k, id, text) rows of a DataFrame; ``offsets[part]`` = ord of its first row."""
+    """Checked records of (part, k, id, text[, site]) rows of a DataFrame; ``offsets[part]`` = ord of its first row."""
     problems: list[InputProblem] = []
     checker = _checker([Source(SOURCE_DATAFRAME, InputFormat("parquet", None))], spec, problems)
     for batch in batches:
@@ -298,7 +321,7 @@ def frame_records(batches: Iterator[pa.RecordBatch], spec: D._Spec, offsets: dic
 # ------------------------------------------------------------------------------------------ documents
 
 def documents(batches: Iterator[pa.RecordBatch], skipped: Any) -> Iterator[pa.RecordBatch]:
-    """(doc, id, text) of the accepted records; ``skipped`` = broadcast sorted ords of the records that are not
+    """(doc, id, text, site) of the accepted records; ``skipped`` = broadcast sorted ords of the records that are not
     documents (rejected or duplicate), so a document's index is its ord less the skipped records before it."""
     skipped = skipped.value
     for batch in batches:
@@ -308,7 +331,8 @@ def documents(batches: Iterator[pa.RecordBatch], skipped: Any) -> Iterator[pa.Re
             if skipped.shape[0] else np.zeros(ords.shape[0], bool)
         keep = pa.array(~dup)
         yield pa.RecordBatch.from_arrays([pa.array(ords[~dup] - idx[~dup]), batch.column("id").filter(keep),
-                                          batch.column("text").filter(keep)], names=["doc", "id", "text"])
+                                          batch.column("text").filter(keep), batch.column("site").filter(keep)],
+                                         names=["doc", "id", "text", "site"])
 
 
 def reader_of(fmt: InputFormat, path: str) -> str:
@@ -350,7 +374,9 @@ def check_inputs(inputs: Sequence[str], *, id_field: str = "id", text_field: str
 
 def read_files(spark: SparkSession, inputs: Sequence[str], spec: D._Spec,
                cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
-    """(doc, id, text) rows of the documents of ``inputs`` (cached), and the input problems in record order."""
+    """(doc, id, text, site) rows of the documents of ``inputs`` (cached), and the input problems in record order.
+    ``spec.site_field``: the JSON Lines field or Parquet column of each record's site, read by the local
+    reader's rule (a string or a number, stripped; empty: none)."""
     sources = check_inputs(inputs, id_field=spec.id_field, text_field=spec.text_field)
     listing_problems: list[InputProblem] = []
     checker = _checker(sources, spec, listing_problems)
@@ -382,8 +408,11 @@ def _read_source(spark: SparkSession, sources: list[Source], src: int, spec: D._
         return scan.mapInArrow(partial(jsonl_records, sources=sources, spec=spec, segments=segments),
                                RECORD_SCHEMA), count
     if s.fmt.kind == "parquet":
-        cols = list(dict.fromkeys([spec.id_field, spec.text_field]))
-        scan = spark.read.parquet(s.path).select(*meta, *cols)
+        found = spark.read.parquet(s.path)
+        # the site column when the file has one, as the local reader reads it (a missing one: no sites)
+        cols = list(dict.fromkeys([spec.id_field, spec.text_field]
+                                  + ([spec.site_field] if spec.site_field in found.columns else [])))
+        scan = found.select(*meta, *cols)
         rows = scan.groupBy("file", "block").count().collect()  # one row per file split
         psegments, count = parquet_segments(rows, src, first)
         first_ords = [0] * len(sources)
@@ -397,12 +426,14 @@ def _read_source(spark: SparkSession, sources: list[Source], src: int, spec: D._
 
 
 def read_frame(df: DataFrame, spec: D._Spec, cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
-    """(doc, id, text) rows of a DataFrame's documents in its own row order (cached), and its input problems."""
-    for name, what in ((spec.id_field, "id"), (spec.text_field, "text")):
+    """(doc, id, text, site) rows of a DataFrame's documents in its own row order (cached), and its input
+    problems. ``spec.site_field`` (optional) names the column of each row's site (a URL, host or name)."""
+    named = [(spec.id_field, "id"), (spec.text_field, "text")] + ([(spec.site_field, "site")] if spec.site_field else [])
+    for name, what in named:
         if name not in df.columns:
             raise ValueError(f"the DataFrame has no column {name!r} (columns: {', '.join(df.columns)}); "
                              f"pass {what}_col= to name the column that holds the {what}")
-    cols = list(dict.fromkeys([spec.id_field, spec.text_field]))
+    cols = list(dict.fromkeys(name for name, _ in named))
     types = dict(df.dtypes)
     schema = ", ".join(["part int", "k long"] + [f"`{c}` {types[c]}" for c in cols])
     numbered = persist(df.select(*cols).mapInArrow(partition_rows, schema), cached)  # one order for both passes
@@ -441,8 +472,8 @@ def _documents_of(spark: SparkSession, records: DataFrame, sources: list[Source]
                        np.int64)
     skipped_bc = spark.sparkContext.broadcast(skipped)
     cached.append(skipped_bc)
-    docs = persist(accepted.select("ord", "id", "text").mapInArrow(partial(documents, skipped=skipped_bc),
-                                                                  "doc long, id string, text string"), cached)
+    docs = persist(accepted.select("ord", "id", "text", "site").mapInArrow(partial(documents, skipped=skipped_bc),
+                                                                          DOCS_SCHEMA), cached)
     docs.count()
     records.unpersist()
     return docs, [p for _, p in sorted(keyed, key=lambda r: r[0])]
