@@ -20,6 +20,7 @@ Python API
 >>> idx.pairs()                                    # every reporting pair among indexed documents (= find's)
 >>> idx.clusters()                                 # find's clusters.jsonl rows (without attribution)
 >>> idx.templates(); idx.template_blocks()         # the template set (= find's) and boilerplate.jsonl
+>>> idx.template_spans(text)                       # [{"start", "end", "rule"}]: its words masked as template
 >>> idx.stats(); idx.check(); idx.close()          # also a context manager
 
 ``Index.open(path)`` opens an existing index (``create=True`` creates it if absent). The :class:`Config` given
@@ -332,8 +333,13 @@ class Index:
 
     def template_blocks(self) -> list[dict]:
         """The recurring blocks taken as template, most documents first: find's ``boilerplate.jsonl``."""
+        return list(self.template_report()[1])
+
+    def template_report(self) -> tuple[dict[str, Any], list[dict]]:
+        """find's ``summary["templates"]`` (template fingerprints and their occurrences by rule, blocks) and
+        :meth:`template_blocks`; computed once per write generation and shared by the process's Index objects."""
         with self._store.read() as snap:
-            return self._searcher.template_blocks(snap)
+            return self._searcher.template_report(snap)
 
     # --- statistics and checks
 

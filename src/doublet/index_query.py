@@ -42,6 +42,7 @@ from .documents import Document
 from .fingerprints import boilerplate_mask
 from .index_store import Snapshot, Store, dec, i64, prints_job, sha
 from .template import CONTENT, RULES, Templates, blocks, site_key, site_of
+from .template import summary as template_summary
 
 _CACHE_DOCS = 4096  # prepared documents kept between calls
 _UNKNOWN_SITE = 1 << 40  # site number of an outside query whose site no indexed document has
@@ -184,6 +185,7 @@ class _SharedTemplates:
 
 
 _TEMPLATES = _SharedTemplates()
+_REPORTS = _SharedTemplates()  # (summary, blocks) of the latest generation read, per index
 
 
 def _hits(fps: np.ndarray, templ: np.ndarray) -> np.ndarray:
@@ -536,14 +538,17 @@ class Searcher:
         return (Templates(t.hashes, t.rule, t.df, np.searchsorted(rowids, t.doc).astype(np.int64), t.pos),
                 [dec(i) for _, i in rows])
 
-    def template_blocks(self, snap: Snapshot) -> list[dict]:
-        """The recurring blocks taken as template (find's ``boilerplate.jsonl``)."""
-        t, ids = self.templates(snap)
-        rows = snap.con.execute("SELECT doc FROM docs ORDER BY doc").fetchall()
-        rowids = [r for (r,) in rows]
-        needed = sorted({rowids[k] for k in np.unique(t.doc).tolist()})
-        texts = self.store.texts(snap.con, needed)
-        return blocks(t, ids, lambda k: dec(texts[rowids[k]]), self.config.shingle_size, self.config.window)
+    def template_report(self, snap: Snapshot) -> tuple[dict[str, Any], list[dict]]:
+        """The template fingerprints by rule (find's ``summary["templates"]``) and the template blocks, computed
+        once per generation per process (the blocks read and tokenize each block's example document)."""
+        def load() -> tuple[dict[str, Any], list[dict]]:
+            t, ids = self.templates(snap)
+            rowids = [r for (r,) in snap.con.execute("SELECT doc FROM docs ORDER BY doc")]
+            texts = self.store.texts(snap.con, sorted({rowids[k] for k in np.unique(t.doc).tolist()}))
+            listed = blocks(t, ids, lambda k: dec(texts[rowids[k]]), self.config.shingle_size, self.config.window)
+            return template_summary(t, len(listed)), listed
+
+        return _REPORTS.get((self.store.path.resolve(), snap.created), snap.generation, load)
 
     def template_spans(self, snap: Snapshot, doc: Document) -> list[dict]:
         """The template words of a text, as character spans ``{"start", "end", "rule"}`` (whole runs of masked
@@ -612,7 +617,8 @@ def clusters(ids: Sequence[str], pairs: Sequence[PairResult]) -> list[dict[str, 
 
 def spans(text: str, cfg: Any, t_hash: np.ndarray, t_rule: np.ndarray) -> list[dict]:
     """Character spans of the words that template fingerprints (sorted ``t_hash`` with rules ``t_rule``) mask in
-    ``text``, each with the rule of most of its fingerprints."""
+    ``text`` (with the punctuation before and after them on their lines), each with the rule of most of its
+    fingerprints."""
     p = prepare(text, cfg, t_hash)
     m = p.mask.astype(bool)
     if not m.any():
@@ -629,8 +635,15 @@ def spans(text: str, cfg: Any, t_hash: np.ndarray, t_rule: np.ndarray) -> list[d
     for a, b in zip(first.tolist(), last.tolist()):
         inside = (pos_at >= a - cfg.window - cfg.shingle_size) & (pos_at <= b)
         names = Counter(RULES[c - 1] for c in rule_at[inside].tolist())
-        out.append({"start": int(tok.starts[a]), "end": int(tok.ends[b]),
-                    "rule": names.most_common(1)[0][0] if names else "shape"})
+        start, end = int(tok.starts[a]), int(tok.ends[b])
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        if not any(c.isalnum() for c in text[line_start:start]):  # a whole line's punctuation goes with its words
+            start = line_start
+        if not any(c.isalnum() for c in text[end:line_end]):
+            end = line_end
+        out.append({"start": start, "end": end, "rule": names.most_common(1)[0][0] if names else "shape"})
     return out
 
 
