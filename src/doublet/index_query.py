@@ -10,9 +10,10 @@ How a batch of queries is answered (:meth:`Searcher.candidates`, then :meth:`Sea
    paired with their *group* — the indexed queries of the batch together, each outside query on its own — and
    every (group, fingerprint) gets a number, so one call of the stage functions serves the whole batch with each
    group's own counts.
-2. **Template rules.** :func:`doublet.candidates.postings` with those counts (``stats``) and one row per (group,
-   fingerprint) decides every rule (:func:`doublet.template.decide`, the user's texts): what the index stored for
-   indexed queries, what the outside query's own row changes for the others.
+2. **Template rules.** :func:`doublet.template.decide` and the user's texts decide every (group, fingerprint)'s
+   rule from those counts, as every write does (:meth:`doublet.index_store.Store.decide`) and as
+   :func:`doublet.candidates.postings` does in step 3: the stored rules for indexed queries, and what the outside
+   query's own row changes for the others.
 3. **Fingerprint candidates.** The rows of the content fingerprints a pair can come from (found in 2..``max_df``
    documents, counting the query) are read from ``fp``; :func:`doublet.candidates.postings` makes the pair
    occurrences of the queries' pairs (``anchors``: the queries) and :func:`doublet.candidates.supported_pairs`
@@ -257,9 +258,8 @@ class Searcher:
 
     def decisions(self, snap: Snapshot, queries: Sequence[Query]) -> Decisions:
         """The rule of every (group, fingerprint) of a batch (step 1-2 of the module docstring)."""
-        cfg = self.config
-        # one row per (group, fingerprint): the indexed queries' fingerprints once (group 0: counts as stored; the
-        # row's position and flag do not matter, the counts decide), then each outside query's own rows
+        # one row per (group, fingerprint): the indexed queries' fingerprints once (group 0: counts as stored),
+        # then each outside query's own rows (its counts added)
         ext = [queries[k] for k, q in enumerate(queries) if q.external]
         own = [q.fps for q in queries if not q.external]
         ih = np.unique(np.concatenate(own)) if own else np.empty(0, np.int64)
@@ -271,9 +271,7 @@ class Searcher:
         group = column([np.repeat(np.array([k for k, q in enumerate(queries) if q.external], np.int64) + 1, n)],
                        np.int64)
         h = np.concatenate([ih, *(q.fps for q in ext)]).astype(np.int64)
-        pos = column([q.pos for q in ext], np.int64)
         shape = column([q.shapes for q in ext], np.uint8)
-        doc = column([np.repeat([q.doc for q in ext], n)], np.int64)
         site = column([np.repeat([q.site for q in ext], n)], np.int64)
         uh = np.unique(h)
         stored = self.store.hash_stats(snap.con, uh)[np.searchsorted(uh, h)]
@@ -285,13 +283,9 @@ class Searcher:
             stats[e, col] += shape[e] == flag
         stats[e, 4] = np.where(held[e], np.minimum(stats[e, 4], site[e]), site[e])
         stats[e, 5] = np.where(held[e], np.maximum(stats[e, 5], site[e]), site[e])
-        keys = np.arange(h.shape[0], dtype=np.uint64)  # one number per (group, fingerprint), ascending
-        order = np.lexsort((pos, doc))
-        user = keys[np.isin(h, self.store.user)] if self.store.user.shape[0] else None
-        post = postings(keys[order], doc[order], pos[order], shape[order], cfg.max_df, rules=self.store.rules,
-                        user=user, stats=HashStats(keys, *stats.T))
-        rule = np.zeros(h.shape[0], np.uint8)
-        rule[post.templates.hashes.astype(np.int64)] = post.templates.rule
+        # the rules from the counts: the call every write makes (template.decide, then the user's texts, as
+        # candidates.postings applies them); for the indexed queries it gives the stored rules
+        rule = self.store.decide(h, *stats.T).astype(np.uint8)
         return Decisions(group, h, rule, stored[:, 6], stats)
 
     def candidates(self, snap: Snapshot, queries: Sequence[Query]) -> tuple[np.ndarray, Decisions]:
@@ -313,19 +307,19 @@ class Searcher:
             cnt = np.searchsorted(rows[:, 0], dec_.hash[combo], "right") - lo
             at = ranges(lo, cnt)
             key = np.repeat(combo, cnt)
-            doc, pos, shape = rows[at, 1], rows[at, 2], rows[at, 3]
+            doc, pos = rows[at, 1], rows[at, 2]
             ext = dec_.group[combo] > 0  # an outside query's own row
             if ext.any():
-                qk = dec_.group[combo[ext]] - 1
-                own = _own_rows(queries, qk, dec_.hash[combo[ext]])
-                key = np.r_[key, combo[ext]]
-                doc = np.r_[doc, own[0]]
-                pos = np.r_[pos, own[1]]
-                shape = np.r_[shape, own[2]]
+                own_doc, own_pos = _own_rows(queries, dec_.group[combo[ext]] - 1, dec_.hash[combo[ext]])
+                key = np.concatenate([key, combo[ext]])
+                doc = np.concatenate([doc, own_doc])
+                pos = np.concatenate([pos, own_pos])
             order = np.lexsort((pos, doc))
-            keys = np.arange(dec_.hash.shape[0], dtype=np.uint64)
-            post = postings(keys[key[order]], doc[order], pos[order], shape[order].astype(np.uint8), cfg.max_df,
-                            rules=self.store.rules, stats=HashStats(keys, *dec_.stats.T), anchors=anchors)
+            keys = np.arange(dec_.hash.shape[0], dtype=np.uint64)  # one number per (group, fingerprint)
+            user = keys[np.isin(dec_.hash, self.store.user)] if self.store.user.shape[0] else None
+            # counts given: the rows' shape flags are not needed
+            post = postings(keys[key[order]], doc[order], pos[order], None, cfg.max_df, rules=self.store.rules,
+                            user=user, stats=HashStats(keys, *dec_.stats.T), anchors=anchors)
             kept, _ = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, cfg.min_shared, cfg.min_passage_words,
                                       cfg.shingle_size, cfg.max_gap)
             found.append(kept)
@@ -335,15 +329,16 @@ class Searcher:
         ib = [q.bands for q in queries if not q.external]
         ikeys = np.unique(np.concatenate(ib)) if ib else np.empty(0, np.int64)
         e_len = np.array([queries[k].bands.shape[0] for k in ext_q], np.int64)
-        bkey = np.r_[ikeys, *(queries[k].bands for k in ext_q)].astype(np.int64)
+        bkey = np.concatenate([ikeys, *(queries[k].bands for k in ext_q)]).astype(np.int64)
         if bkey.shape[0]:
-            bgroup = np.r_[np.zeros(ikeys.shape[0], np.int64), np.repeat(np.array(ext_q, np.int64) + 1, e_len)]
+            bgroup = np.concatenate([np.zeros(ikeys.shape[0], np.int64),
+                                     np.repeat(np.array(ext_q, np.int64) + 1, e_len)])
             rows = self.store.band_rows(snap.con, np.unique(bkey))
             lo = np.searchsorted(rows[:, 0], bkey, "left")
             cnt = np.searchsorted(rows[:, 0], bkey, "right") - lo
-            bucket = np.r_[np.repeat(np.arange(bkey.shape[0]), cnt), np.flatnonzero(bgroup > 0)]
-            member = np.r_[rows[ranges(lo, cnt), 1],
-                           [queries[g - 1].doc for g in bgroup[bgroup > 0].tolist()]].astype(np.int64)
+            bucket = np.concatenate([np.repeat(np.arange(bkey.shape[0]), cnt), np.flatnonzero(bgroup > 0)])
+            member = np.concatenate([rows[ranges(lo, cnt), 1],
+                                     np.array([queries[g - 1].doc for g in bgroup[bgroup > 0].tolist()], np.int64)])
             got = lsh_pairs(bucket.astype(np.uint64), member, cfg.max_bucket)
             i, j = split_keys(got)
             found.append(got[np.isin(i, anchors) | np.isin(j, anchors)])
@@ -564,19 +559,16 @@ class Searcher:
         return spans(doc.text, self.config, t_hash, t_rule)
 
 
-def _own_rows(queries: Sequence[Query], qk: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rows (doc, pos, shape) of outside queries ``qk`` for their hashes ``h``."""
+def _own_rows(queries: Sequence[Query], qk: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (doc, pos) of outside queries ``qk`` for their hashes ``h``."""
     doc = np.empty(qk.shape[0], np.int64)
     pos = np.empty(qk.shape[0], np.int64)
-    shape = np.empty(qk.shape[0], np.int64)
     for k in np.unique(qk).tolist():
         sel = qk == k
         q = queries[k]
-        at = np.searchsorted(q.fps, h[sel])
         doc[sel] = q.doc
-        pos[sel] = q.pos[at]  # type: ignore[index]
-        shape[sel] = q.shapes[at]  # type: ignore[index]
-    return doc, pos, shape
+        pos[sel] = q.pos[np.searchsorted(q.fps, h[sel])]  # type: ignore[index]
+    return doc, pos
 
 
 def _cluster_of(doc_id: str, pairs: dict[tuple[str, str], PairResult]) -> list[str]:

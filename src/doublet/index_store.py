@@ -537,8 +537,8 @@ class Store:
         return out
 
     def fp_rows(self, con: sqlite3.Connection, hashes: np.ndarray) -> np.ndarray:
-        """(n, 4) int64: hash, doc, pos, shape of every row of the given hashes, sorted by (hash, doc)."""
-        rows = select_array(con, "SELECT hash, doc, pos, shape FROM fp WHERE hash IN ({in})", hashes, 4)
+        """(n, 3) int64: hash, doc, pos of every row of the given hashes, sorted by (hash, doc)."""
+        rows = select_array(con, "SELECT hash, doc, pos FROM fp WHERE hash IN ({in})", hashes, 3)
         return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
     def band_rows(self, con: sqlite3.Connection, keys: np.ndarray) -> np.ndarray:
