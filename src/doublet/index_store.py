@@ -30,11 +30,11 @@ signed 64-bit integers (the uint64 bits).
 ============  ================================================================================================
 
 Counts stay exact under replacement: a batch's transaction deletes the replaced documents' rows and inserts
-the new ones, then adds to each touched hash's counts the difference (new rows minus old rows: df, votes,
-weak, tail) and widens ``site_lo``/``site_hi`` by the new rows, in one upsert that returns the updated rows. A
-minimum or maximum cannot be decremented, so a hash whose removed row carried its current ``site_lo`` or
-``site_hi`` (and whose documents are not all of one site) has both recounted from its rows. The rule of every
-touched hash is then decided again from its counts; :meth:`Store.check` recounts everything from the rows.
+the new ones, reads the touched hashes' rows, adds to their counts the difference (new rows minus old rows:
+df, votes, weak, tail), widens ``site_lo``/``site_hi`` by the new rows, and writes them back. A minimum or
+maximum cannot be decremented, so a hash whose removed row carried its current ``site_lo`` or ``site_hi`` (and
+whose documents are not all of one site) has both recounted from its rows. The rule of every touched hash is
+decided again from its counts in the same transaction; :meth:`Store.check` recounts everything from the rows.
 """
 
 from __future__ import annotations
@@ -807,57 +807,62 @@ class Store:
     def _update_counts(self, con: sqlite3.Connection, h: np.ndarray, shape: np.ndarray, site: np.ndarray,
                        removed: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> bool:
         """Apply new rows (hash, shape flag, site) and removed ones to ``hashes``; decide the rules of every
-        touched hash again. Returns whether the set of template fingerprints changed."""
-        one = np.ones(h.shape[0], np.int64)
+        touched hash again. Returns whether the set of template fingerprints changed.
+
+        The touched hashes' stored rows are read, the batch's difference added (new rows minus removed ones:
+        df, votes, weak, tail; the new rows' sites widen site_lo/site_hi), and the rows written back: new hashes
+        inserted, the others updated, emptied ones deleted. A removed row that carried a hash's smallest or
+        largest site (its documents not all of one site) has both recounted from the fingerprint rows, which
+        already hold the batch."""
         if removed is not None:
             rh, rshape, rsite = removed
             allh = np.concatenate([h, rh])
-            w = np.r_[one, -np.ones(rh.shape[0], np.int64)]
-            allshape = np.r_[shape, rshape]
-            lo_of = np.r_[site, np.full(rh.shape[0], _NO_SITE_LO, np.int64)]
-            hi_of = np.r_[site, np.full(rh.shape[0], -1, np.int64)]
+            w = np.concatenate([np.ones(h.shape[0], np.int64), -np.ones(rh.shape[0], np.int64)])
+            allshape = np.concatenate([shape, rshape])
+            lo_of = np.concatenate([site, np.full(rh.shape[0], _NO_SITE_LO, np.int64)])
+            hi_of = np.concatenate([site, np.full(rh.shape[0], -1, np.int64)])
         else:
-            allh, w, allshape, lo_of, hi_of = h, one, shape, site, site
+            allh, w, allshape, lo_of, hi_of = h, np.ones(h.shape[0], np.int64), shape, site, site
         uh, inv = np.unique(allh, return_inverse=True)
         inv = inv.ravel()
-        sums = [np.bincount(inv, weights=w * sel, minlength=uh.shape[0]).astype(np.int64)
-                for sel in (1, allshape == 1, allshape == 2, allshape == 3)]
-        lo = np.full(uh.shape[0], _NO_SITE_LO, np.int64)
-        hi = np.full(uh.shape[0], -1, np.int64)
-        np.minimum.at(lo, inv, lo_of)
-        np.maximum.at(hi, inv, hi_of)
-        got = np.array(insert_rows(
-            con, "INSERT INTO hashes (hash, df, votes, weak, tail, site_lo, site_hi, rule)",
-            (uh, *sums, lo, hi, np.zeros(uh.shape[0], np.int64)),
-            "ON CONFLICT (hash) DO UPDATE SET df = df + excluded.df, votes = votes + excluded.votes, "
-            "weak = weak + excluded.weak, tail = tail + excluded.tail, site_lo = MIN(site_lo, excluded.site_lo), "
-            "site_hi = MAX(site_hi, excluded.site_hi) RETURNING hash, df, votes, weak, tail, site_lo, site_hi, rule"),
-            np.int64).reshape(-1, 8)
-        got = got[np.argsort(got[:, 0])]
-        gh, df, old_rule = got[:, 0], got[:, 1], got[:, 7]
-        site_lo, site_hi = got[:, 5].copy(), got[:, 6].copy()
-        recount = np.zeros(gh.shape[0], bool)
-        if removed is not None:
-            # a removed row carrying the hash's smallest or largest site: recount both from the rows
-            k = np.searchsorted(gh, removed[0])
-            hit = (removed[2] == site_lo[k]) | (removed[2] == site_hi[k])
-            recount[k[hit]] = True
-            recount &= (site_lo != site_hi) & (df > 0)
+        new = np.zeros((uh.shape[0], 7), np.int64)  # df, votes, weak, tail, site_lo, site_hi, rule
+        for col, sel in enumerate((1, allshape == 1, allshape == 2, allshape == 3)):
+            new[:, col] = np.bincount(inv, weights=w * sel, minlength=uh.shape[0])
+        new[:, 4], new[:, 5] = _NO_SITE_LO, -1
+        np.minimum.at(new[:, 4], inv, lo_of)
+        np.maximum.at(new[:, 5], inv, hi_of)
+        old = select_array(con, "SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule FROM hashes "
+                                "WHERE hash IN ({in})", uh, 8)
+        held = np.zeros(uh.shape[0], bool)
+        at = np.searchsorted(uh, old[:, 0])
+        held[at] = True
+        old_rule = np.zeros(uh.shape[0], np.int64)
+        old_rule[at] = old[:, 7]
+        new[at, :4] += old[:, 1:5]
+        new[at, 4] = np.minimum(new[at, 4], old[:, 5])
+        new[at, 5] = np.maximum(new[at, 5], old[:, 6])
+        df = new[:, 0]
+        if removed is not None:  # a removed row carrying the smallest or largest site: recount both from the rows
+            k = np.searchsorted(uh, removed[0])
+            recount = np.zeros(uh.shape[0], bool)
+            recount[k[(removed[2] == new[k, 4]) | (removed[2] == new[k, 5])]] = True
+            recount &= (new[:, 4] != new[:, 5]) & (df > 0)
             if recount.any():
                 again = select_array(con, "SELECT f.hash, MIN(d.site), MAX(d.site) FROM fp f JOIN docs d ON "
-                                          "d.doc = f.doc WHERE f.hash IN ({in}) GROUP BY f.hash", gh[recount], 3)
-                k = np.searchsorted(gh, again[:, 0])
-                site_lo[k], site_hi[k] = again[:, 1], again[:, 2]
-        rule = self.decide(gh, df, got[:, 2], got[:, 3], got[:, 4], site_lo, site_hi)
+                                          "d.doc = f.doc WHERE f.hash IN ({in}) GROUP BY f.hash", uh[recount], 3)
+                k = np.searchsorted(uh, again[:, 0])
+                new[k, 4], new[k, 5] = again[:, 1], again[:, 2]
+        new[:, 6] = self.decide(uh, *new[:, :6].T)
         gone = df <= 0
         if gone.any():
-            con.executemany("DELETE FROM hashes WHERE hash = ?", zip(gh[gone].tolist()))
-        upd = ~gone & ((rule != old_rule) | recount)
-        if upd.any():
-            con.executemany("UPDATE hashes SET rule = ?, site_lo = ?, site_hi = ? WHERE hash = ?",
-                            zip(rule[upd].tolist(), site_lo[upd].tolist(), site_hi[upd].tolist(), gh[upd].tolist()))
-        was, now = old_rule != CONTENT, rule != CONTENT
-        return bool((was != (now & ~gone)).any())
+            con.executemany("DELETE FROM hashes WHERE hash = ?", zip(uh[gone].tolist()))
+        fresh = ~held
+        insert_rows(con, "INSERT INTO hashes", (uh[fresh], *new[fresh].T))
+        kept = held & ~gone
+        insert_rows(con, "INSERT INTO hashes", (uh[kept], *new[kept].T),
+                    "ON CONFLICT (hash) DO UPDATE SET df = excluded.df, votes = excluded.votes, weak = excluded.weak, "
+                    "tail = excluded.tail, site_lo = excluded.site_lo, site_hi = excluded.site_hi, rule = excluded.rule")
+        return bool(((old_rule != CONTENT) != ((new[:, 6] != CONTENT) & ~gone)).any())
 
     def decide(self, h: np.ndarray, df: np.ndarray, votes: np.ndarray, weak: np.ndarray, tail: np.ndarray,
                site_lo: np.ndarray, site_hi: np.ndarray) -> np.ndarray:
