@@ -37,10 +37,9 @@ from typing import Any
 import numpy as np
 
 from .analysis import PairResult, Prepared, compare_prepared, prepare
-from .candidates import HashStats, lsh_pairs, pair_keys, postings, ranges, split_keys, supported_pairs
+from .candidates import HashStats, lsh_pairs, postings, ranges, split_keys, supported_pairs
 from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_order
 from .documents import Document
-from .fingerprints import boilerplate_mask
 from .index_store import Snapshot, Store, dec, i64, prints_job, sha
 from .template import CONTENT, RULES, Templates, blocks, site_key, site_of
 from .template import summary as template_summary
@@ -640,4 +639,3 @@ def spans(text: str, cfg: Any, t_hash: np.ndarray, t_rule: np.ndarray) -> list[d
 
 
 __all__ = ["IndexCluster", "Match", "MatchPassage", "Query", "Searcher", "clusters", "copy_strength", "spans"]
-_ = pair_keys  # re-exported helpers stay importable from one place
