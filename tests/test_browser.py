@@ -35,6 +35,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+import doublet  # noqa: E402
 from doublet.index import Index  # noqa: E402
 from doublet.report import write_report  # noqa: E402
 from doublet.serve import ServerProcess, create_app  # noqa: E402
@@ -280,3 +281,46 @@ def test_report_does_not_run_document_payloads(browser: WebDriver, tmp_path: Pat
         save(browser, tmp_path, f"{target.stem}.png")
     canary(browser)
     assert os.path.getsize(report) < 200_000
+
+
+# --------------------------------------------------------------------------------------------- templates
+
+def test_templates_listed_and_muted_side_by_side(browser: WebDriver, tmp_path: Path) -> None:
+    """A site's footer recurring in its pages is listed on the start page as a template, and shown grey (with its
+    rule as a tooltip) in both texts of a match — a page of another site reprinting a story — outside the
+    highlighted passage."""
+    footers = {"example-daily.com": ("Example Daily is published by the Example Media Group in Springfield and "
+                                     "reaches its subscribers every morning before seven o'clock, weekends and "
+                                     "holidays included."),
+               "other-news.org": ("Other News belongs to its readers: a cooperative founded in Shelbyville in 1921, "
+                                  "owned by the people who subscribe to it and answerable to them alone.")}
+    story = " ".join(f"story{j}" for j in range(60)) + "."
+
+    def page(k: int, site: str, with_story: bool = False) -> doublet.Document:
+        text = (f"Page {k}. " + " ".join(f"w{k}x{j}" for j in range(50)) + ".\n\n" + (story + "\n\n" if with_story
+                else "") + footers[site])
+        return doublet.Document(f"{site}/{k}", text, {"site": site})
+
+    docs = [page(0, "example-daily.com"), page(1, "example-daily.com"), page(2, "example-daily.com"),
+            page(3, "other-news.org", True), page(4, "other-news.org")]
+    query = page(5, "example-daily.com", True)
+    path = tmp_path / "sites.idx"
+    with Index.create(path) as idx:
+        idx.add(docs)
+    with ServerProcess(path, "--readers", "1", "--log-level", "warning", log=tmp_path / "serve.log") as base:
+        browser.get(base + "/")
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#templates-body li.template-block")) == 2)
+        item = browser.find_element(By.CSS_SELECTOR, "#templates-body li.template-block")
+        assert "site" in item.text and "in 3 documents" in item.text and "example-daily.com/0" in item.text
+        assert item.find_element(By.CSS_SELECTOR, "pre").get_attribute("textContent") == footers["example-daily.com"]
+        browser.find_element(By.ID, "query-site").send_keys("https://www.example-daily.com/")
+        paste(browser, query.text)
+        wait(browser, lambda d: match_button(d, "other-news.org/3") is not None)
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#matches li")) == 1  # the footer alone matches nothing
+        wait(browser, lambda d: len(marks(d, "right")) == 1)
+        assert marks(browser, "left") == [story] and marks(browser, "right") == [story]
+        for side, site in (("left", "example-daily.com"), ("right", "other-news.org")):
+            muted = browser.find_elements(By.CSS_SELECTOR, f".pane-{side} span.template")
+            assert [m.get_attribute("textContent") for m in muted] == [footers[site]]
+            assert muted[0].get_attribute("title") == "template (site rule): not compared"
+        save(browser, tmp_path, "page-templates.png")

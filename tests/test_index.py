@@ -24,13 +24,18 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 import doublet
+from doublet.analysis import fingerprint_batch
+from doublet.candidates import postings, split_keys
 from doublet.cli_index import index_app
 from doublet.config import Config
+from doublet.documents import read_documents
 from doublet.engines import local
+from doublet.template import SiteNumbers, Rules, Templates, site_of, user_hashes
 from doublet.index import (
     DB_NAME,
     DoubletIndexError,
@@ -44,7 +49,8 @@ from doublet.index import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "examples" / "seeds"
-GOLD = ROOT.parent / "shared" / "bench" / "dev-reuters"
+BENCH = ROOT.parent / "shared" / "bench"
+GOLD = BENCH / "dev-reuters"
 
 runner = CliRunner()
 
@@ -196,23 +202,25 @@ def test_reuters_clusters_equal_find(reuters_find, reuters_index):
 def test_outside_query_is_answered_as_if_added(reuters, tmp_path):
     """A query that is not in the index counts in the document frequencies: find on index + query."""
     cfg = Config(max_df=3)
-    base, queries = reuters[:600], reuters[600:640]
+    base, queries = reuters[:600], reuters[600:700]
     with Index.create(tmp_path / "q.idx", cfg) as idx:
         idx.add(base)
         checked = 0
-        for q in queries[:12]:
+        for q in queries:
             want = sorted((sorted_passages(p.to_dict()) for p in doublet.find(base + [q], cfg).pairs
                            if q.id in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
             got = sorted((as_pair_dict(m) for m in idx.search(q)), key=lambda d: (d["a"], d["b"]))
             assert got == want, q.id
             checked += bool(want)
-        assert checked >= 3
+            if checked >= 4:
+                break
+        assert checked >= 4
         assert len(idx) == 600  # searching adds nothing
 
 
 def test_max_df_boundary_counts_the_query(tmp_path):
-    """A passage held by max_df indexed documents is evidence between them, but boilerplate once a query
-    carrying it arrives (it would then be in max_df + 1 documents)."""
+    """A passage held by max_df indexed documents is evidence between them, but no longer once a query carrying
+    it arrives (it would then be in max_df + 1 documents: past the cost bound, it proposes no pair)."""
     words = [f"w{i}" for i in range(400)]
     shared = " ".join(words[:40]) + "."
     docs = [(f"d{k}", (f"Intro {k} {' '.join(f'x{k}y{j}' for j in range(30))}. {shared} "
@@ -222,7 +230,7 @@ def test_max_df_boundary_counts_the_query(tmp_path):
         idx.add(docs)
         assert {m.match for m in idx.search(docs[0])} == {"d1", "d2"}  # df = 3: not boilerplate
         outside = "Something else entirely, " + " ".join(f"q{j}" for j in range(30)) + ". " + shared
-        assert idx.search(outside) == []  # df would be 4 > max_df: boilerplate, no evidence
+        assert idx.search(outside) == []  # df would be 4 > max_df: no evidence
         assert [p.to_dict() for p in doublet.find(docs + [("zz", outside)], cfg).pairs] == []
         assert [p.to_dict() for p in idx.pairs()] == [p.to_dict() for p in doublet.find(docs, cfg).pairs]
 
@@ -248,6 +256,244 @@ def test_big_lsh_buckets_pair_like_finds_star(reuters, tmp_path):
             assert got == want, d.id
         # an outside copy joins the big bucket last: it pairs with the bucket's first member only
         assert [m.match for m in idx.search(notice)] == ["copy05"]
+
+
+# --------------------------------------------------------------------------------------------- templates
+
+def bench_meta(name: str) -> dict[str, dict]:
+    with open(BENCH / name / "doc_meta.jsonl", encoding="utf-8") as f:
+        return {m["id"]: m for m in map(json.loads, f)}
+
+
+def bench_docs(name: str, sites: bool = False) -> list[doublet.Document]:
+    """A dev set of ../shared/bench; ``sites``: each document's site (from doc_meta.jsonl) in ``meta["site"]``."""
+    folder = BENCH / name
+    if not (folder / "corpus.jsonl").exists():
+        pytest.skip("../shared/bench is not present")
+    site = {}
+    if sites:
+        with open(folder / "doc_meta.jsonl", encoding="utf-8") as f:
+            site = {m["id"]: f"site{m['site']}.example" for m in map(json.loads, f)}
+    with open(folder / "corpus.jsonl", encoding="utf-8") as f:
+        return [doublet.Document(r["id"], r["text"], {"site": site[r["id"]]} if sites else {})
+                for r in map(json.loads, f)]
+
+
+def find_templates(docs: list[doublet.Document], cfg: Config) -> Templates:
+    """find's template fingerprints: the local engine's postings over the whole corpus at once."""
+    bp = fingerprint_batch([d.text for d in docs], cfg)
+    numbers = SiteNumbers()
+    sites = np.array([numbers.number(site_of(d)) for d in docs], np.int64)
+    doc = np.repeat(np.arange(len(docs)), bp.fp_counts)
+    user = user_hashes(cfg.template_texts, cfg.shingle_size) if cfg.template_texts else None
+    return postings(bp.fp_hashes, doc, bp.fp_pos, bp.fp_shape, cfg.max_df, rules=Rules.of(cfg),
+                    site_of_doc=sites if len(numbers) and "site" in cfg.template_rules else None, user=user).templates
+
+
+def assert_index_is_find(idx: Index, docs: list[doublet.Document], cfg: Config, pairs: bool = True) -> None:
+    """Pairs, clusters, template fingerprints, boilerplate.jsonl and the fingerprint histogram of the index are
+    find's on ``docs`` (added in that order)."""
+    res = local.run(docs, cfg)
+    t, ids = idx.templates()
+    want = find_templates(docs, cfg)
+    assert ids == [d.id for d in docs]
+    for name in Templates.__slots__:
+        assert np.array_equal(getattr(t, name), getattr(want, name)), name
+    assert idx.template_blocks() == res.template_blocks
+    stats = idx.stats()
+    assert stats["fingerprints"] == res.summary["candidates"]["fingerprints"]
+    assert stats["templates"] == {k: v for k, v in res.summary["templates"].items()
+                                  if k in ("fingerprints", "by_rule", "occurrences_by_rule")}
+    if pairs:
+        assert [p.to_dict() for p in idx.pairs()] == [p.to_dict() for p in res.pairs]
+        rows = idx.clusters()
+        assert [r["cluster"] for r in rows] == res.clusters
+        assert [r["near_duplicate_cluster"] for r in rows] == res.near_duplicate_clusters
+    check = idx.check()
+    assert check.ok, check.problems
+
+
+def test_postings_anchors_restrict_pairs_to_the_anchors():
+    rng = np.random.default_rng(5)
+    n = 4000
+    hashes = rng.integers(0, 300, n).astype(np.uint64)
+    docs = np.sort(rng.integers(0, 400, n)).astype(np.uint32)
+    pos = np.arange(n, dtype=np.uint32) % 997
+    shape = rng.integers(0, 4, n).astype(np.uint8)
+    full = postings(hashes, docs, pos, shape, 50)
+    anchors = np.array([3, 17, 18, 200, 399], np.int64)
+    part = postings(hashes, docs, pos, shape, 50, anchors=anchors)
+    i, j = split_keys(full.pair_keys)
+    sel = np.isin(i, anchors) | np.isin(j, anchors)
+    want = sorted(zip(full.pair_keys[sel].tolist(), full.pos_a[sel].tolist(), full.pos_b[sel].tolist()))
+    got = sorted(zip(part.pair_keys.tolist(), part.pos_a.tolist(), part.pos_b.tolist()))
+    assert got == want and len(got) > 100
+    assert np.array_equal(part.templates.hashes, full.templates.hashes) and part.df_histogram == full.df_histogram
+
+
+@pytest.mark.parametrize("name,batches", [("dev-sites-small", 3), ("dev-popular", 2)])
+def test_dev_sets_in_batches_equal_find(name, batches, tmp_path):
+    """The two dev sets of the template model (small sites' templates in 10-20 pages; stories reprinted ~120
+    times), added in batches: pairs, clusters and templates are find's."""
+    docs = bench_docs(name)
+    cfg = Config(workers=2)
+    with Index.create(tmp_path / "dev.idx", cfg) as idx:
+        size = -(-len(docs) // batches)
+        for lo in range(0, len(docs), size):
+            idx.add(docs[lo:lo + size])
+        assert_index_is_find(idx, docs, cfg)
+        if name == "dev-popular":  # a popular story's copies: searching one gives find's pairs of it
+            res = local.run(docs, cfg)
+            degree: dict[str, int] = {}
+            for p in res.pairs:
+                degree[p.a] = degree.get(p.a, 0) + 1
+                degree[p.b] = degree.get(p.b, 0) + 1
+            busiest = sorted(degree, key=lambda x: -degree[x])[:3]
+            texts = {d.id: d.text for d in docs}
+            for doc_id in busiest:
+                want = sorted((sorted_passages(p.to_dict()) for p in res.pairs if doc_id in (p.a, p.b)),
+                              key=lambda d: (d["a"], d["b"]))
+                got = sorted((as_pair_dict(m) for m in idx.search((doc_id, texts[doc_id]))),
+                             key=lambda d: (d["a"], d["b"]))
+                assert got == want and len(got) > 100
+
+
+def test_site_field_corpus_and_site_changes_equal_find(tmp_path):
+    """JSON Lines with a site field, added file by file: the site rule's templates are find's; documents moved to
+    another site (same text) are replaced, and the site counts recounted exactly."""
+    docs = bench_docs("dev-sites-small", sites=True)
+    parts = []
+    for k in range(3):
+        path = tmp_path / f"part{k}.jsonl"
+        with open(path, "w", encoding="utf-8") as f:
+            for d in docs[k::3]:
+                f.write(json.dumps({"id": d.id, "text": d.text, "site": d.meta["site"]}) + "\n")
+        parts.append(path)
+    cfg = Config(workers=2)
+    with Index.create(tmp_path / "sites.idx", cfg) as idx:
+        for path in parts:
+            rep = idx.add_files([path], site_field="site")
+            assert len(rep.added) == 96 and not rep.problems
+        order = list(read_documents([str(p) for p in parts], site_field="site"))
+        assert [d.meta["site"] for d in order] == [d.meta["site"] for d in docs[0::3] + docs[1::3] + docs[2::3]]
+        assert_index_is_find(idx, order, cfg)
+        assert idx.stats()["templates"]["by_rule"]["site"] > 0 and idx.stats()["sites"] == 15
+        assert idx.get(order[0].id).site == order[0].meta["site"]
+        # move a third of site 3's pages, and a few others, to other sites: same texts, new sites -> replaced
+        rng = random.Random(2)
+        moved = [d for d in order if d.meta["site"] == "site3.example"][::3] + rng.sample(order, 8)
+        new = {d.id: doublet.Document(d.id, d.text, {"site": f"site{rng.randrange(20)}.example"}) for d in moved}
+        rep = idx.add(list(new.values()))
+        assert sorted(rep.replaced) == sorted(d.id for d in moved if new[d.id].meta["site"] != d.meta["site"])
+        now = [new.get(d.id, d) for d in order]
+        assert_index_is_find(idx, now, cfg)
+
+
+def test_incremental_site_template_recognised_after_a_few_pages(tmp_path):
+    """Pages arrive a few at a time, one site's pages one by one: after every batch the index's decisions, pairs
+    and clusters are find's on the documents so far, and that site's template is recognised as soon as two of its
+    pages hold it (its first three pages carry no footer: the 4th and 6th do)."""
+    docs = bench_docs("dev-sites-small", sites=True)
+    footer = {i: m["footer"] for i, m in bench_meta("dev-sites-small").items()}
+    site = "site12.example"
+    mine = [d for d in docs if d.meta["site"] == site]
+    rest = [d for d in docs if d.meta["site"] != site]
+    cfg = Config(workers=1)
+    added: list[doublet.Document] = []
+    seen = []  # per batch: pages of the site with its footer so far, and whether the site has templates
+    with Index.create(tmp_path / "inc.idx", cfg) as idx:
+        for k in range(8):
+            batch = rest[k * 25:(k + 1) * 25] + mine[k:k + 1]
+            idx.add(batch)
+            added += batch
+            assert_index_is_find(idx, added, cfg)
+            t, ids = idx.templates()
+            own = {ids[x] for x in t.doc.tolist()} & {d.id for d in mine}
+            seen.append((sum(footer[d.id] for d in mine[:k + 1]), bool(own)))
+        assert [has for _, has in seen] == [n >= 2 for n, _ in seen] and seen[-1] == (4, True), seen
+        # the rest of the corpus, in one batch
+        rest_batch = [d for d in docs if d.id not in {x.id for x in added}]
+        idx.add(rest_batch)
+        assert_index_is_find(idx, added + rest_batch, cfg)
+
+
+def test_incremental_story_stays_reuse_as_its_copies_pile_up(tmp_path):
+    """A story reprinted ~120 times arrives 20 copies at a time beside ordinary documents: after every batch its
+    copies pair as find pairs them (no fingerprint of the story becomes a template) and the pairs grow."""
+    docs = bench_docs("dev-popular")
+    with open(BENCH / "dev-popular" / "doc_meta.jsonl", encoding="utf-8") as f:
+        source = {m["id"]: m.get("source") for m in map(json.loads, f)}
+    story = [d for d in docs if source[d.id] == "reuters:9672"]
+    others = [d for d in docs if source[d.id] not in ("reuters:9672", "reuters:2400", "reuters:9391")][:300]
+    assert len(story) == 121
+    cfg = Config(workers=1)
+    added: list[doublet.Document] = []
+    story_pairs = []
+    with Index.create(tmp_path / "story.idx", cfg) as idx:
+        for k in range(7):
+            batch = others[k * 50:(k + 1) * 50] + story[k * 20:(k + 1) * 20]
+            idx.add(batch)
+            added += batch
+            assert_index_is_find(idx, added, cfg, pairs=False)
+            pairs = [p for p in idx.pairs() if p.a in {d.id for d in story} and p.b in {d.id for d in story}]
+            want = [p for p in doublet.find(added, cfg).pairs
+                    if p.a in {d.id for d in story} and p.b in {d.id for d in story}]
+            assert [p.to_dict() for p in pairs] == [p.to_dict() for p in want]
+            story_pairs.append(len(pairs))
+            # the story's text (fingerprints held by at least a fifth of its copies so far) is never a template
+            t, _ = idx.templates()
+            copies = [d for d in added if d in story]
+            bp = fingerprint_batch([d.text for d in copies], cfg)
+            own = np.split(bp.fp_hashes, np.cumsum(bp.fp_counts)[:-1])
+            h, n = np.unique(np.concatenate([np.unique(x) for x in own]), return_counts=True)
+            body = h[n >= max(5, len(copies) // 5)]
+            assert body.shape[0] > 40 and not np.isin(body, t.hashes).any()
+    assert all(b > a for a, b in zip(story_pairs, story_pairs[1:])) and story_pairs[-1] > 3000, story_pairs
+
+
+def test_outside_query_with_and_without_site_is_find_on_corpus_plus_query(tmp_path):
+    """An outside page is answered as if added: with its site, the site's template stays template; without one
+    it counts as a page of no site, as in find."""
+    docs = bench_docs("dev-sites-small", sites=True)
+    meta = bench_meta("dev-sites-small")
+    held = [d for d in docs if d.meta["site"] in ("site12.example", "site3.example") and meta[d.id]["footer"]][:6]
+    base = [d for d in docs if d not in held]
+    cfg = Config(workers=1)
+    with Index.create(tmp_path / "out.idx", cfg) as idx:
+        idx.add(base)
+        seen = 0
+        for q in held:
+            for meta in (q.meta, {}):
+                query = doublet.Document(q.id, q.text, dict(meta))
+                want = sorted((sorted_passages(p.to_dict()) for p in local.run(base + [query], cfg).pairs
+                               if q.id in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
+                got = sorted((as_pair_dict(m) for m in idx.search(query)), key=lambda d: (d["a"], d["b"]))
+                assert got == want, (q.id, meta)
+                seen += len(want)
+                site = meta.get("site")
+                assert idx.search(q.text, id=q.id, site=site) == idx.search(query)
+        assert seen > 0
+        # the words a query masks: with its site, its site's template lines
+        spans = idx.template_spans(held[0])
+        assert spans and all(held[0].text[s["start"]:s["end"]].strip() and s["rule"] in ("shape", "site", "edge")
+                             for s in spans)
+
+
+def test_user_template_texts_are_stored_and_masked_like_find(tmp_path):
+    docs = bench_docs("dev-sites-small")
+    block = local.run(docs, Config(workers=1)).template_blocks[0]["text"]
+    disclaimer = " ".join(docs[5].text.split()[10:60])  # a passage of one document, declared template
+    cfg = Config(workers=1, template_texts=(block, disclaimer), template_rules=("site",))
+    path = tmp_path / "user.idx"
+    with Index.create(path, cfg) as idx:
+        idx.add(docs[:150])
+        idx.add(docs[150:])
+        assert_index_is_find(idx, docs, cfg)
+        assert idx.stats()["templates"]["by_rule"]["user"] > 0
+    with Index.open(path) as idx:  # the texts are stored with the parameters
+        assert idx.config.template_texts == (block, disclaimer) and idx.config.template_rules == ("site",)
+    with pytest.raises(IndexConfigMismatch, match="template_texts"):
+        Index.open(path, cfg.with_(template_texts=(block,)))
 
 
 # --------------------------------------------------------------------------------------------- adding
@@ -337,12 +583,25 @@ def test_check_finds_inconsistencies(reuters, tmp_path):
         idx.add(reuters[:300])
         assert idx.check().ok
     con = sqlite3.connect(path / DB_NAME)
-    con.execute("UPDATE df SET n = n + 1 WHERE hash = (SELECT MIN(hash) FROM df)")
-    con.commit()
-    with Index.open(path) as idx:
-        rep = idx.check()
-        assert not rep.ok and any(p.startswith("df") for p in rep.problems)
-    con.execute("UPDATE df SET n = n - 1 WHERE hash = (SELECT MIN(hash) FROM df)")
+    first = "(SELECT MIN(hash) FROM hashes)"
+    for change, undo, what in [
+            (f"UPDATE hashes SET df = df + 1 WHERE hash = {first}", f"UPDATE hashes SET df = df - 1 WHERE hash = {first}",
+             "hashes: df"),
+            (f"UPDATE hashes SET site_hi = 7 WHERE hash = {first}", f"UPDATE hashes SET site_hi = 0 WHERE hash = {first}",
+             "hashes: site_hi"),
+            (f"UPDATE hashes SET rule = 2 WHERE hash = {first}", f"UPDATE hashes SET rule = 0 WHERE hash = {first}",
+             "hashes: the rule of 1 fingerprints"),
+            ("UPDATE fp SET shape = 3 - shape WHERE hash = (SELECT MIN(hash) FROM fp)",
+             "UPDATE fp SET shape = 3 - shape WHERE hash = (SELECT MIN(hash) FROM fp)", "fp: shape flags")]:
+        con.execute(change)
+        con.commit()
+        with Index.open(path) as idx:
+            rep = idx.check()
+            assert not rep.ok and any(p.startswith(what) for p in rep.problems), (what, rep.problems)
+        con.execute(undo)
+        con.commit()
+        with Index.open(path) as idx:
+            assert idx.check().ok
     con.execute("DELETE FROM fp WHERE hash = (SELECT MAX(hash) FROM fp)")
     con.commit()
     con.close()
@@ -387,6 +646,34 @@ def test_cli_create_add_query_stats_check(tmp_path):
     assert summary["counts"]["matches"] == 3
     r = runner.invoke(index_app, ["check", str(path), "--deep"])
     assert r.exit_code == 0 and json.loads(r.stdout)["ok"] is True
+
+
+def test_cli_sites_templates_and_template_files(tmp_path):
+    docs = bench_docs("dev-sites-small", sites=True)[:120]
+    corpus = tmp_path / "sites.jsonl"
+    with open(corpus, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"id": d.id, "text": d.text, "where": "https://www." + d.meta["site"] + "/a/b"})
+                     + "\n" for d in docs)
+    disclaimer = tmp_path / "disclaimer.txt"
+    disclaimer.write_text(" ".join(docs[3].text.split()[:40]), encoding="utf-8")
+    path = tmp_path / "cli-sites.idx"
+    r = runner.invoke(index_app, ["create", str(path), "--template-rules", "site", "--template", str(disclaimer)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(index_app, ["add", str(path), str(corpus), "--site-field", "where", "-w", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    with Index.open(path) as idx:
+        assert idx.config.template_rules == ("site",) and len(idx.config.template_texts) == 1
+        assert idx.get(docs[0].id).site == docs[0].meta["site"]  # the host, without www.
+        stats = idx.stats()
+        assert stats["sites"] == len({d.meta["site"] for d in docs})
+        assert stats["templates"]["by_rule"]["site"] > 0 and stats["templates"]["by_rule"]["user"] > 0
+        assert stats["templates"]["by_rule"]["shape"] == 0
+        blocks = idx.template_blocks()
+    out = runner.invoke(index_app, ["templates", str(path)])
+    assert out.exit_code == 0 and [json.loads(x) for x in out.stdout.splitlines()] == blocks and blocks
+    r = runner.invoke(index_app, ["query", str(path), str(corpus), "--site-field", "where", "-o", str(tmp_path / "q")])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "q" / "summary.json").read_text())["counts"]["queries"] == 120
 
 
 def test_cli_usage_errors(tmp_path):

@@ -423,3 +423,46 @@ def test_json_error_shapes_are_documented(client: TestClient) -> None:
     responses = schema["paths"]["/search"]["post"]["responses"]
     assert {"200", "404", "413", "422", "500"} <= set(responses)
     assert json.dumps(responses["413"]).count("ErrorOut") == 1
+
+
+FOOTER = ("Example Daily is published by the Example Media Group in Springfield and reaches its subscribers every "
+          "morning before seven o'clock, weekends and holidays included.")
+
+
+def site_page(k: int, site: str = "example-daily.com") -> dict:
+    words = " ".join(f"w{k}x{j}" for j in range(60))
+    return {"id": f"{site}/{k}", "text": f"Story number {k}. {words}.\n\n{FOOTER}", "site": site}
+
+
+def test_templates_endpoint_and_template_words(client: TestClient) -> None:
+    """A site's recurring footer (prose: the site rule) is listed by GET /templates and shown as template words of
+    its pages and of a query of that site; a query of no site counts as another site, as in find."""
+    assert client.get("/templates").json() == {"fingerprints": 0, "by_rule": {"shape": 0, "site": 0, "user": 0,
+                                                                             "edge": 0},
+                                               "occurrences_by_rule": {"shape": 0, "site": 0, "user": 0, "edge": 0},
+                                               "blocks": [], "total": 0}
+    pages = [site_page(k) for k in range(3)]
+    assert client.post("/documents", json={"documents": pages}).json()["added"] == [p["id"] for p in pages]
+    got = client.get("/templates", params={"limit": 5}).json()
+    assert got["by_rule"]["site"] > 0 and got["total"] == len(got["blocks"]) == 1
+    block = got["blocks"][0]
+    assert block["rule"] == "site" and block["documents"] == 3 and block["example"] == pages[0]["id"]
+    assert block["text"] == FOOTER and pages[0]["text"][block["start"]:block["end"]] == FOOTER
+    doc = client.get(f"/documents/{pages[1]['id']}", params={"templates": "true"}).json()
+    assert doc["site"] == "example-daily.com"
+    assert [(s["rule"], pages[1]["text"][s["start"]:s["end"]]) for s in doc["templates"]] == [("site", FOOTER)]
+    assert "templates" not in client.get(f"/documents/{pages[1]['id']}").json()
+    # a new page of the site, as a query with its site: the footer is template, nothing matches
+    new = site_page(7)
+    body = client.post("/search", json={"text": new["text"], "site": "https://www.example-daily.com/x",
+                                        "templates": True}).json()
+    assert body["matches"] == []
+    assert [new["text"][s["start"]:s["end"]] for s in body["query"]["templates"]] == [FOOTER]
+    # the same text of no site: the footer is on two sites now, content, and pairs the pages
+    body = client.post("/search", json={"text": new["text"], "templates": True}).json()
+    assert body["query"]["templates"] == [] and {m["match"] for m in body["matches"]} == {p["id"] for p in pages}
+    assert doublet.find([doublet.Document(p["id"], p["text"], {"site": p["site"]}) for p in pages]
+                        + [doublet.Document("<query>", new["text"])]).pairs
+    # by id: the stored page's template words
+    body = client.post("/search", json={"id": pages[2]["id"], "templates": True}).json()
+    assert body["query"]["indexed"] and [s["rule"] for s in body["query"]["templates"]] == ["site"]

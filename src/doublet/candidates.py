@@ -129,7 +129,7 @@ _FLAG_BITS = np.uint32(3 << 30)
 def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None, max_df: int,
              *, rules: Rules = Rules(), site_of_doc: np.ndarray | None = None, user: np.ndarray | None = None,
              stats: HashStats | None = None, defer_min_df: int | None = None,
-             n_words: np.ndarray | None = None) -> Postings:
+             n_words: np.ndarray | None = None, anchors: np.ndarray | None = None) -> Postings:
     """Shared fingerprints of a set of (hash, document, position, shape flag) rows holding *every* row of the
     hashes it contains (or, with ``stats``, every row a pair can come from: the first ``max_df + 1`` documents
     of each hash, with the counts over all of them in ``stats``).
@@ -146,6 +146,11 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     lengths ``n_words``, content fingerprints held by that many documents or more yield no pairs here: their
     rows go to ``pending`` and, once every document's typical df and own-text span are known (from
     ``doc_buckets`` and ``doc_own`` of every partition), :func:`settle` decides them.
+
+    ``anchors`` (sorted document numbers): only the pair occurrences of pairs with at least one anchor document
+    are made — the same occurrences as without it, restricted to those pairs, at a cost proportional to the
+    anchors' rows instead of the square of each hash's documents (the index asks about a few documents at a
+    time). Templates and the histogram do not depend on it.
     """
     packed = np.ascontiguousarray(positions, np.uint32) if shape is None else pack_shape(positions, shape)
     # rows come in (doc, position) order, so grouping by hash, stably, puts each hash's rows together in (doc,
@@ -176,9 +181,12 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     usable = ~templ & (df >= 2) & (df <= max_df) & ~deferred
     hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(usable.sum()),
                     f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
-    keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
-                                           np.ascontiguousarray(runs[usable], np.int64), np.ascontiguousarray(d, np.int64),
-                                           np.ascontiguousarray(p, np.uint32))
+    if anchors is None:
+        keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
+                                               np.ascontiguousarray(runs[usable], np.int64),
+                                               np.ascontiguousarray(d, np.int64), np.ascontiguousarray(p, np.uint32))
+    else:
+        keys, pos_a, pos_b = _anchored_pairs(starts[usable], runs[usable], d, p, anchors)
     t_at = starts[templ]
     order = np.argsort(h[t_at])
     t_at = t_at[order]
@@ -232,6 +240,26 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     found = Templates(h[t_at], np.full(t_at.shape[0], FREQUENCY, np.uint8), df[templ].astype(np.int64), d[t_at],
                       p[t_at])
     return np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32), found
+
+
+def _anchored_pairs(starts: np.ndarray, lengths: np.ndarray, docs: np.ndarray, pos: np.ndarray,
+                    anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``_kernel.run_pairs`` makes of the runs ``starts``/``lengths`` of rows (``docs``, ``pos``), restricted
+    to pairs with at least one document in ``anchors``: each anchor row with every other row of its run, a pair
+    of two anchor rows once (from the earlier row)."""
+    anchor = np.isin(docs, anchors)
+    rows = ranges(starts, lengths)
+    run = np.repeat(np.arange(starts.shape[0], dtype=np.int64), lengths)
+    a_rows, a_run = rows[anchor[rows]], run[anchor[rows]]
+    x = np.repeat(a_rows, lengths[a_run])
+    y = ranges(starts[a_run], lengths[a_run])
+    keep = (y != x) & ~(anchor[y] & (y < x))
+    x, y = x[keep], y[keep]
+    first = docs[x] < docs[y]
+    lo, hi = np.where(first, docs[x], docs[y]), np.where(first, docs[y], docs[x])
+    pos_lo, pos_hi = np.where(first, pos[x], pos[y]), np.where(first, pos[y], pos[x])
+    return (pair_keys(lo, hi).tobytes(), np.ascontiguousarray(pos_lo, np.uint32).tobytes(),
+            np.ascontiguousarray(pos_hi, np.uint32).tobytes())
 
 
 def pack_shape(positions: np.ndarray, shape: np.ndarray) -> np.ndarray:

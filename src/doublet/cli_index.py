@@ -1,10 +1,11 @@
 """``doublet index ...``: the persistent index from the command line (a typer sub-app, mounted by
 :mod:`doublet.cli` as ``app.add_typer(index_app, name="index")``).
 
-Commands: ``create PATH``, ``add PATH INPUT...``, ``query PATH INPUT... -o OUT``, ``stats PATH``,
-``check PATH``. Everything is done by :class:`doublet.index.Index`; this module parses options, prints a short
-report on stderr and turns user mistakes into one ``error: ...`` line (exit 2; exit 1 when another process is
-adding, or when ``check`` finds a problem). ``stats`` and ``check`` print JSON on stdout.
+Commands: ``create PATH``, ``add PATH INPUT...``, ``query PATH INPUT... -o OUT``, ``templates PATH``,
+``stats PATH``, ``check PATH``. Everything is done by :class:`doublet.index.Index`; this module parses options,
+prints a short report on stderr and turns user mistakes into one ``error: ...`` line (exit 2; exit 1 when
+another process is adding, or when ``check`` finds a problem). ``templates``, ``stats`` and ``check`` print
+JSON on stdout.
 
 This module does not import :mod:`doublet.cli` at import time (the main CLI imports this one), so the tuning
 options of ``create`` are built here from :class:`doublet.Config`'s attribute docstrings the same way.
@@ -69,10 +70,11 @@ def _open(path: Path, workers: int | None = None, wait: float = 10.0) -> Index:
 
 
 def _read(inputs: list[str], idx: Index, id_field: str, text_field: str, problems: list[InputProblem],
-          keep_boilerplate: bool = False) -> Any:
+          keep_boilerplate: bool = False, site_field: str | None = None) -> Any:
     try:
         return read_documents(inputs, id_field=id_field, text_field=text_field, max_chars=idx.config.max_chars,
-                              problems=problems, keep_boilerplate=keep_boilerplate, workers=idx.config.workers)
+                              problems=problems, keep_boilerplate=keep_boilerplate, workers=idx.config.workers,
+                              site_field=site_field)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
 
@@ -92,14 +94,16 @@ HELP = """\
 A persistent index of documents that answers "has this, or part of this, been seen before — where?".
 
 The index is a folder holding one SQLite file (no server). Add documents in any number of batches; query
-new documents against everything added so far. Pairs, passages and boilerplate rules are those of
-[bold]doublet find[/bold]: after adding a corpus, querying its documents gives find's pairs.
+new documents against everything added so far. Pairs, passages and template rules are those of
+[bold]doublet find[/bold], decided again as documents arrive: after adding a corpus, querying its documents
+gives find's pairs, and its templates are find's.
 
 [bold]Examples[/bold]
 
   doublet index create news.idx
   doublet index add news.idx monday.jsonl.gz tuesday.jsonl.gz
   doublet index query news.idx incoming.jsonl -o out/
+  doublet index templates news.idx > boilerplate.jsonl
   doublet index stats news.idx
   doublet index check news.idx
 """
@@ -131,6 +135,10 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no r
 Workers = Annotated[int | None, typer.Option("--workers", "-w", show_default=False,
                                              help="Processes for fingerprinting [default: all cores].")]
 Wait = Annotated[float, typer.Option("--wait", help="Seconds to wait while another process is adding to the index.")]
+SiteField = Annotated[str | None, typer.Option(
+    "--site-field", show_default=False, help="JSON Lines / CSV / Parquet: the field or column saying which site each "
+    "record comes from (a URL, host or site name). Text that recurs only within one site is that site's template; "
+    "web pages carry their site already.")]
 
 
 @_command("create")
@@ -152,6 +160,16 @@ def create_command(
     max_bucket: Annotated[int | None, _tuning("max_bucket")] = None,
     max_chars: Annotated[int | None, _tuning("max_chars")] = None,
     seed: Annotated[int | None, _tuning("seed")] = None,
+    template_share: Annotated[float | None, _tuning("template_share")] = None,
+    template_rules: Annotated[str | None, typer.Option(
+        "--template-rules", show_default=False, rich_help_panel=_PANEL,
+        help="Template rules that apply, comma-separated: shape (template-shaped lines: menus, headline lists, "
+             "header lines, signatures, footers), site (text recurring within one site only); none turns both off. "
+             "[dim]\\[default: shape,site][/dim]")] = None,
+    template: Annotated[list[Path] | None, typer.Option(
+        "--template", show_default=False, rich_help_panel=_PANEL,
+        help="A file of text that is template (a site's footer, a disclaimer, a signature): every word 5-gram of "
+             "it is masked, wherever it occurs. Repeatable; the texts are stored in the index.")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Create an empty index in folder PATH (which must not exist, or be empty), with these parameters.
@@ -159,6 +177,14 @@ def create_command(
     The parameters are stored in the index and used by every later add and query.
     """
     given = {k: v for k, v in locals().items() if k in _DEFAULTS and v is not None}
+    if isinstance(given.get("template_rules"), str):
+        text = given["template_rules"].strip().lower()
+        given["template_rules"] = () if text in ("", "none") else tuple(r.strip() for r in text.split(","))
+    if template:
+        try:
+            given["template_texts"] = tuple(Path(f).read_text(encoding="utf-8", errors="replace") for f in template)
+        except OSError as exc:
+            raise _fail(f"cannot read --template file: {exc}") from None
     try:
         cfg = Config(**given)
     except ValueError as exc:  # "threshold must be ..." -> "--threshold must be ... (got 3.0)"
@@ -189,18 +215,20 @@ def add_command(
     keep_boilerplate: Annotated[bool, typer.Option(
         "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text instead of its main "
                                    "text.")] = False,
+    site_field: SiteField = None,
     quiet: Quiet = False,
 ) -> None:
     """Add the documents of INPUT... to the index at PATH.
 
-    A new id is added; an id already present with the same text is left unchanged; an id present with
-    another text is replaced (and listed). Bad records are skipped and listed, as by doublet find.
-    Killing the process leaves whole documents or nothing: running the same add again completes it.
+    A new id is added; an id already present with the same text (and site) is left unchanged; an id present
+    with another text (or site) is replaced (and listed). Bad records are skipped and listed, as by doublet
+    find. Template rules are decided again for every fingerprint the new documents hold. Killing the process
+    leaves whole documents or nothing: running the same add again completes it.
     """
     idx = _open(path, workers if workers is not None else default_workers(), wait)
     problems: list[InputProblem] = []
     try:
-        docs = _read(inputs, idx, id_field, text_field, problems, keep_boilerplate)
+        docs = _read(inputs, idx, id_field, text_field, problems, keep_boilerplate, site_field)
         progress = _progress(quiet)
         try:
             with _user_errors():
@@ -240,14 +268,16 @@ def query_command(
     outdir: Annotated[Path, typer.Option("--out", "-o", show_default=False, help="Output folder (created if needed).")],
     id_field: IdField = "id",
     text_field: TextField = "text",
+    site_field: SiteField = None,
     quiet: Quiet = False,
 ) -> None:
     """Find, for each document of INPUT..., the indexed documents it reuses or nearly duplicates.
 
     Writes OUT/matches.jsonl — one line per (query, indexed document) pair: {"query", "match", "kind",
     "jaccard", "containment_query", "containment_match", "passages": [{"query_start", "query_end",
-    "match_start", "match_end"}]} — and OUT/summary.json. Queries are not added to the index. A query
-    with the id and text of an indexed document is that document: it is not matched with itself.
+    "match_start", "match_end"}]} — and OUT/summary.json. Queries are not added to the index; each is
+    answered as if it alone were added (its fingerprints counted, with its site). A query with the id and text
+    of an indexed document is that document: it is not matched with itself.
     """
     if outdir.exists() and not outdir.is_dir():
         raise _fail(f"output folder {outdir} is an existing file; give -o a folder path")
@@ -257,7 +287,7 @@ def query_command(
     counts = {"queries": 0, "queries_with_matches": 0, "matches": 0, "near_duplicate_matches": 0,
               "reuse_matches": 0, "passages": 0, "characters": 0}
     try:
-        docs = _read(inputs, idx, id_field, text_field, problems)
+        docs = _read(inputs, idx, id_field, text_field, problems, site_field=site_field)
         outdir.mkdir(parents=True, exist_ok=True)
         progress = _progress(quiet)
         try:
@@ -298,6 +328,28 @@ def query_command(
               f"{counts['reuse_matches']:,} reuse · {counts['passages']:,} passages")
         line(con, "outputs", f"{outdir}/  matches.jsonl, summary.json")
         show_problems(con, problems, str(outdir / "summary.json"))
+
+
+@_command("templates")
+def templates_command(
+    path: IndexPath,
+    out: Annotated[Path | None, typer.Option("--out", "-o", show_default=False,
+                                             help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the recurring blocks the index takes as template, as find's boilerplate.jsonl (JSON Lines, most
+    documents first): {"text", "example", "start", "end", "documents", "fingerprints", "rule", "rules"}."""
+    idx = _open(path)
+    try:
+        with _user_errors():
+            listed = idx.template_blocks()
+    finally:
+        idx.close()
+    lines = "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in listed)
+    if out is None:
+        typer.echo(lines, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(lines, encoding="utf-8")
 
 
 @_command("stats")

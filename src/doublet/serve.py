@@ -8,10 +8,14 @@ scripts from a CDN.
 ``GET /health``            ``{"status": "ok", "documents", "index", "version"}``
 ``POST /documents``        add ``{"id", "text"}`` or ``{"documents": [{"id", "text"}, ...]}``; the answer lists the ids
                            ``added``, ``replaced`` (same id, new text) and ``unchanged`` (same id, same text)
-``POST /search``           ``{"text": ...}`` (optionally ``"id"``) or ``{"id": ...}`` of an indexed document, and
-                           ``limit``: the indexed documents it reuses, best first, with scores and passages
-``GET /documents/{id}``    the stored document: ``id``, ``text``, ``chars``, ``words``, ``added``, ``updated``
-``GET /clusters/{id}``     the component of reporting pairs holding the document: members and pairs
+``POST /search``           ``{"text": ...}`` (optionally ``"id"``, ``"site"``) or ``{"id": ...}`` of an indexed
+                           document, and ``limit``: the indexed documents it reuses, best first, with scores and
+                           passages; ``"templates": true`` adds the query's template words (``query.templates``)
+``GET /documents/{id}``    the stored document: ``id``, ``text``, ``chars``, ``words``, ``added``, ``updated``,
+                           ``site``; ``?templates=true`` adds its template words (``templates``: spans with rule)
+``GET /clusters/{id}``     the document's cluster of copies (as find's clusters): members and pairs
+``GET /templates``         the recurring blocks the index takes as template (find's ``boilerplate.jsonl``), most
+                           documents first, and the template fingerprints by rule
 ``GET /``                  the web page (``doublet/web/``): paste or upload a text, see reused passages side by side
 =========================  ===========================================================================================
 
@@ -59,7 +63,7 @@ from uvicorn.config import HTTP_PROTOCOLS
 from uvicorn.importer import import_from_string
 
 from . import __version__
-from .documents import InputProblem, documents_from_items
+from .documents import Document, InputProblem, documents_from_items
 from .index import AddReport, Index, IndexBusy, Match
 
 __all__ = ["ApiError", "DEFAULT_MAX_REQUEST_BYTES", "ServeSettings", "ServerProcess", "app_from_environment",
@@ -359,6 +363,9 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=MAX_ID_CHARS, description="The document's id (unique in the index).")
     text: str = Field(description="The text exactly as it should be stored; offsets refer to it.")
+    site: str | None = Field(default=None, max_length=MAX_ID_CHARS,
+                             description="The site it comes from (a URL, host or site name): text recurring only "
+                                         "within one site's pages is that site's template.")
 
 
 class DocumentsIn(BaseModel):
@@ -402,6 +409,10 @@ class SearchIn(BaseModel):
                                        "query's name (the same id and text as an indexed document is that "
                                        "document, not matched with itself).")
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Most matches returned, best first.")
+    site: str | None = Field(default=None, max_length=MAX_ID_CHARS,
+                             description="The query's site (a URL, host or site name); none by default. The query "
+                                         "is answered as if it were added with it.")
+    templates: bool = Field(default=False, description="Also return the query's template words (query.templates).")
 
 
 class PassageOut(BaseModel):
@@ -421,10 +432,19 @@ class MatchOut(BaseModel):
     passages: list[PassageOut] = Field(description="Reused passages: str offsets into both texts.")
 
 
+class TemplateSpanOut(BaseModel):
+    start: int = Field(description="str offset of the first character of a run of template words.")
+    end: int
+    rule: str = Field(description="The rule that made most of its fingerprints template: shape, site, user, edge.")
+
+
 class QueryOut(BaseModel):
     id: str
     chars: int
     indexed: bool = Field(description="True when the query is an indexed document (same id and text).")
+    templates: list[TemplateSpanOut] | None = Field(
+        default=None, description="With \"templates\": true: the query's words masked as template (as if it were "
+                                  "added), which no passage can hold.")
 
 
 class SearchOut(BaseModel):
@@ -441,6 +461,28 @@ class DocumentOut(BaseModel):
     words: int
     added: float = Field(description="Unix time of its first addition.")
     updated: float = Field(description="Unix time its current text was written.")
+    site: str | None = Field(default=None, description="Its site, if it has one.")
+    templates: list[TemplateSpanOut] | None = Field(
+        default=None, description="With ?templates=true: its words masked as template.")
+
+
+class TemplateBlockOut(BaseModel):
+    text: str = Field(description="The block's text in its example document (whole lines, cut at 2,000 characters).")
+    example: str = Field(description="The first-added document holding it.")
+    start: int
+    end: int
+    documents: int = Field(description="The most documents holding one of its fingerprints.")
+    fingerprints: int
+    rule: str = Field(description="The rule of most of its fingerprints: shape, site, user or edge.")
+    rules: dict[str, int]
+
+
+class TemplatesOut(BaseModel):
+    fingerprints: int = Field(description="Template fingerprints in the index.")
+    by_rule: dict[str, int]
+    occurrences_by_rule: dict[str, int]
+    blocks: list[TemplateBlockOut]
+    total: int = Field(description="Blocks before the limit.")
 
 
 class PairPassageOut(BaseModel):
@@ -543,7 +585,8 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
         the index's max_chars) make the whole request 422, and nothing is written. A 200 answer means every
         document is committed.
         """
-        items = [d.model_dump() for d in (body.documents if isinstance(body, DocumentsIn) else [body])]
+        items = [Document(d.id, d.text, {"site": d.site} if d.site else {})
+                 for d in (body.documents if isinstance(body, DocumentsIn) else [body])]
         problems: list[InputProblem] = []
         docs = list(documents_from_items(items, max_chars=state.config.max_chars, problems=problems,
                                          source="request"))
@@ -584,25 +627,43 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
         return JSONResponse({"query": query, "matches": [m.to_dict() for m in matches[:body.limit]],
                              "total": len(matches), "seconds": round(time.perf_counter() - t0, 4)})
 
-    @app.get("/documents/{doc_id:path}", response_model=DocumentOut, responses=_ERRORS, tags=["documents"])
-    async def get_document(doc_id: str) -> dict[str, Any]:
+    @app.get("/documents/{doc_id:path}", response_model=DocumentOut, response_model_exclude_none=True,
+             responses=_ERRORS, tags=["documents"])
+    async def get_document(doc_id: str, templates: bool = False) -> dict[str, Any]:
         """The stored document (its text exactly as added). Ids may contain ``/``; percent-encode the rest, or
-        use ``GET /documents?id=...``."""
-        doc = await state.read(lambda idx: idx.get(doc_id))
+        use ``GET /documents?id=...``. ``?templates=true`` adds its words masked as template (``templates``:
+        character spans with the rule that made them template)."""
+
+        def get(idx: Index) -> tuple[Any, list[dict] | None]:
+            doc = idx.get(doc_id)
+            return doc, (idx.template_spans(doc) if doc is not None and templates else None)
+
+        doc, spans = await state.read(get)
         if doc is None:
             raise ApiError(404, "not_found", f"no indexed document has id {doc_id!r}")
         return {"id": doc.id, "text": doc.text, "chars": doc.chars, "words": doc.words, "added": doc.added,
-                "updated": doc.updated}
+                "updated": doc.updated, "site": doc.site, "templates": spans}
 
-    @app.get("/documents", response_model=DocumentOut, responses=_ERRORS, tags=["documents"])
-    async def get_document_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS)) -> dict[str, Any]:
+    @app.get("/documents", response_model=DocumentOut, response_model_exclude_none=True, responses=_ERRORS,
+             tags=["documents"])
+    async def get_document_by_query(id: str = Query(min_length=1, max_length=MAX_ID_CHARS),
+                                    templates: bool = False) -> dict[str, Any]:
         """``GET /documents/{id}`` with the id as a query parameter (any id, e.g. ``.``, stays one value)."""
-        return await get_document(id)
+        return await get_document(id, templates)
+
+    @app.get("/templates", response_model=TemplatesOut, responses=_ERRORS, tags=["templates"])
+    async def get_templates(limit: int = Query(50, ge=1, le=10_000)) -> dict[str, Any]:
+        """The recurring blocks the index takes as template — site navigation, headers, footers, signatures —
+        as ``doublet find`` writes them to ``boilerplate.jsonl`` (most documents first), and the template
+        fingerprints by rule. Template words never propose a pair nor sit inside a passage."""
+        summary, listed = await state.read(lambda idx: idx.template_report())
+        return {**summary, "blocks": listed[:limit], "total": len(listed)}
 
     @app.get("/clusters/{doc_id:path}", response_model=ClusterOut, responses=_ERRORS, tags=["documents"])
     async def get_cluster(doc_id: str, max_members: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
-        """The connected component of reporting pairs that holds the document (as ``doublet find``'s
-        clusters), found by searching outward from it, with the pairs among its members."""
+        """The document's cluster of copies (as ``doublet find``'s clusters: near-duplicates and documents mostly
+        made of each other's text; a document sharing only a passage joins the one it shares most with), found
+        by searching outward from it, with the pairs among its members."""
         try:
             cluster = await state.read(lambda idx: idx.cluster(doc_id, max_members=max_members))
         except KeyError:
@@ -631,7 +692,9 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
 
 
 def _search(idx: Index, body: SearchIn) -> tuple[dict[str, Any], list[Match]]:
-    """The query (``id``, ``chars``, ``indexed``) and its matches, for POST /search (in a read thread)."""
+    """The query (``id``, ``chars``, ``indexed``; ``templates`` when asked) and its matches, for POST /search
+    (in a read thread)."""
+    site = body.site
     if body.text is None:
         assert body.id is not None
         doc = idx.get(body.id)
@@ -645,10 +708,14 @@ def _search(idx: Index, body: SearchIn) -> tuple[dict[str, Any], list[Match]]:
             stored = idx.get(body.id)
             indexed = stored is not None and stored.text == text
     try:
-        matches = idx.search((query_id, text))
+        matches = idx.search(text, id=query_id, site=site)
+        spans = idx.template_spans(text, id=query_id, site=site) if body.templates else None
     except ValueError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
-    return {"id": query_id, "chars": len(text), "indexed": indexed}, matches
+    query: dict[str, Any] = {"id": query_id, "chars": len(text), "indexed": indexed}
+    if spans is not None:
+        query["templates"] = spans
+    return query, matches
 
 
 # ------------------------------------------------------------------------------------------ running

@@ -1,12 +1,13 @@
 /* The page of `doublet serve`: paste or upload a text, see which indexed documents reuse it, side by side
- * with the reused passages highlighted; browse a document's cluster. Uses render.js (Doublet.*); every
- * document text and id goes into the DOM as text, and into URLs through URLSearchParams only. */
+ * with the reused passages highlighted and template words muted; browse a document's cluster; list the
+ * index's templates. Uses render.js (Doublet.*); every document text and id goes into the DOM as text, and
+ * into URLs through URLSearchParams only. */
 "use strict";
 
 (function () {
   var D = Doublet;
   var $ = function (id) { return document.getElementById(id); };
-  var query = {text: "", id: null};  // the text the current matches refer to
+  var query = {text: "", id: null, templates: []};  // the text the current matches refer to
   var shownCluster = null;  // the id whose cluster is shown
 
   function status(message, isError) {
@@ -31,7 +32,7 @@
     });
   }
 
-  function getDocument(id) { return api("GET", "documents", {id: id}); }
+  function getDocument(id) { return api("GET", "documents", {id: id, templates: "true"}); }
 
   function health() {
     api("GET", "health").then(function (h) {
@@ -44,15 +45,17 @@
   function search() {
     var text = $("query-text").value;
     var id = $("query-id").value.trim();
+    var site = $("query-site").value.trim();
     var body;
     if (text.trim()) {
-      body = {text: text, limit: 100};
+      body = {text: text, limit: 100, templates: true};
     } else if (id) {
-      body = {id: id, limit: 100};
+      body = {id: id, limit: 100, templates: true};
     } else {
       status("Paste a text, upload a .txt file, or give the id of an indexed document.", true);
       return;
     }
+    if (site && body.text !== undefined) body.site = site;
     status("Searching…");
     D.clear($("compare"));
     hideCluster();
@@ -61,7 +64,7 @@
       getDocument(id).then(function (d) { return {text: d.text, id: d.id}; });
     pending.then(function (q) {
       return api("POST", "search", null, body).then(function (res) {
-        query = q;
+        query = {text: q.text, id: q.id, templates: res.query.templates || []};
         showMatches(res, performance.now() - started);
       });
     }).catch(function (e) { status(e.message, true); });
@@ -104,8 +107,9 @@
       });
       D.clear(box);
       box.appendChild(D.el("h2", null, ["Your text ↔ ", D.el("span", "doc-id", [doc.id])]));
-      box.appendChild(D.sideBySide({title: query.id ? query.id : "your text", text: query.text},
-                                   {title: doc.id, text: doc.text}, passages));
+      box.appendChild(D.sideBySide({title: query.id ? query.id : "your text", text: query.text,
+                                    templates: query.templates},
+                                   {title: doc.id, text: doc.text, templates: doc.templates}, passages));
     }).catch(function (e) { D.clear(box); status(e.message, true); });
   }
 
@@ -147,10 +151,34 @@
     var box = D.clear($("compare"));
     Promise.all([getDocument(p.a), getDocument(p.b)]).then(function (docs) {
       box.appendChild(D.el("h2", null, [D.el("span", "doc-id", [p.a]), " ↔ ", D.el("span", "doc-id", [p.b])]));
-      box.appendChild(D.sideBySide({title: p.a, text: docs[0].text}, {title: p.b, text: docs[1].text},
+      box.appendChild(D.sideBySide({title: p.a, text: docs[0].text, templates: docs[0].templates},
+                                   {title: p.b, text: docs[1].text, templates: docs[1].templates},
                                    D.pairPassages(p)));
       box.scrollIntoView({block: "start"});
     }).catch(function (e) { status(e.message, true); });
+  }
+
+  // ---------------------------------------------------------------------------------------- templates
+
+  /** The index's template blocks (GET /templates): rule, documents, example, text. */
+  function templates() {
+    var body = D.clear($("templates-body"));
+    api("GET", "templates", {limit: 20}).then(function (t) {
+      var rules = Object.keys(t.by_rule).filter(function (r) { return t.by_rule[r]; }).map(function (r) {
+        return t.by_rule[r].toLocaleString() + " " + r;
+      });
+      body.appendChild(D.el("p", null, [t.total ? t.total.toLocaleString() + " template block" +
+        (t.total === 1 ? "" : "s") + " · " + t.fingerprints.toLocaleString() + " fingerprints (" + rules.join(", ") +
+        ")" + (t.total > t.blocks.length ? " · the " + t.blocks.length + " in most documents:" : "")
+        : "No templates yet: they are recognised as documents of a site arrive."]));
+      body.appendChild(D.el("ol", "templates", t.blocks.map(function (b) {
+        var pre = D.el("pre", "doc-text", [b.text]);
+        pre.title = "template (" + b.rule + " rule)";
+        return D.el("li", "template-block", [D.el("span", "kind", [b.rule]), " · in " +
+          b.documents.toLocaleString() + " document" + (b.documents === 1 ? "" : "s") + " · e.g. ",
+          D.el("span", "doc-id", [b.example]), pre]);
+      })));
+    }).catch(function (e) { body.appendChild(D.el("p", "muted", ["templates unavailable: " + e.message])); });
   }
 
   // ---------------------------------------------------------------------------------------- wiring
@@ -178,6 +206,7 @@
   }
 
   health();
+  templates();
   window.addEventListener("hashchange", followHash);
   followHash();
 })();

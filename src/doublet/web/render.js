@@ -38,18 +38,34 @@ var Doublet = (function () {
 
   /**
    * `text` in a <pre>, with the spans [{start, end, n}] (code points) as <mark data-passage=n>.
-   * Overlapping spans are clipped so that every character appears once.
+   * Overlapping spans are clipped so that every character appears once. Optional `muted` spans
+   * [{start, end, rule}] (template words: not compared) outside the marks are drawn as
+   * <span class="template"> with the rule as a tooltip.
    */
-  function highlighted(text, spans, side) {
+  function highlighted(text, spans, side, muted) {
     var pre = el("pre", "doc-text");
     var at = offsetMap(text);
     var sorted = spans.slice().sort(function (a, b) { return a.start - b.start || a.end - b.end; });
+    var quiet = (muted || []).map(function (t) { return {start: at(t.start), end: at(t.end), rule: t.rule}; })
+      .sort(function (a, b) { return a.start - b.start; });
     var cursor = 0;
+    function plain(from, to) {  // text[from:to], template words muted
+      quiet.forEach(function (t) {
+        var a = Math.max(t.start, from), b = Math.min(t.end, to);
+        if (b <= a) return;
+        if (a > from) pre.appendChild(document.createTextNode(text.slice(from, a)));
+        var span = el("span", "template", [text.slice(a, b)]);
+        span.title = "template (" + t.rule + " rule): not compared";
+        pre.appendChild(span);
+        from = b;
+      });
+      if (to > from) pre.appendChild(document.createTextNode(text.slice(from, to)));
+    }
     sorted.forEach(function (s) {
       var start = Math.max(at(s.start), cursor);
       var end = Math.min(at(s.end), text.length);
       if (end <= start) return;
-      if (start > cursor) pre.appendChild(document.createTextNode(text.slice(cursor, start)));
+      if (start > cursor) plain(cursor, start);
       var mark = el("mark", "passage p" + (s.n % 6), [text.slice(start, end)]);
       mark.dataset.passage = String(s.n);
       mark.dataset.side = side;
@@ -57,13 +73,14 @@ var Doublet = (function () {
       pre.appendChild(mark);
       cursor = end;
     });
-    if (cursor < text.length) pre.appendChild(document.createTextNode(text.slice(cursor)));
+    if (cursor < text.length) plain(cursor, text.length);
     return pre;
   }
 
   /**
    * Two texts side by side with their shared passages highlighted in both.
-   * left/right: {title, text, note}; passages: [[leftStart, leftEnd, rightStart, rightEnd], ...].
+   * left/right: {title, text, note, templates}; passages: [[leftStart, leftEnd, rightStart, rightEnd], ...];
+   * templates (optional): [{start, end, rule}], the text's template words, drawn muted.
    * Clicking a passage scrolls the other pane to its counterpart.
    */
   function sideBySide(left, right, passages) {
@@ -86,10 +103,12 @@ var Doublet = (function () {
 
   function pane(doc, spans, side) {
     var chars = Array.from(doc.text).length;
+    var t = doc.templates || [];
     var head = el("div", "pane-head", [el("strong", "doc-id", [doc.title]),
       el("span", "muted", [" · " + chars.toLocaleString() + " characters · " + spans.length + " passage" +
-        (spans.length === 1 ? "" : "s") + (doc.note ? " · " + doc.note : "")])]);
-    return el("div", "pane pane-" + side, [head, highlighted(doc.text, spans, side)]);
+        (spans.length === 1 ? "" : "s") + (t.length ? " · " + t.length + " template block" +
+        (t.length === 1 ? "" : "s") + " (grey: not compared)" : "") + (doc.note ? " · " + doc.note : "")])]);
+    return el("div", "pane pane-" + side, [head, highlighted(doc.text, spans, side, t)]);
   }
 
   /** "reuse · Jaccard 0.256 · 55.6 % of A in B · 32.2 % of B in A" as an element. */
