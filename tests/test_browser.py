@@ -324,3 +324,28 @@ def test_templates_listed_and_muted_side_by_side(browser: WebDriver, tmp_path: P
             assert [m.get_attribute("textContent") for m in muted] == [footers[site]]
             assert muted[0].get_attribute("title") == "template (site rule): not compared"
         save(browser, tmp_path, "page-templates.png")
+
+
+def test_report_lists_templates_and_mutes_their_words(browser: WebDriver, tmp_path: Path) -> None:
+    """The static report lists the run's template blocks and draws a shown text's template words grey, with
+    the rule as a tooltip, outside the highlighted passages."""
+    from test_report import FOOTER, STORY, footer_run
+
+    out = footer_run(tmp_path)
+    report = tmp_path / "report.html"
+    data = write_report(out, report)
+    k = next(n for n, p in enumerate(data.pairs) if (p["a"], p["b"]) == ("p1", "p3"))
+    browser.get(report.as_uri() + f"#pair={k}")
+    browser.refresh()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#template-blocks li.template-block")) == 2)
+    first = browser.find_element(By.CSS_SELECTOR, "#template-blocks li.template-block")
+    assert "site" in first.text and "in 5 documents" in first.text
+    assert first.find_element(By.CSS_SELECTOR, "pre").get_attribute("textContent") == FOOTER
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".pane-left .doc-id").text == "p1")
+    for side in ("left", "right"):
+        muted = browser.find_elements(By.CSS_SELECTOR, f".pane-{side} span.template")
+        text = "".join(m.get_attribute("textContent") for m in muted)
+        assert text.endswith(FOOTER) and text.startswith("story5")
+        assert muted[0].get_attribute("title") == "template (site rule): not compared"
+        assert STORY[:40] in "".join(marks(browser, side))
+    save(browser, tmp_path, "report-templates.png")

@@ -120,7 +120,7 @@ def test_find_seeds_end_to_end(tmp_path: Path) -> None:
     assert set(summary["timings_s"]) >= {"total"} and summary["timings_s"]["total"] >= 0
     assert summary["problems"] == []
     assert summary["inputs"] == ["examples/seeds"]
-    assert summary["outputs"] == ["pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "summary.json"]
+    assert summary["outputs"] == ["pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "templates.parquet", "summary.json"]
 
     # the end-of-run summary on stderr
     for label in ("documents", "pairs", "clusters", "time", "throughput", "outputs"):

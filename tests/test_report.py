@@ -150,3 +150,50 @@ def test_cli(seeds_run: Path, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "doublet.cli", "report", str(seeds_run), "-o", str(tmp_path)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "give -o a file name" in r.stderr
+
+
+FOOTER = ("Example Daily is published by the Example Media Group in Springfield and reaches its subscribers every "
+          "morning before seven o'clock, weekends and holidays included.")
+STORY = " ".join(f"story{j}" for j in range(60)) + "."
+
+
+def footer_run(tmp_path: Path) -> Path:
+    """A find run over five pages of one site, all ending with its footer, two carrying a story that a page of
+    another site also prints (with --site-field)."""
+    rows = []
+    for k in range(5):
+        body = " ".join(f"w{k}x{j}" for j in range(50)) + "."
+        rows.append({"id": f"p{k}", "text": f"Page {k}. {body}\n\n" + (STORY + "\n\n" if k in (1, 3) else "") + FOOTER,
+                     "site": "example-daily.com"})
+    rows.append({"id": "other", "text": "Other News. " + STORY, "site": "other-news.org"})
+    src = tmp_path / "pages.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["find", str(src), "-o", str(out), "-q", "-w", "1", "--site-field", "site"]) == 0
+    return out
+
+
+def test_templates_listed_and_their_words_muted(tmp_path: Path) -> None:
+    """A footer that every page of a site carries is a template: the report lists its block (boilerplate.jsonl's
+    rows) and marks exactly its words in a shown text as muted spans (from templates.parquet); a run folder
+    without templates.parquet (an older run) gives a report with none muted."""
+    out = footer_run(tmp_path)
+    assert (out / "templates.parquet").is_file()
+    data = write_report(out, tmp_path / "report.html")
+    assert {(p["a"], p["b"]) for p in data.pairs} == {("other", "p1"), ("other", "p3"), ("p1", "p3")}
+    # the footer in all five pages; the words joining the story to it are the site's own too (p1 and p3 only)
+    assert data.total_blocks == 2 and data.blocks[0]["text"] == FOOTER and data.blocks[0]["rule"] == "site"
+    assert data.blocks[0]["documents"] == 5 and data.blocks[1]["documents"] == 2
+    assert set(data.templates) == {"p1", "p3"}  # the shown texts with template words; "other" has none
+    for doc in ("p1", "p3"):
+        text = data.texts[doc]
+        [muted] = [text[s["start"]:s["end"]] for s in data.templates[doc]]
+        assert muted.endswith(FOOTER) and muted.startswith("story5")  # the story's last words, then the footer
+        assert {s["rule"] for s in data.templates[doc]} == {"site"}
+    block = data_block((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert block["templates"] == data.templates and block["total_blocks"] == 2
+    assert block["summary"]["templates"]["by_rule"]["site"] > 0
+
+    (out / "templates.parquet").unlink()
+    older = write_report(out, tmp_path / "older.html")
+    assert older.templates == {} and older.total_blocks == 2

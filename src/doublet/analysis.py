@@ -14,6 +14,7 @@ An engine (local, Spark, the index) only decides *where* these run; what they co
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from . import _kernel
 from .align import Passage, align_words, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
-from .template import other_facts, word_figures, word_shape
+from .template import RULES, other_facts, word_figures, word_shape
 from .tokens import Tokens, _scan, ngram_hashes, repaired_text, tokenize
 from .verify import overlap
 
@@ -167,6 +168,38 @@ class PairResult:
             "containment_b": round(self.containment_b, 4),
             "passages": [p.to_dict() for p in self.passages],
         }
+
+
+def template_spans(text: str, cfg: Config, t_hash: np.ndarray, t_rule: np.ndarray) -> list[dict]:
+    """Character spans of the words that template fingerprints (sorted ``t_hash`` with rules ``t_rule``) mask in
+    ``text`` (with the punctuation before and after them on their lines), each with the rule of most of its
+    fingerprints."""
+    p = prepare(text, cfg, t_hash)
+    m = p.mask.astype(bool)
+    if not m.any():
+        return []
+    tok = p.view.tokens
+    edges = np.flatnonzero(np.diff(np.r_[0, m.astype(np.int8), 0]))
+    first, last = edges[0::2], edges[1::2] - 1
+    fp_hash, fp_pos = p.view.fp_hashes, p.view.fp_pos.astype(np.int64)
+    k = np.searchsorted(t_hash, fp_hash)
+    k[k == t_hash.shape[0]] = 0
+    hit = t_hash[k] == fp_hash if t_hash.shape[0] else np.zeros(fp_hash.shape[0], bool)
+    rule_at, pos_at = t_rule[k[hit]], fp_pos[hit]
+    out = []
+    for a, b in zip(first.tolist(), last.tolist()):
+        inside = (pos_at >= a - cfg.window - cfg.shingle_size) & (pos_at <= b)
+        names = Counter(RULES[c - 1] for c in rule_at[inside].tolist())
+        start, end = int(tok.starts[a]), int(tok.ends[b])
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        if not any(c.isalnum() for c in text[line_start:start]):  # a whole line's punctuation goes with its words
+            start = line_start
+        if not any(c.isalnum() for c in text[end:line_end]):
+            end = line_end
+        out.append({"start": start, "end": end, "rule": names.most_common(1)[0][0] if names else "shape"})
+    return out
 
 
 def distinct_matched(spans: list, hashes_a: np.ndarray, seed_size: int) -> int:

@@ -34,7 +34,7 @@ from .progress import NullProgress, Progress
 from .result import Result
 
 EXIT_USAGE = 2
-FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "summary.json")
+FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "templates.parquet", "summary.json")
 
 # typer >= 0.20 vendors click; older versions use click itself. Both raise this class for usage errors.
 _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")

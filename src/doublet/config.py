@@ -42,7 +42,7 @@ Every default is chosen from a principle, not from one benchmark:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
@@ -157,6 +157,16 @@ class Config:
         if not d["extra"]:
             d.pop("extra")
         return d
+
+    @staticmethod
+    def from_dict(params: dict[str, Any]) -> "Config":
+        """The configuration of a run from its ``summary.json`` parameters (:meth:`to_dict`): unknown keys are
+        ignored, and the user's template texts, of which the summary keeps only the count, are left out."""
+        names = {f.name for f in fields(Config)} - {"template_texts", "extra"}
+        kept = {k: v for k, v in params.items() if k in names}
+        if "template_rules" in kept:
+            kept["template_rules"] = tuple(kept["template_rules"])
+        return Config(**kept)
 
     @staticmethod
     def parse_size(text: str | int) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import PairResult, Prepared, compare_prepared, prepare
+from .analysis import PairResult, Prepared, compare_prepared, prepare, template_spans
 from .candidates import HashStats, lsh_pairs, postings, ranges, split_keys, supported_pairs
 from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_order
 from .documents import Document
@@ -555,7 +555,7 @@ class Searcher:
         else:
             h, r = self.store.template_rules_of(snap.con, q.fps)
             t_hash, t_rule = h.view(np.uint64), r
-        return spans(doc.text, self.config, t_hash, t_rule)
+        return template_spans(doc.text, self.config, t_hash, t_rule)
 
 
 def _own_rows(queries: Sequence[Query], qk: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -606,36 +606,4 @@ def clusters(ids: Sequence[str], pairs: Sequence[PairResult]) -> list[dict[str, 
             for x, c, d in zip(ids, index.tolist(), dup_index.tolist())]
 
 
-def spans(text: str, cfg: Any, t_hash: np.ndarray, t_rule: np.ndarray) -> list[dict]:
-    """Character spans of the words that template fingerprints (sorted ``t_hash`` with rules ``t_rule``) mask in
-    ``text`` (with the punctuation before and after them on their lines), each with the rule of most of its
-    fingerprints."""
-    p = prepare(text, cfg, t_hash)
-    m = p.mask.astype(bool)
-    if not m.any():
-        return []
-    tok = p.view.tokens
-    edges = np.flatnonzero(np.diff(np.r_[0, m.astype(np.int8), 0]))
-    first, last = edges[0::2], edges[1::2] - 1
-    fp_hash, fp_pos = p.view.fp_hashes, p.view.fp_pos.astype(np.int64)
-    k = np.searchsorted(t_hash, fp_hash)
-    k[k == t_hash.shape[0]] = 0
-    hit = t_hash[k] == fp_hash if t_hash.shape[0] else np.zeros(fp_hash.shape[0], bool)
-    rule_at, pos_at = t_rule[k[hit]], fp_pos[hit]
-    out = []
-    for a, b in zip(first.tolist(), last.tolist()):
-        inside = (pos_at >= a - cfg.window - cfg.shingle_size) & (pos_at <= b)
-        names = Counter(RULES[c - 1] for c in rule_at[inside].tolist())
-        start, end = int(tok.starts[a]), int(tok.ends[b])
-        line_start = text.rfind("\n", 0, start) + 1
-        line_end = text.find("\n", end)
-        line_end = len(text) if line_end < 0 else line_end
-        if not any(c.isalnum() for c in text[line_start:start]):  # a whole line's punctuation goes with its words
-            start = line_start
-        if not any(c.isalnum() for c in text[end:line_end]):
-            end = line_end
-        out.append({"start": start, "end": end, "rule": names.most_common(1)[0][0] if names else "shape"})
-    return out
-
-
-__all__ = ["IndexCluster", "Match", "MatchPassage", "Query", "Searcher", "clusters", "copy_strength", "spans"]
+__all__ = ["IndexCluster", "Match", "MatchPassage", "Query", "Searcher", "clusters", "copy_strength"]

@@ -4,7 +4,9 @@ passages highlighted in both texts, and its clusters.
     doublet report OUTDIR [INPUT...] -o report.html
 
 ``OUTDIR`` is the output folder of ``doublet find`` (or ``dedup``): ``pairs.jsonl``, ``clusters.jsonl`` and
-``summary.json`` (:mod:`doublet.result`). Those files hold ids and offsets, not texts, so the texts are read
+``summary.json`` (:mod:`doublet.result`), and when the run wrote them ``boilerplate.jsonl`` (its recurring
+blocks taken as template, listed in the report) and ``templates.parquet`` (every template fingerprint: the
+words they cover in a shown text are drawn muted, as not compared). Those files hold ids and offsets, not texts, so the texts are read
 again from the run's inputs, with the readers and rules of ``find`` (:func:`doublet.documents.read_documents`):
 the ``INPUT...`` given, else the inputs that ``summary.json`` lists (as they were given to find: relative
 paths are taken from the current folder). Every shown document must be found there, and every passage must
@@ -40,6 +42,8 @@ DEFAULT_MAX_PAIRS = 1000
 """Pairs shown in one report (the first ones in pairs.jsonl's (a, b) order); the report says how many exist."""
 
 RUN_FILES = ("pairs.jsonl", "clusters.jsonl", "summary.json")
+MAX_BLOCKS = 200
+"""Template blocks listed in one report (boilerplate.jsonl's first ones: most documents first)."""
 
 
 class ReportError(Exception):
@@ -57,11 +61,15 @@ class ReportData:
     clusters: list[dict[str, Any]]  # {"cluster", "members"} of the clusters that hold a shown pair
     texts: dict[str, str]  # id -> text of every document in a shown pair
     warnings: list[str] = field(default_factory=list)
+    templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> muted spans {start, end, rule}
+    blocks: list[dict[str, Any]] = field(default_factory=list)  # boilerplate.jsonl rows listed
+    total_blocks: int = 0  # rows in boilerplate.jsonl
 
     def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "generated": time.strftime("%Y-%m-%d %H:%M:%S"), "version": __version__,
                 "summary": self.summary, "pairs": self.pairs, "total_pairs": self.total_pairs,
-                "clusters": self.clusters, "texts": self.texts, "warnings": self.warnings}
+                "clusters": self.clusters, "texts": self.texts, "warnings": self.warnings,
+                "templates": self.templates, "blocks": self.blocks, "total_blocks": self.total_blocks}
 
 
 # ------------------------------------------------------------------------------------------ reading a run
@@ -105,8 +113,33 @@ def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, 
         warnings.insert(0, f"showing the first {len(pairs):,} of {total:,} pairs (raise --max-pairs to see more)")
     given = [str(i) for i in (inputs or summary.get("inputs") or [])]
     title = "doublet report: " + (", ".join(given) if given else str(out))
-    return ReportData(title, {k: summary.get(k) for k in ("counts", "parameters", "inputs", "doublet_version")},
-                      pairs, total, clusters, texts, warnings)
+    blocks: list[dict[str, Any]] = []
+    n_blocks = 0
+    if (out / "boilerplate.jsonl").is_file():
+        for row in _jsonl(out / "boilerplate.jsonl"):
+            n_blocks += 1
+            if len(blocks) < MAX_BLOCKS:
+                blocks.append(row)
+    return ReportData(title, {k: summary.get(k) for k in ("counts", "parameters", "inputs", "doublet_version",
+                                                          "templates")},
+                      pairs, total, clusters, texts, warnings, _muted(out, summary, texts), blocks, n_blocks)
+
+
+def _muted(out: Path, summary: dict[str, Any], texts: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """The template words of each shown text (:func:`doublet.analysis.template_spans`) under the run's own
+    parameters and template fingerprints (``templates.parquet``; none for runs that did not write it)."""
+    path = out / "templates.parquet"
+    if not texts or not path.is_file():
+        return {}
+    from .analysis import template_spans
+    from .template import read_table
+
+    try:
+        cfg = Config.from_dict(summary.get("parameters") or {})
+    except (TypeError, ValueError) as exc:
+        raise ReportError(f"{out / 'summary.json'}: parameters this doublet cannot use ({exc})") from None
+    t_hash, t_rule = read_table(path)
+    return {k: s for k, s in ((k, template_spans(t, cfg, t_hash, t_rule)) for k, t in texts.items()) if s}
 
 
 def _clusters(path: Path, ids: set[str]) -> list[dict[str, Any]]:

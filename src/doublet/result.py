@@ -110,6 +110,8 @@ class Result:
     them: writing clusters then groups integers instead of strings."""
     template_blocks: list[dict[str, Any]] | None = field(default=None, repr=False)
     """The recurring blocks taken as template (:func:`doublet.template.blocks`), for ``boilerplate.jsonl``."""
+    templates: Any = field(default=None, repr=False)
+    """Every fingerprint taken as template (:class:`doublet.template.Templates`), for ``templates.parquet``."""
     _pairs: list[PairResult] | None = field(default=None, repr=False)
 
     def iter_pairs(self) -> Iterator[PairResult]:
@@ -177,8 +179,8 @@ class Result:
                     pa.array(att.original[cut], pa.bool_()), pa.array(att.reason[cut], pa.string()), end="\n")))
 
     def write(self, outdir: str | Path) -> Path:
-        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl (when the engine listed templates) and
-        summary.json into ``outdir`` (created if needed)."""
+        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl and templates.parquet (when the engine listed
+        templates) and summary.json into ``outdir`` (created if needed)."""
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         if self._pairs is None and self.pairs_path is not None:
@@ -191,6 +193,10 @@ class Result:
         if self.template_blocks is not None:
             with open(out / "boilerplate.jsonl", "w", encoding="utf-8") as f:
                 f.writelines(json.dumps(b, ensure_ascii=False) + "\n" for b in self.template_blocks)
+        if self.templates is not None:
+            from .template import write_table
+
+            write_table(self.templates, self.ids, out / "templates.parquet")
         with open(out / "summary.json", "w", encoding="utf-8") as f:
             json.dump(self.summary, f, ensure_ascii=False, indent=1)
             f.write("\n")

@@ -43,6 +43,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -331,12 +332,17 @@ def other_facts(spans: Sequence[object], figures_a: np.ndarray, figures_b: np.nd
     return out
 
 
+LINE_SLACK = 80
+"""A listed template block takes in the rest of its first and last lines when that is at most this many
+characters (a glued or unwrapped text's one long line stays cut at the block's words)."""
+
+
 def blocks(templates: Templates, ids: Sequence[str], text_of: Callable[[int], str], shingle_size: int,
            window: int, max_chars: int = 2000) -> list[dict]:
     """The recurring blocks taken as template, for ``boilerplate.jsonl``: the template fingerprints of each
     example document (the first document holding them), in runs of fingerprints at most ``window +
-    shingle_size`` words apart, each with its text in that document (character offsets ``start``/``end``; the
-    text cut at ``max_chars``), the most documents holding one of its fingerprints, its fingerprints by rule.
+    shingle_size`` words apart, each with its text in that document (character offsets ``start``/``end``, whole
+    lines unless that adds more than :data:`LINE_SLACK` characters at an end; the text cut at ``max_chars``), the most documents holding one of its fingerprints, its fingerprints by rule.
     Sorted by documents, most first."""
     from .tokens import tokenize
 
@@ -359,9 +365,11 @@ def blocks(templates: Templates, ids: Sequence[str], text_of: Callable[[int], st
         for a, b in zip(np.r_[0, cuts + 1], np.r_[cuts + 1, p.shape[0]]):
             first, last = int(p[a]), min(int(p[b - 1]) + shingle_size - 1, n - 1)
             start, end = int(tok.starts[min(first, n - 1)]), int(tok.ends[last])
-            start = text.rfind("\n", 0, start) + 1  # whole lines, as a reader sees the block
-            nl = text.find("\n", end)
-            end = len(text) if nl < 0 else nl
+            line_start = text.rfind("\n", 0, start) + 1  # whole lines, as a reader sees the block, unless
+            nl = text.find("\n", end)                        # that would take in a long stretch of other text
+            line_end = len(text) if nl < 0 else nl
+            start = line_start if start - line_start <= LINE_SLACK else start
+            end = line_end if line_end - end <= LINE_SLACK else end
             names = Counter(RULES[c - 1] for c in rule[lo + a:lo + b].tolist())
             out.append({"text": text[start:min(end, start + max_chars)], "example": ids[k], "start": start,
                         "end": end, "documents": int(df[lo + a:lo + b].max()), "fingerprints": int(b - a),
@@ -376,6 +384,42 @@ def summary(templates: Templates, n_blocks: int) -> dict:
     by_rule = {name: int((templates.rule == code).sum()) for code, name in enumerate(RULES, 1)}
     occ = {name: int(templates.df[templates.rule == code].sum()) for code, name in enumerate(RULES, 1)}
     return {"fingerprints": len(templates), "by_rule": by_rule, "occurrences_by_rule": occ, "blocks": n_blocks}
+
+
+TABLE_COLUMNS = ("fingerprint", "rule", "documents", "example", "position")
+"""Columns of ``templates.parquet``: the fingerprint (uint64), the rule that made it template, how many
+documents hold it, its first document (id) and its position there (word index)."""
+
+
+def write_table(templates: Templates, ids: Sequence[str], path: str | Path) -> None:
+    """``templates.parquet``: every fingerprint a run took as template (what its verification masked), one row
+    each, sorted by fingerprint (:data:`TABLE_COLUMNS`); ``doublet report`` mutes their words."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = pa.array(RULES, pa.string())
+    table = pa.table({"fingerprint": pa.array(templates.hashes, pa.uint64()),
+                      "rule": pa.DictionaryArray.from_arrays(pa.array(templates.rule.astype(np.int8) - 1), names),
+                      "documents": pa.array(templates.df, pa.int64()),
+                      "example": pa.array([ids[k] for k in templates.doc.tolist()], pa.string()),
+                      "position": pa.array(templates.pos, pa.uint32())})
+    pq.write_table(table, str(path), compression="zstd")
+
+
+def read_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The fingerprints (sorted uint64) and rule codes (uint8) of a ``templates.parquet``."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(str(path), columns=["fingerprint", "rule"])
+    hashes = table.column("fingerprint").to_numpy().astype(np.uint64)
+    col = table.column("rule").combine_chunks()
+    if hasattr(col, "dictionary"):  # as written: codes of the dictionary's names
+        code = np.array([RULES.index(r) + 1 for r in col.dictionary.to_pylist()], np.uint8)
+        rule = code[col.indices.to_numpy(zero_copy_only=False)]
+    else:
+        rule = np.array([RULES.index(r) + 1 for r in col.to_pylist()], np.uint8)
+    order = np.argsort(hashes, kind="stable")
+    return hashes[order], rule[order]
 
 
 def rule_names(codes: Sequence[int]) -> list[str]:

@@ -580,7 +580,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
                   summary=summary, pairs_path=pairs_path, work=work,
                   store=store.reader() if keep_corpus else None,
                   char_lengths=n_chars_all, dates=dates if any(dates) else None, scores=scored,
-                  cluster_index=(index, dup_index), template_blocks=listed)
+                  cluster_index=(index, dup_index), template_blocks=listed, templates=templates)
 
 
 def fingerprint_texts(texts: list[str], cfg: Config) -> int:

@@ -164,20 +164,12 @@
   function templates() {
     var body = D.clear($("templates-body"));
     api("GET", "templates", {limit: 20}).then(function (t) {
-      var rules = Object.keys(t.by_rule).filter(function (r) { return t.by_rule[r]; }).map(function (r) {
-        return t.by_rule[r].toLocaleString() + " " + r;
-      });
       body.appendChild(D.el("p", null, [t.total ? t.total.toLocaleString() + " template block" +
-        (t.total === 1 ? "" : "s") + " · " + t.fingerprints.toLocaleString() + " fingerprints (" + rules.join(", ") +
-        ")" + (t.total > t.blocks.length ? " · the " + t.blocks.length + " in most documents:" : "")
+        (t.total === 1 ? "" : "s") + " · " + t.fingerprints.toLocaleString() + " fingerprints (" +
+        D.ruleCounts(t.by_rule) + ")" + (t.total > t.blocks.length ? " · the " + t.blocks.length +
+        " in most documents:" : "")
         : "No templates yet: they are recognised as documents of a site arrive."]));
-      body.appendChild(D.el("ol", "templates", t.blocks.map(function (b) {
-        var pre = D.el("pre", "doc-text", [b.text]);
-        pre.title = "template (" + b.rule + " rule)";
-        return D.el("li", "template-block", [D.el("span", "kind", [b.rule]), " · in " +
-          b.documents.toLocaleString() + " document" + (b.documents === 1 ? "" : "s") + " · e.g. ",
-          D.el("span", "doc-id", [b.example]), pre]);
-      })));
+      body.appendChild(D.templateList(t.blocks));
     }).catch(function (e) { body.appendChild(D.el("p", "muted", ["templates unavailable: " + e.message])); });
   }
 

@@ -123,6 +123,24 @@ var Doublet = (function () {
     return pair.passages.map(function (p) { return [p.a_start, p.a_end, p.b_start, p.b_end]; });
   }
 
+  /** Template blocks (boilerplate.jsonl rows {rule, documents, example, text}) as a list. */
+  function templateList(blocks) {
+    return el("ol", "templates", blocks.map(function (b) {
+      var pre = el("pre", "doc-text", [b.text]);
+      pre.title = "template (" + b.rule + " rule)";
+      return el("li", "template-block", [el("span", "kind", [b.rule]), " · in " +
+        Number(b.documents).toLocaleString() + " document" + (b.documents === 1 ? "" : "s") + " · e.g. ",
+        el("span", "doc-id", [b.example]), pre]);
+    }));
+  }
+
+  /** "1,234 shape, 56 frequency" from a {rule: count} object (rules with none left out). */
+  function ruleCounts(byRule) {
+    return Object.keys(byRule || {}).filter(function (r) { return byRule[r]; }).map(function (r) {
+      return Number(byRule[r]).toLocaleString() + " " + r;
+    }).join(", ");
+  }
+
   /** Remove every child of a node. */
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
@@ -130,5 +148,6 @@ var Doublet = (function () {
   }
 
   return {el: el, clear: clear, highlighted: highlighted, sideBySide: sideBySide, scores: scores,
-          pairPassages: pairPassages, offsetMap: offsetMap, pct: pct, num: num};
+          pairPassages: pairPassages, offsetMap: offsetMap, pct: pct, num: num, templateList: templateList,
+          ruleCounts: ruleCounts};
 })();

@@ -51,6 +51,16 @@
     var pl = D.el("ol", "pairs", data.pairs.map(function (p, k) { return pairItem(p, k); }));
     pl.id = "pair-list";
     box.appendChild(D.el("nav", "report-list", [pl]));
+    var t = (data.summary && data.summary.templates) || null;
+    var tb = D.el("section", null, [D.el("h2", null, ["Templates (" + data.total_blocks.toLocaleString() +
+      " block" + (data.total_blocks === 1 ? "" : "s") + ")"])]);
+    tb.id = "template-blocks";
+    tb.appendChild(D.el("p", "muted", [t ? t.fingerprints.toLocaleString() + " fingerprints taken as template (" +
+      (D.ruleCounts(t.by_rule) || "none") + "): their words are not compared and are drawn grey in the texts" +
+      (data.total_blocks > data.blocks.length ? " · the " + data.blocks.length + " in most documents:" : "")
+      : "This run lists no templates."]));
+    tb.appendChild(D.templateList(data.blocks));
+    box.appendChild(tb);
   }
 
   function pairItem(p, k) {
@@ -77,7 +87,8 @@
     var box = D.clear($("compare"));
     box.appendChild(D.el("h2", null, [D.el("span", "doc-id", [p.a]), " ↔ ", D.el("span", "doc-id", [p.b])]));
     box.appendChild(D.el("p", null, [D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b")]));
-    box.appendChild(D.sideBySide({title: p.a, text: data.texts[p.a]}, {title: p.b, text: data.texts[p.b]},
+    box.appendChild(D.sideBySide({title: p.a, text: data.texts[p.a], templates: data.templates[p.a]},
+                                 {title: p.b, text: data.texts[p.b], templates: data.templates[p.b]},
                                  D.pairPassages(p)));
     if (quiet) return;
     history.replaceState(null, "", "#pair=" + k);
