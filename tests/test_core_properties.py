@@ -191,9 +191,9 @@ def test_lsh_pairs_match_naive_buckets(bucket_of_doc, max_bucket):
     assert got == want
 
 
-@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 9), st.integers(0, 40), st.integers(0, 2)), max_size=80),
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 14), st.integers(0, 40), st.integers(0, 3)), max_size=120),
        st.integers(2, 5), st.integers(1, 3), st.integers(1, 30), st.integers(-1, 12),
-       st.lists(st.integers(0, 2), min_size=10, max_size=10), st.booleans(), st.booleans())
+       st.lists(st.integers(0, 2), min_size=15, max_size=15), st.booleans(), st.booleans())
 def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span, drift, doc_sites, shape_on, site_on):
     """Candidate pairs and templates equal a naive reading of the rules (template.decide and the band rule)."""
     occurrences = sorted(occurrences, key=lambda o: (o[1], o[2]))  # engines give rows in (doc, position) order
@@ -215,10 +215,13 @@ def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span
         ds = holders[h]
         votes = sum(first[(h, d)][1] == 1 for d in ds)
         weak = sum(first[(h, d)][1] == 2 for d in ds)
+        tail = sum(first[(h, d)][1] == 3 for d in ds)
         sites = {doc_sites[d] for d in ds}
         return len(ds) >= 2 and (
             (shape_on and (votes >= 0.5 * len(ds)
-                           or (len(ds) >= template.EDGE_MIN_DF and votes + weak >= template.EDGE_SHARE * len(ds))))
+                           or (len(ds) >= template.EDGE_MIN_DF and votes + weak >= template.EDGE_SHARE * len(ds))
+                           or (len(ds) >= template.TAIL_MIN_DF
+                               and votes + weak + tail >= template.TAIL_SHARE * len(ds))))
             or (site_on and len(sites) == 1 and 0 not in sites))
 
     shared: dict[tuple[int, int], list[tuple[int, int]]] = {}

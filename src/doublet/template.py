@@ -278,10 +278,11 @@ FACTS_MIN = 2
 
 
 _FACT_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
-               "thousand million billion trillion mln bln half quarter first second third fourth fifth january "
-               "february march april may june july august september october november december monday tuesday "
-               "wednesday thursday friday saturday sunday")
+               "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety half "
+               "quarter first second third fourth fifth january february march april may june july august "
+               "september october november december monday tuesday wednesday thursday friday saturday sunday")
+"""Words that state a fact as a figure does (numbers, dates). Units (``mln``, ``billion``) are not facts: a
+formula repeats them whatever its figures."""
 _FACT_HASHES: np.ndarray | None = None
 
 
