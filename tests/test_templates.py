@@ -148,6 +148,12 @@ def passages(a: str, b: str) -> list[SimpleNamespace]:
     # too few figures to judge: not a formula
     ("He said the talks would go on for another week before any decision",
      "He said the talks would go on for another month before any decision", False),
+    # names are facts too: another bank, another day
+    ("The issue is guaranteed by Mitsui Bank Ltd and final terms will be set on March 3, lead manager Nomura said",
+     "The issue is guaranteed by Mitsubishi Bank Ltd and final terms will be set on March 10, lead manager Daiwa said",
+     True),
+    ("Hecla Mining Co said it has agreed to purchase a 28 pct interest in the Greens Creek Joint Venture",
+     "Hecla Mining Co said it has agreed to purchase a 28 pct interest in the Greens Creek Joint Venture", False),
     # units are no facts: only the amounts count, and they differ
     ("The bank gave the market 345 mln stg of help, 56 mln stg in band two",
      "The bank gave the market 75 mln stg of help, 15 mln stg in band three", True),

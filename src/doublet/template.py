@@ -273,8 +273,8 @@ def outliers(df: np.ndarray, typical: np.ndarray, bucket: np.ndarray, own_lo: np
     return (np.asarray(df, np.float64) >= OUTLIER_RATIO * np.asarray(typical, np.float64)) & beyond
 
 
-FACTS_MIN = 2
-"""Distinct figures each side of a passage must hold before their disagreement makes it a template match."""
+FACTS_CHANGED = 3
+"""Facts found on one side of a passage only (both sides counted) that can make it a formula with other facts."""
 
 
 _FACT_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -296,12 +296,13 @@ def _fact_hashes() -> np.ndarray:
 
 
 def word_figures(text: str, tokens: object) -> np.ndarray:
-    """One uint64 per word: what figure or fact word it belongs to, 0 for none. Figures are written with
-    digits, joined over ``. , / - :`` as written (``1.5``, ``6-3/8``, ``2,978``: one figure each, C kernel);
-    numbers, months and weekdays in words (``two``, ``March``) are facts too (their word hash)."""
+    """One uint64 per word: what fact it states, 0 for none. Figures are written with digits, joined over
+    ``. , / - :`` as written (``1.5``, ``6-3/8``, ``2,978``: one figure each); names are capitalised words that
+    do not open a sentence (``Mitsui``, ``London``; both in the C kernel); numbers, months and weekdays in words
+    (``two``, ``March``) are facts too (their word hash)."""
     starts = np.ascontiguousarray(getattr(tokens, "starts"), np.int64)
-    out = np.frombuffer(_kernel.figures(text, starts, np.ascontiguousarray(getattr(tokens, "ends"), np.int64)),
-                        np.uint64).copy()
+    out = np.frombuffer(_kernel.figures(text, starts, np.ascontiguousarray(getattr(tokens, "ends"), np.int64),
+                                        True), np.uint64).copy()
     hashes = getattr(tokens, "hashes")
     words = (out == 0) & np.isin(hashes, _fact_hashes())
     out[words] = hashes[words]
@@ -310,26 +311,26 @@ def word_figures(text: str, tokens: object) -> np.ndarray:
 
 def other_facts(spans: Sequence[object], figures_a: np.ndarray, figures_b: np.ndarray) -> list[bool]:
     """For each aligned passage (word spans ``a0:a1`` / ``b0:b1``), whether it is the same formula with other
-    facts: each side holds at least ``FACTS_MIN`` distinct figures (:func:`word_figures`: amounts, dates,
-    counts) and fewer than half of the smaller side's figures (at most half, from four figures on) are found on
-    the other side. A weekly wire formula
-    ("Treasury balances at the Federal Reserve rose on March 30 to 3.324 billion dlrs ...") matches last
-    week's word for word except for its figures; a reprint keeps them. Passages too short to hold two figures
-    each are judged together: when the pair's other passages, taken together, are a formula with other
-    figures, all of them are."""
+    facts: most of its facts (:func:`word_figures`: amounts, rates, dates, counts, names; distinct) differ — each
+    side holds one the other lacks, at least :data:`FACTS_CHANGED` differ in all (both sides counted), and no
+    fewer than the two share. A wire formula ("The Bank of England provided the money market with 345 mln stg
+    help ... 56 mln in band two at 9-13/16 pct"; "The issue is guaranteed by Mitsui Bank Ltd") matches another
+    day's word for word but for its facts; a reprint keeps them, and a story updated with a new figure or two
+    keeps most. Passages too short to show this alone are judged together: when the pair's other passages,
+    taken together, are a formula with other facts, all of them are."""
     def differ(ranges_a: list[tuple[int, int]], ranges_b: list[tuple[int, int]]) -> bool:
         fa = np.unique(np.concatenate([figures_a[x:y] for x, y in ranges_a]))
         fb = np.unique(np.concatenate([figures_b[x:y] for x, y in ranges_b]))
         fa, fb = fa[fa != 0], fb[fb != 0]
-        small = min(fa.shape[0], fb.shape[0])
-        shared = 2 * np.intersect1d(fa, fb, assume_unique=True).shape[0]
-        return small >= FACTS_MIN and (shared < small or (shared == small and small >= 2 * FACTS_MIN))
+        shared = np.intersect1d(fa, fb, assume_unique=True).shape[0]
+        only_a, only_b = fa.shape[0] - shared, fb.shape[0] - shared
+        return min(only_a, only_b) >= 1 and only_a + only_b >= max(FACTS_CHANGED, shared)
 
     ends = [(getattr(w, "a0"), getattr(w, "a1"), getattr(w, "b0"), getattr(w, "b1")) for w in spans]
     out = [differ([(a0, a1)], [(b0, b1)]) for a0, a1, b0, b1 in ends]
     rest = [e for e, other in zip(ends, out) if not other]
     if len(rest) >= 2 and differ([(a0, a1) for a0, a1, _, _ in rest], [(b0, b1) for _, _, b0, b1 in rest]):
-        return [True] * len(spans)  # short passages of one formula, their figures differing taken together
+        return [True] * len(spans)  # short passages of one formula, their facts differing taken together
     return out
 
 

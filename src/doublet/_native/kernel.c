@@ -638,10 +638,34 @@ done:
 /* Figures: words holding a digit, joined with their neighbours when only one of . , / - : lies between them
    ("1.5", "6-3/8", "2,978", "14:30"). One uint64 per word: the FNV hash of its figure's characters as written
    (digits and joiners), 0 for a word in no figure. */
+/* A name: a word written with a capital and then lower case ("Mitsui", "McDonalds", "London"), not the first word
+ * of a sentence (after . ! ? and any closing quotes or brackets, at a paragraph's start or the text's). */
+static int is_name(const Text *t, int64_t s, int64_t e) {
+    if (s >= e || s >= t->n) return 0;
+    Py_UCS4 c = at(t, s);
+    if (!Py_UNICODE_ISUPPER(c)) return 0;
+    int lower = 0;
+    for (int64_t i = s + 1; i < e && i < t->n && !lower; i++) lower = Py_UNICODE_ISLOWER(at(t, i));
+    if (!lower) return 0;
+    int newlines = 0;
+    int64_t i = s - 1;
+    for (; i >= 0; i--) {
+        Py_UCS4 p = at(t, i);
+        if (p == '\n') { if (++newlines >= 2) return 0; continue; }
+        if (Py_UNICODE_ISSPACE(p) || p == '"' || p == '\'' || p == 0x201C || p == 0x201D || p == 0x2018 ||
+            p == 0x2019 || p == '(' || p == ')' || p == '[' || p == ']') continue;
+        break;
+    }
+    if (i < 0) return 0;
+    Py_UCS4 p = at(t, i);
+    return !(p == '.' || p == '!' || p == '?');
+}
+
 static PyObject *py_figures(PyObject *self, PyObject *args) {
     PyObject *text;
     Py_buffer sb, eb;
-    if (!PyArg_ParseTuple(args, "Uy*y*", &text, &sb, &eb)) return NULL;
+    int names = 0;
+    if (!PyArg_ParseTuple(args, "Uy*y*|p", &text, &sb, &eb, &names)) return NULL;
     PyObject *res = NULL;
     Text t;
     if (load_text(text, &t)) goto done;
@@ -654,7 +678,15 @@ static PyObject *py_figures(PyObject *self, PyObject *args) {
     for (int64_t w = 0; w < nw;) {
         int digit = 0;
         for (int64_t i = st[w]; i < en[w] && i < t.n && !digit; i++) digit = at(&t, i) >= '0' && at(&t, i) <= '9';
-        if (!digit) { w++; continue; }
+        if (!digit) {
+            if (names && is_name(&t, st[w], en[w])) {
+                uint64_t h = FNV_INIT ^ 0x4E414D45ULL;  /* "NAME": apart from figures */
+                for (int64_t i = st[w]; i < en[w] && i < t.n; i++) h = (h ^ at(&t, i)) * 0x100000001B3ULL;
+                out[w] = mix64(h) | 1;
+            }
+            w++;
+            continue;
+        }
         int64_t x = w;
         while (x + 1 < nw && st[x + 1] == en[x] + 1 && en[x] < t.n) {
             Py_UCS4 j = at(&t, en[x]);
@@ -1584,8 +1616,9 @@ static PyMethodDef methods[] = {
      "fingerprint_batch(texts, shingle_size, window, num_perm, seed) -> (n_words u32, flags u8, sigs u32, "
      "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32, fp_shape u8), all as bytes."},
     {"figures", py_figures, METH_VARARGS,
-     "figures(text, starts i64, ends i64) -> one uint64 per word: the hash of the figure it belongs to (digits "
-     "joined by . , / - :), 0 if none."},
+     "figures(text, starts i64, ends i64[, names]) -> one uint64 per word: the hash of the figure it belongs to "
+     "(digits joined by . , / - :), or with names of the name it is (a capitalised word not opening a sentence), "
+     "0 if none."},
     {"shape", py_shape, METH_VARARGS,
      "shape(text, starts i64, ends i64) -> one byte per word: 1 if the word sits in a template-shaped line."},
     {NULL, NULL, 0, NULL}};
