@@ -5,11 +5,12 @@
 
 What it runs (all deterministic, default settings, no per-corpus tuning):
 
-1. dev-reuters (../shared/bench/dev-reuters): ``doublet find corpus.jsonl`` through the command line, timed
-   end to end, and the datasketch MinHashLSH baseline (threshold 0.5, 128 permutations, word 5-grams;
-   bench/baseline_datasketch.py); both scored by the benchmark's own ``score.py`` and by ``doublet eval``,
-   which must agree on every number. Also source attribution: in how many clusters that hold exactly one
-   of the benchmark's original articles doublet marks that one as ``original``.
+1. The three dev sets (../shared/bench/dev-reuters, dev-sites-small, dev-popular): ``doublet find
+   corpus.jsonl`` through the command line (timed end to end on dev-reuters), and the datasketch MinHashLSH
+   baseline (threshold 0.5, 128 permutations, word 5-grams; bench/baseline_datasketch.py); both scored by the
+   benchmark's own ``score.py`` and by ``doublet eval``, which must agree on every number. Also source
+   attribution on dev-reuters: in how many clusters that hold exactly one of the benchmark's original
+   articles doublet marks that one as ``original``.
 2. The two seed documents (examples/seeds): doublet's pair, and the baseline's verdict on it.
 3. Clough & Stevenson (bench/clough_stevenson.py): containment per category and reuse-vs-non accuracy, and
    the datasketch baseline's verdict (estimated Jaccard >= 0.5) on the same answer/source pairs.
@@ -34,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SHARED = ROOT.parent / "shared"
 GOLD = SHARED / "bench" / "dev-reuters"
+DEV_SETS = ("dev-reuters", "dev-sites-small", "dev-popular")
 SCORER = SHARED / "bench" / "score.py"
 TMP = HERE / "results" / "tmp"
 
@@ -42,10 +44,10 @@ def sh(*args: str) -> str:
     return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True).stdout
 
 
-def score(pairs: Path, clusters: Path) -> dict:
+def score(pairs: Path, clusters: Path, gold: Path = GOLD) -> dict:
     """score.py's figures, checked against ``doublet eval`` on the same run (every number must agree)."""
-    theirs = json.loads(sh(sys.executable, SCORER, GOLD, pairs, "--clusters", clusters, "--json-only"))
-    ours = json.loads(sh(sys.executable, "-m", "doublet.cli", "eval", GOLD, pairs, "--quiet"))
+    theirs = json.loads(sh(sys.executable, SCORER, gold, pairs, "--clusters", clusters, "--json-only"))
+    ours = json.loads(sh(sys.executable, "-m", "doublet.cli", "eval", gold, pairs, "--quiet"))
     differ = [k for k, v in theirs.items() if k not in ("gold_dir", "pred") and ours.get(k) != v]
     if differ:
         raise SystemExit(f"doublet eval disagrees with score.py on {differ}")
@@ -72,26 +74,31 @@ def attribution(out: Path) -> dict:
             if judged else None}
 
 
-def doublet_dev_reuters(runs: int) -> dict:
-    out = TMP / "doublet-dev-reuters"
+def doublet_dev(name: str, runs: int) -> dict:
+    """doublet on one dev set (``runs`` timed runs; the last one is scored)."""
+    gold = SHARED / "bench" / name
+    out = TMP / f"doublet-{name}"
     walls = []
     for _ in range(runs):
         t = time.perf_counter()
-        sh(sys.executable, "-m", "doublet.cli", "find", GOLD / "corpus.jsonl", "-o", out, "--quiet")
+        sh(sys.executable, "-m", "doublet.cli", "find", gold / "corpus.jsonl", "-o", out, "--quiet")
         walls.append(time.perf_counter() - t)
-    s = score(out / "pairs.jsonl", out / "clusters.jsonl")
+    s = score(out / "pairs.jsonl", out / "clusters.jsonl", gold)
     summary = json.loads((out / "summary.json").read_text())
     walls.sort()
     return {"score": s, "wall_s_runs": [round(w, 2) for w in walls], "wall_s_median": round(walls[len(walls) // 2], 2),
             "workers": summary["workers"], "timings_s": summary["timings_s"], "counts": summary["counts"],
-            "eval_equals_score_py": True, "attribution": attribution(out)}
+            "templates": summary.get("templates"), "eval_equals_score_py": True,
+            "attribution": attribution(out) if gold == GOLD else None}
 
 
-def baseline_dev_reuters() -> dict:
-    out = TMP / "datasketch"
-    res = HERE / "results" / "baseline_datasketch.json"
-    sh(sys.executable, HERE / "baseline_datasketch.py", "-o", out, "--score", GOLD, "--result", res)
-    return {"score": score(out / "pairs.jsonl", out / "clusters.jsonl"), "result": json.loads(res.read_text())}
+def baseline_dev(name: str) -> dict:
+    gold = SHARED / "bench" / name
+    out = TMP / f"datasketch-{name}"
+    res = HERE / "results" / ("baseline_datasketch.json" if gold == GOLD else f"baseline_datasketch-{name}.json")
+    sh(sys.executable, HERE / "baseline_datasketch.py", "--corpus", gold / "corpus.jsonl", "-o", out, "--score", gold,
+       "--result", res)
+    return {"score": score(out / "pairs.jsonl", out / "clusters.jsonl", gold), "result": json.loads(res.read_text())}
 
 
 def seeds() -> dict:
@@ -160,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{GOLD} not found: ../shared must sit beside the repository")
     TMP.mkdir(parents=True, exist_ok=True)
 
-    d = doublet_dev_reuters(args.runs)
-    b = baseline_dev_reuters()
+    dev = {name: {"doublet": doublet_dev(name, args.runs if name == "dev-reuters" else 1),
+                  "datasketch": baseline_dev(name)} for name in DEV_SETS}
+    d, b = dev["dev-reuters"]["doublet"], dev["dev-reuters"]["datasketch"]
     sd = seeds()
     cl = clough()
     cd = clough_datasketch(cl)
@@ -173,10 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         web_md = extraction.run()[1]
     result = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
                           "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
-              "dev_reuters": {"doublet": d, "datasketch": b}, "seeds": sd, "clough_stevenson": {
+              "dev_reuters": dev["dev-reuters"], "dev": dev, "seeds": sd, "clough_stevenson": {
                   **{k: cl[k] for k in cl if k not in ("rows", "answers", "per_answer")}, "datasketch": cd}}
     (HERE / "results" / "quality.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
-    md = markdown(d, b, sd, cl, cd, args.runs)
+    md = markdown(dev, sd, cl, cd, args.runs)
     if web_md is not None:
         md += "\n" + web_md
     (HERE / "results" / "quality.md").write_text(md)
@@ -184,13 +192,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def markdown(d: dict, b: dict, sd: dict, cl: dict, cd: dict, runs: int) -> str:
+def markdown(dev: dict, sd: dict, cl: dict, cd: dict, runs: int) -> str:
     """The README's quality tables."""
+    d, b = dev["dev-reuters"]["doublet"], dev["dev-reuters"]["datasketch"]
     at = d["attribution"]
-    lines = ["| system | P | R | F1 | R at J5 < 0.2 | boilerplate-only FPs | passage F1 | ARI |",
-             "|---|---|---|---|---|---|---|---|",
-             row("doublet (defaults)", d["score"]),
-             row("datasketch MinHashLSH t=0.5, 128 perms, word 5-grams", b["score"]), "",
+    lines = ["| set | system | P | R | F1 | R at J5 < 0.2 | boilerplate-only FPs | passage F1 | ARI |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, runs_of in dev.items():
+        docs = runs_of["doublet"]["counts"]["documents"]
+        lines += [row(f"{name} ({docs:,} docs) | doublet (defaults)", runs_of["doublet"]["score"]),
+                  row(f"{name} | datasketch MinHashLSH t=0.5, 128 perms, word 5-grams", runs_of["datasketch"]["score"])]
+    lines += ["",
              f"doublet wall time on dev-reuters ({d['counts']['documents']} docs, "
              f"{d['counts']['characters'] / 1e6:.1f} M chars): median {d['wall_s_median']} s of {runs} runs "
              f"{d['wall_s_runs']} with {d['workers']} workers; datasketch baseline "

@@ -218,7 +218,7 @@ def test_fingerprint_pairs_match_naive(occurrences, max_df, min_shared, min_span
         tail = sum(first[(h, d)][1] == 3 for d in ds)
         sites = {doc_sites[d] for d in ds}
         return len(ds) >= 2 and (
-            (shape_on and (votes >= 0.5 * len(ds)
+            (shape_on and ((votes >= 0.5 * len(ds) and votes >= template.SHAPE_MIN_VOTES)
                            or (len(ds) >= template.EDGE_MIN_DF and votes + weak >= template.EDGE_SHARE * len(ds))
                            or (len(ds) >= template.TAIL_MIN_DF
                                and votes + weak + tail >= template.TAIL_SHARE * len(ds))))

@@ -53,6 +53,9 @@ from . import _kernel
 RULES = ("shape", "site", "user", "edge", "frequency")
 """The template rules, in the order their codes are numbered (1 .. 5; 0 = content)."""
 CONTENT, SHAPE, SITE, USER, EDGE, FREQUENCY = 0, 1, 2, 3, 4, 5
+SHAPE_MIN_VOTES = 2
+"""Documents that must show a recurring text template-shaped (and at least ``template_share`` of them): one
+document's odd layout of a story (an excerpt's wrapped lines read as a list) does not mask it in its copies."""
 EDGE_MIN_DF = 5
 """Documents that must hold a sentence of their end zones before it can be a template by the edge rule."""
 EDGE_SHARE = 0.9
@@ -101,7 +104,7 @@ def decide(df: np.ndarray, votes: np.ndarray, weak: np.ndarray, tail: np.ndarray
     if rules.shape:
         out[(df >= TAIL_MIN_DF) & (votes + weak + tail >= TAIL_SHARE * df)] = EDGE
         out[(df >= EDGE_MIN_DF) & (votes + weak >= EDGE_SHARE * df)] = EDGE
-        out[recurring & (votes >= rules.share * df)] = SHAPE
+        out[recurring & (votes >= rules.share * df) & (votes >= SHAPE_MIN_VOTES)] = SHAPE
     return out
 
 

@@ -481,9 +481,13 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
     /* Hard wraps. Greedy wrapping at width W leaves lines with len <= W whose next word would not have fitted:
        len + 1 + fw(next) > W. Each line followed by a non-blank one allows W in [len, len + fw(next)]; the
        wrap width is the W (30..SHAPE_MAX_WRAP) that explains the most line breaks. Text is hard-wrapped at W
-       when that is at least 3 breaks and a quarter of the lines, and fewer than twice as many lines are longer
-       than W (long paragraphs on one line each, with headlines of similar length, are not a wrap). */
+       when that is at least 3 breaks and a quarter of the lines in paragraphs of two lines or more (a line
+       alone between blank lines shows no wrap either way), and fewer than twice as many lines are longer than W
+       (long paragraphs on one line each, with headlines of similar length, are not a wrap). */
     int64_t W = 0;
+    int64_t joined = 0;  /* non-blank lines with a non-blank neighbour */
+    for (int64_t i = 0; i < k; i++)
+        joined += !P[i].blank && ((i > 0 && !P[i - 1].blank) || (i + 1 < k && !P[i + 1].blank));
     if (nonblank >= 3) {
         int64_t ne = 0;
         for (int64_t i = 0; i + 1 < k; i++) {
@@ -501,7 +505,7 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
         }
         int64_t over = 0;
         for (int64_t i = 0; i < k; i++) over += !P[i].blank && P[i].len > W + 2;
-        if (best < 3 || 4 * best < nonblank || over >= 2 * best) W = 0;
+        if (best < 3 || 4 * best < joined || over >= 2 * best) W = 0;
     }
     /* logical lines: a line broken by a hard wrap continues on the next one, and so does a line of at least
        SHAPE_CONT_CHARS characters that ends mid-sentence when the next starts with a lower-case letter or a
