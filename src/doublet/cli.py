@@ -118,8 +118,11 @@ TemplateFiles = Annotated[list[Path] | None, typer.Option(
     "5-gram of it is masked, wherever it occurs. Repeatable.", rich_help_panel=TUNING_PANEL, show_default=False)]
 TemplateRules = Annotated[str | None, typer.Option(
     "--template-rules", help=_help("Template rules that apply, comma-separated: shape (template-shaped lines: "
-                                   "menus, headline lists, header lines, signatures, footers), site (text "
-                                   "recurring within one site only); none turns both off.", "shape,site"),
+                                   "menus, headline lists, header lines, signatures, footers; and text in most "
+                                   "pages' end zones), site (text recurring within one site only), frequency "
+                                   "(text far more common than the pages around it, beyond their own text); "
+                                   "none turns them all off. --template texts and the facts rule always apply.",
+                                   "shape,site,frequency"),
     show_default=False, rich_help_panel=TUNING_PANEL)]
 KeepBoilerplate = Annotated[bool, typer.Option(
     "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text (navigation, footers) "

@@ -1,40 +1,57 @@
 """Boilerplate and templates: text that recurs across documents without being reuse.
 
-Site navigation, headline lists, footers, login and cookie prompts, ``Key: value`` header lines and
-signatures recur in many documents, as reprinted stories do. A document-frequency cutoff cannot tell them
-apart (a small site's footer is in 15 pages, a popular story in 500), so doublet decides by **what the text
-is and where it occurs**, for each recurring fingerprint (a winnowed word 5-gram found in two or more
-documents), from every document that holds it:
+Site navigation, headline lists, footers, login and cookie prompts, ``Key: value`` header lines, signatures
+and wire formulas recur in many documents, as reprinted stories do. A document-frequency cutoff cannot tell
+them apart (a small site's footer is in 15 pages, a popular story in 500), so doublet decides by **what the
+text is and where it occurs**, for each recurring fingerprint (a winnowed word 5-gram found in two or more
+documents), from every document that holds it. Each rule can be turned off (``Config.template_rules``).
 
 * **shape** (:func:`word_shape`, C kernel ``shape_words``) — each document's lines are read as a reader
-  would: hard-wrapped lines are joined again (a line continues on the next when the next line's first word
-  would not have fitted in the wrap width: the 90th-percentile line length, if at most 120 characters), and
-  every logical line is *prose* (it ends a sentence and has ≥ 5 words, or has ≥ 20 words, or is quoted with
-  ``>``, or is a row of figures), *short* (anything else: headlines, menu items, titles, link text) or
-  *template* outright (≤ 25 words with ``©``, two or more `` | `` / `` · `` / `` • `` / `` › `` / `` / ``
-  separators, a ``Key: value`` line such as ``Organization: ...`` or ``Shares: 21263``, or a signature:
-  a ``--`` line followed by at most 10 lines). Runs of lines that are not long prose (≥ 20 words) form
+  would. Hard-wrapped lines are joined again: the wrap width W (30..120) is the one that explains the most
+  line breaks as greedy wrapping (a line ≤ W whose next word would not have fitted), kept when it explains
+  ≥ 3 breaks and a quarter of the lines that have a neighbour; a line of ≥ 30 characters ending mid-sentence
+  also continues on a next line that starts in lower case or with a digit. Every logical line is *prose*
+  (it ends a sentence and has ≥ 5 words, or has ≥ 20 words, or is quoted with ``>``, or is a row of
+  figures), *short* (headlines, menu items, titles, link text) or *template* outright (≤ 25 words with
+  ``©``, an e-mail address, two or more `` | `` / `` · `` / `` • `` / `` » `` / `` › `` / `` / `` separators,
+  a ``Key: value`` line such as ``Organization: ...`` or ``Shares: 21263``, a mail or news header block, or
+  a signature: a ``--`` or rule line followed by at most 10 lines). Runs of lines that are not prose form
   blocks; a block is template-shaped when it holds ≥ 3 lines of which at least half are short or template
   (navigation and headline lists), or when it sits at the start or end of a text that has prose and holds
-  a short or template line (page headers and footers). Short sentences at a block's edge next to prose stay
-  prose (a story's last one-sentence paragraph). A fingerprint is *shape-flagged* in a document when most
-  of its words are in template-shaped lines.
-* **vote** — a recurring fingerprint is a template when at least ``template_share`` (half) of the
-  documents holding it show it shape-flagged. Shape needs line breaks; a page whose text lost them (all on
-  one line) is outvoted by the pages of the same template that kept them, since fingerprints are computed
-  on words only.
-* **site** — when documents carry a site (web pages: the page's site name or URL host; JSON Lines, CSV and
+  a short or template line (page headers and footers). The text's *end zone* (from its end back over
+  template-shaped lines and paragraphs under 25 words) and its *tail* (the paragraph before the end zone,
+  up to 60 words) are marked too. A fingerprint's flag in a document is 1 when most of its words are in
+  template-shaped lines, 2 in those or the end zone, 3 in those, the end zone or the tail.
+* **vote** — a recurring fingerprint is a template (``SHAPE``) when at least ``template_share`` (half) of
+  the documents holding it, and at least two, flag it 1. It is a template by its place (``EDGE``) when ≥ 5
+  documents hold it and 90 % of them flag it 1 or 2 (a footer's prose: newsletter pitch, republication
+  notice), or ≥ 10 hold it and 95 % flag it 1, 2 or 3 (a signature's quotation, a closing formula). Shape
+  needs line breaks; a page whose text lost them is outvoted by the pages of the same template that kept
+  them, since fingerprints are computed on words only.
+* **site** — when documents carry a site (web pages: the page's URL host or site name; JSON Lines, CSV and
   Parquet: ``--site-field``), a fingerprint found in two or more documents that all come from one site is
-  that site's template, however small the site; the same text on two sites is reuse however often.
-* **user** — texts the user declares template (``--template FILE``): every fingerprint of them.
+  that site's template (``SITE``), however small the site; the same text on two sites is reuse however often.
+* **frequency** — a content fingerprint held by ≥ 5 documents is a template (``FREQUENCY``) when in at least
+  half of them it is far more common than the document's own text (df ≥ 2 × the document's typical df, the
+  median df of its fingerprints) *and* lies beyond that own text (before the 10th or after the 90th
+  percentile position of its fingerprints found in < 5 documents): a site's prose chrome around pages found
+  once. A story is as common as the copy that holds it; a quotation embedded in other text has that text on
+  both sides. Engines defer these fingerprints (:func:`doublet.candidates.postings`) and decide them once
+  every document's typical df and own-text span are known (:func:`doublet.candidates.settle`).
+* **user** — texts the user declares template (``--template FILE``): every fingerprint of them (``USER``).
+* **facts** (in verification, :func:`other_facts`) — an aligned passage whose facts (figures, names, dates)
+  mostly differ between the two texts is the same formula with other facts, not reuse: it is dropped and
+  counted in ``summary.templates.template_matches``.
 
 Template fingerprints propose no candidate pair, and the words they cover (widened to whole lines) are
 masked out of alignment, so a template can neither make a pair nor sit inside a reported passage. Beyond
 the cost cap ``max_df`` a fingerprint proposes no pair either (a cost bound, not a definition: it is not
-masked), but its vote is still taken over every document holding it: the local engine hands
-:func:`doublet.candidates.postings` all of a fingerprint's rows; the Spark engine keeps only the rows of its
-first ``max_df + 1`` documents (all a pair can come from) and passes the counts over all of them
-(:class:`doublet.candidates.HashStats`), so every engine decides on the same counts.
+masked), but its rule is still decided over every document holding it: the local engine and the index
+count all of a fingerprint's rows; the Spark engine keeps only the rows of its first ``max_df + 1``
+documents (all a pair can come from) and passes the counts over all of them
+(:class:`doublet.candidates.HashStats`), so every engine decides on the same counts. ``boilerplate.jsonl``
+lists the template blocks (:func:`blocks`), ``templates.parquet`` every template fingerprint
+(:func:`write_table`), and ``summary.json`` counts them by rule (:func:`summary`).
 """
 
 from __future__ import annotations
