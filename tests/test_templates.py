@@ -331,3 +331,14 @@ def test_cli_template_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["find", str(site_pages(tmp_path)), "-o", str(tmp_path / "x"), "--template",
                  str(tmp_path / "missing.txt")]) == 2
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_find_files_site_field(tmp_path: Path):
+    """The Python API reads a site field as the CLI does: the footer is each site's template."""
+    import doublet
+
+    src = site_pages(tmp_path)
+    with doublet.find_files([str(src)], doublet.Config(workers=1), site_field="site") as with_sites:
+        assert with_sites.summary["templates"]["by_rule"]["site"] > 0 and with_sites.pairs == []
+    with doublet.find_files([str(src)], doublet.Config(workers=1, template_rules=("shape",))) as without:
+        assert len(without.pairs) == 15

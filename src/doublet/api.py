@@ -29,8 +29,11 @@ def find(documents: Iterable[DocumentLike], config: Config | None = None, *, pro
 
 
 def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field: str = "id",
-               text_field: str = "text", progress: Progress | None = None, engine: str = "local") -> Result:
-    """Like :func:`find`, reading documents from files and folders (see :mod:`doublet.documents`).
+               text_field: str = "text", site_field: str | None = None, progress: Progress | None = None,
+               engine: str = "local") -> Result:
+    """Like :func:`find`, reading documents from files and folders (see :mod:`doublet.documents`);
+    ``site_field`` names the JSON Lines / CSV / Parquet field saying which site each record comes from (the
+    site rule of :mod:`doublet.template`).
 
     ``engine="spark"`` reads and processes them with Apache Spark (the active session, or ``local[workers]``;
     see :mod:`doublet.spark`): the same Result.
@@ -39,7 +42,8 @@ def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field:
     if engine == "spark":
         from .engines import spark
 
-        run = spark.run_files(spark.session(cfg), list(inputs), cfg, id_field=id_field, text_field=text_field)
+        run = spark.run_files(spark.session(cfg), list(inputs), cfg, id_field=id_field, text_field=text_field,
+                              site_field=site_field)
         try:
             return run.to_result()
         finally:
@@ -47,8 +51,8 @@ def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field:
     if engine != "local":
         raise ValueError(f"engine must be 'local' or 'spark', not {engine!r}")
     problems: list[InputProblem] = []
-    docs = read_documents(list(inputs), id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
-                          problems=problems)
+    docs = read_documents(list(inputs), id_field=id_field, text_field=text_field, site_field=site_field,
+                          max_chars=cfg.max_chars, problems=problems)
     return local.run(docs, cfg, problems=problems, progress=progress)
 
 
