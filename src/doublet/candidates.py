@@ -179,7 +179,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     templ = rule != CONTENT
     deferred = ~templ & (df >= defer_min_df) if defer_min_df is not None else np.zeros(df.shape[0], bool)
     usable = ~templ & (df >= 2) & (df <= max_df) & ~deferred
-    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(usable.sum()),
+    mid = ~templ & (df >= 2) & (df <= max_df)  # content, pending or not (settle moves its templates)
+    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(mid.sum()),
                     f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
     if anchors is None:
         keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
@@ -240,6 +241,16 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     found = Templates(h[t_at], np.full(t_at.shape[0], FREQUENCY, np.uint8), df[templ].astype(np.int64), d[t_at],
                       p[t_at])
     return np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32), found
+
+
+def settled_histogram(hist: Counter, found: Templates, max_df: int) -> None:
+    """Move the fingerprints :func:`settle` judged template (``found``) from their content class of a
+    :func:`postings` histogram (``df=2..max_df`` or ``df>max_df``: postings counts a pending fingerprint as
+    content) to ``template``, in place."""
+    big = int((found.df > max_df).sum())
+    hist["template"] += len(found)
+    hist[f"df=2..{max_df}"] -= len(found) - big
+    hist[f"df>{max_df}"] -= big
 
 
 def _anchored_pairs(starts: np.ndarray, lengths: np.ndarray, docs: np.ndarray, pos: np.ndarray,
@@ -357,5 +368,6 @@ def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarra
         k2, a2, b2, t2 = settle(*post.pending, typical, own_lo, own_hi, n_words, max_df)
         keys, pos_a, pos_b = np.r_[keys, k2], np.r_[pos_a, a2], np.r_[pos_b, b2]
         templates = Templates.concat([templates, t2])
+        settled_histogram(post.df_histogram, t2, max_df)
     pairs, shared = supported_pairs(keys, pos_a, pos_b, min_shared, min_span, shingle_size, drift)
     return FingerprintCandidates(pairs, shared, templates.hashes, dict(post.df_histogram))
