@@ -211,6 +211,41 @@ def test_template_texts_same_as_local(spark, tmp_path):
     assert summary["parameters"]["template_texts"] == 1
 
 
+PITCH = ("Sign up for our morning briefing to receive the most important business stories of the day in your inbox "
+         "before the markets open, and join the thousands of readers who start their working day with the picks of "
+         "our editors.")
+
+
+@pytest.mark.parametrize("max_df", [1000, 5])
+def test_frequency_rule_same_as_local(spark, tmp_path, max_df):
+    """The frequency rule: a prose pitch on 40 pages of different stories, before the story on some and after it
+    on others (too few at a page's edge for the edge rule), is far more common than the text around it and
+    lies beyond each page's own text: a template (FREQUENCY) in both engines, not 780 pairs of reuse. On its
+    first 6 pages it sits inside the story; with max_df 5 only those reach settle (the rows of a hash's first
+    max_df + 1 documents), so the outliers must be counted over every row, as the local engine counts them."""
+    rows = _reuters(200)
+    records = []
+    for k in range(40):
+        paras = rows[100 + k]["text"].split("\n")
+        if k < 6:
+            text = "\n".join(paras[:len(paras) // 2] + ["", PITCH, ""] + paras[len(paras) // 2:])
+        else:
+            text = rows[100 + k]["text"] + "\n\n" + PITCH if k % 2 else PITCH + "\n\n" + rows[100 + k]["text"]
+        records.append({"id": f"p{k:02d}", "text": text})
+    records += [{"id": r["id"], "text": r["text"]} for r in rows[:60]]
+    source = tmp_path / "corpus.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    options = ["--max-df", str(max_df)]
+    _find(str(source), "-o", str(tmp_path / "local"), *options)
+    _find(str(source), "-o", str(tmp_path / "spark"), "--engine", "spark", *options)
+    summary = _same_outputs(tmp_path / "local", tmp_path / "spark")
+    assert summary["templates"]["by_rule"]["frequency"] >= 9
+    assert summary["templates"]["occurrences_by_rule"]["frequency"] >= 9 * 40
+    blocks = [json.loads(line) for line in (tmp_path / "spark" / "boilerplate.jsonl").read_text().splitlines()]
+    assert blocks[0]["text"] == PITCH and blocks[0]["rule"] == "frequency" and blocks[0]["documents"] == 40
+    assert summary["counts"]["pairs"] < 10  # the pitch is no reuse
+
+
 def test_cli_on_seed_folder_same_files_as_local(spark, tmp_path):
     _find(str(SEEDS), "-o", str(tmp_path / "local"))
     _find(str(SEEDS), "-o", str(tmp_path / "spark"), "--engine", "spark")
