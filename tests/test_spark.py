@@ -68,9 +68,9 @@ def _find(*args: str) -> None:
 
 
 def _same_outputs(local: Path, spark: Path) -> dict:
-    """Byte-identical pairs.jsonl, clusters.jsonl and boilerplate.jsonl; the same counts, candidates, templates
-    and problems."""
-    for name in ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl"):
+    """Byte-identical pairs.jsonl, clusters.jsonl, boilerplate.jsonl and templates.parquet; the same counts,
+    candidates, templates and problems."""
+    for name in ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "templates.parquet"):
         assert (spark / name).read_bytes() == (local / name).read_bytes(), name
     a, b = (json.loads((d / "summary.json").read_text()) for d in (local, spark))
     assert b["engine"] == "spark"

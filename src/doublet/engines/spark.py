@@ -52,6 +52,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
@@ -85,6 +86,7 @@ from ..template import (DF_BUCKETS, OUTLIER_MIN_DF, POS_BUCKETS, Rules, Template
                         doc_histogram, outliers, own_text_span, pos_bucket, typical_df, user_hashes)
 from ..template import blocks as template_blocks
 from ..template import summary as template_summary
+from ..template import write_table
 from ..spill import WorkDir
 from . import spark_graph as G
 from . import spark_input as I
@@ -480,13 +482,14 @@ class _ExampleTexts:
         return row["text"]
 
 
-def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates, cfg: Config) -> list[dict]:
+def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates,
+                     cfg: Config) -> tuple[list[dict], dict[int, str]]:
     """boilerplate.jsonl's blocks: :func:`doublet.template.blocks` on the driver, with the texts of the example
     documents only, streamed from the cached documents in partitions of at most a quarter of
-    ``spark.driver.maxResultSize``."""
+    ``spark.driver.maxResultSize``; and the ids of the example documents (for ``templates.parquet``)."""
     examples = np.unique(templates.doc)
     if not examples.shape[0]:
-        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.window)
+        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.window), {}
     wanted = spark.createDataFrame([(int(k),) for k in examples.tolist()], "doc long")
     rows = docs.join(I.shuffled(wanted), "doc").select("doc", "id", "text").persist()
     try:
@@ -494,7 +497,11 @@ def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates,
         parts = int(min(examples.shape[0], max(1, -(-4 * size // _max_result_bytes(spark)))))
         texts = _ExampleTexts(docs, rows.repartitionByRange(parts, "doc").sortWithinPartitions("doc")
                               .toLocalIterator())
-        return template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.window)  # type: ignore[arg-type]
+        listed = template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.window)  # type: ignore[arg-type]
+        for k in examples.tolist():  # blocks reads every example's text; should it not, its id
+            if k not in texts.ids:
+                texts.text(k)
+        return listed, texts.ids
     finally:
         rows.unpersist()
 
@@ -507,7 +514,9 @@ class SparkRun:
 
     ``pairs``: one row per reported pair, in ``pairs.jsonl``'s schema (:data:`PAIR_COLUMNS`);
     ``clusters``: one row per document (``doc`` = its index in input order, then :data:`CLUSTER_COLUMNS`);
-    ``template_blocks``: the recurring blocks taken as template (``boilerplate.jsonl``), on the driver.
+    ``template_blocks``: the recurring blocks taken as template (``boilerplate.jsonl``), on the driver;
+    ``templates``: every fingerprint taken as template (``templates.parquet``), with ``template_ids``, the ids of
+    their example documents, on the driver.
     """
 
     spark: SparkSession
@@ -521,6 +530,8 @@ class SparkRun:
     _cached: list[Any] = field(default_factory=list, repr=False)
     template_blocks: list[dict[str, Any]] = field(default_factory=list, repr=False)
     verified: DataFrame | None = field(default=None, repr=False)  # cached: ``reported`` and the template matches
+    templates: Templates | None = field(default=None, repr=False)
+    template_ids: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def pairs(self) -> DataFrame:
@@ -560,17 +571,23 @@ class SparkRun:
                 self.clusters.orderBy("doc").select(*CLUSTER_COLUMNS).toLocalIterator()]
         ids, clusters, dups = (list(c) for c in zip(*rows)) if rows else ([], [], [])
         return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dups, problems=list(self.problems),
-                      summary=self.summary, pairs_path=pairs_path, work=work, template_blocks=self.template_blocks)
+                      summary=self.summary, pairs_path=pairs_path, work=work, template_blocks=self.template_blocks,
+                      templates=self.templates)
 
     def write(self, outdir: str | Path, *, parquet: bool = False) -> str:
-        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl and summary.json (and with ``parquet``,
-        pairs.parquet/ and clusters.parquet/) into ``outdir``: a local folder or any Hadoop file system URI."""
+        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl, templates.parquet and summary.json (and with
+        ``parquet``, pairs.parquet/ and clusters.parquet/) into ``outdir``: a local folder or any Hadoop file
+        system URI."""
         out = str(outdir).rstrip("/")
         _write_lines(self.spark, self.reported.orderBy("a", "b").select("line"), f"{out}/pairs.jsonl")
         _write_lines(self.spark, self.clusters.mapInArrow(_cluster_lines, "doc long, line string")
                      .orderBy("doc").select("line"), f"{out}/clusters.jsonl")
         _write_bytes(self.spark, f"{out}/boilerplate.jsonl",
                      "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in self.template_blocks).encode("utf-8"))
+        if self.templates is not None:
+            with tempfile.TemporaryDirectory(dir=self.cfg.tmp_dir) as tmp:  # written here, copied to outdir
+                write_table(self.templates, self.template_ids, Path(tmp) / "t.parquet")
+                _write_bytes(self.spark, f"{out}/templates.parquet", (Path(tmp) / "t.parquet").read_bytes())
         if parquet:
             self.pairs.orderBy("a", "b").write.mode("overwrite").parquet(f"{out}/pairs.parquet")
             self.clusters.orderBy("doc").write.mode("overwrite").parquet(f"{out}/clusters.parquet")
@@ -732,7 +749,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     for df in (post, settled):
         if df is not None:
             df.unpersist()
-    listed = _template_blocks(spark, docs, templates, cfg)
+    listed, example_ids = _template_blocks(spark, docs, templates, cfg)
 
     # --- verify and align: both texts joined to each pair
     stages.start("verify+align")
@@ -819,7 +836,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
         "problems": [p.to_dict() for p in problems],
     }
     return SparkRun(spark, cfg, docs, reported, clusters, comp_dup, summary, list(problems), cached,
-                    template_blocks=listed, verified=verified)
+                    template_blocks=listed, verified=verified, templates=templates, template_ids=example_ids)
 
 
 # ------------------------------------------------------------------------------------------ inputs
