@@ -11,8 +11,8 @@ bench/speed.py does; ``--corpora DIR`` reads ``corpus-N.jsonl`` from another fol
    --workers W`` (Spark ``local[W]``, started by the command: its JVM start-up is in the wall time; the
    engine's own total is reported beside it), end to end in a subprocess, with the peak RSS of the
    process tree (JVM and Python workers included); medians of ``--runs`` runs.
-2. Whether the two wrote the same answer: ``pairs.jsonl``, ``clusters.jsonl`` and ``boilerplate.jsonl`` byte
-   for byte.
+2. Whether the two wrote the same answer: ``pairs.jsonl``, ``clusters.jsonl``, ``boilerplate.jsonl`` and
+   ``templates.parquet`` byte for byte.
 3. Shuffle bytes written per engine stage (Spark's status store, as the Spark run's summary.json reports
    them), per document, and extrapolated linearly to 1 billion documents; with two sizes, also the growth
    of bytes per document from the smaller corpus to the larger (a stage whose bytes per document grow
@@ -40,6 +40,7 @@ import speed  # noqa: E402  (bench/speed.py: corpora, measured subprocess runs, 
 RESULTS = HERE / "results"
 STAGES = ("read", "fingerprint", "lsh", "candidates", "verify+align", "cluster")
 BILLION = 1_000_000_000
+SAME_FILES = ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "templates.parquet")
 
 
 def log(msg: str) -> None:
@@ -69,7 +70,7 @@ def run(engine: str, path: str, out: Path, workers: int, timeout: float) -> dict
 
 def same_files(a: Path, b: Path) -> dict[str, bool]:
     return {name: (a / name).read_bytes() == (b / name).read_bytes()
-            for name in ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl")}
+            for name in SAME_FILES}
 
 
 def measure(n: int, path: str, mb: float, workers: int, runs: int, timeout: float, tmp: Path) -> dict[str, Any]:
@@ -126,12 +127,12 @@ def markdown(res: dict[str, Any]) -> str:
              f"Python {m['python']}, pyspark {res['pyspark']}; `--workers {res['workers']}` (Spark `local[{res['workers']}]`); "
              f"medians of {res['runs']} run(s); load average {res['load_before']} before, {res['load_after']} after.", "",
              "| docs | MB | local wall s | spark wall s (engine s) | spark / local | local peak RSS MB | spark peak RSS MB "
-             "| same pairs.jsonl / clusters.jsonl / boilerplate.jsonl |",
+             f"| same {' / '.join(SAME_FILES)} |",
              "|---|---|---|---|---|---|---|---|"]
     for s in res["sizes"]:
         lo, sp = s["local"], s["spark"]
         same = " / ".join("yes" if s["same_answer"].get(k) else "**no**" if k in s["same_answer"] else "–"
-                          for k in ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl"))
+                          for k in SAME_FILES)
         lines.append(f"| {s['documents']:,} | {s['mb']:,.0f} | {lo['wall_s']:.1f} | {sp['wall_s']:.1f} "
                      f"({sp['engine_total_s']:.1f}) | {sp['wall_s'] / lo['wall_s']:.1f}× | {lo['peak_rss_mb']:,.0f} "
                      f"| {sp['peak_rss_mb']:,.0f} | {same} |")

@@ -145,7 +145,10 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     With ``defer_min_df`` (the frequency rule on: engines pass ``template.OUTLIER_MIN_DF``) and the documents'
     lengths ``n_words``, content fingerprints held by that many documents or more yield no pairs here: their
     rows go to ``pending`` and, once every document's typical df and own-text span are known (from
-    ``doc_buckets`` and ``doc_own`` of every partition), :func:`settle` decides them.
+    ``doc_buckets`` and ``doc_own`` of every partition), :func:`settle` decides them. Without ``n_words``, only
+    ``pending`` is returned: an engine that keeps only some rows of a hash (``stats``) counts the documents'
+    histograms over all rows itself (the Spark engine: with :func:`doublet.template.df_bucket` and
+    :func:`doublet.template.pos_bucket`, as here).
 
     ``anchors`` (sorted document numbers): only the pair occurrences of pairs with at least one anchor document
     are made — the same occurrences as without it, restricted to those pairs, at a cost proportional to the
@@ -179,7 +182,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     templ = rule != CONTENT
     deferred = ~templ & (df >= defer_min_df) if defer_min_df is not None else np.zeros(df.shape[0], bool)
     usable = ~templ & (df >= 2) & (df <= max_df) & ~deferred
-    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(usable.sum()),
+    mid = ~templ & (df >= 2) & (df <= max_df)  # content, pending or not (settle moves its templates)
+    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(mid.sum()),
                     f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
     if anchors is None:
         keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
@@ -195,19 +199,19 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     if defer_min_df is not None:
         rows = np.repeat(deferred, runs)
         pending = (h[rows], d[rows], p[rows])
+    if defer_min_df is not None and n_words is not None:
         content = np.repeat(~templ, runs)
         key = d[content] * DF_BUCKETS + df_bucket(np.repeat(df, runs)[content])
         doc_buckets = tuple(np.unique(key, return_counts=True))
         own = np.repeat(~templ & ~deferred, runs)
-        assert n_words is not None, "the frequency rule needs the documents' lengths"
         key = d[own] * POS_BUCKETS + pos_bucket(p[own], np.asarray(n_words)[d[own]])
         doc_own = tuple(np.unique(key, return_counts=True))
     return Postings(np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32),
                     found, hist, pending, doc_buckets, doc_own)
 
 
-def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical: np.ndarray, own_lo: np.ndarray,
-           own_hi: np.ndarray, n_words: np.ndarray, max_df: int, *,
+def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical: np.ndarray | None,
+           own_lo: np.ndarray | None, own_hi: np.ndarray | None, n_words: np.ndarray | None, max_df: int, *,
            counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Templates]:
     """The frequency rule on the fingerprints :func:`postings` left pending, and their pairs.
@@ -218,7 +222,8 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     occurrences are :func:`doublet.template.outliers` in at least ``OUTLIER_SHARE`` of its documents is a
     template (``FREQUENCY``); the others yield their pair occurrences (up to ``max_df`` documents). Engines
     that keep only some rows of a hash pass ``counts`` = (sorted hashes, df, outlier documents) over all of
-    them. Returns (pair keys, pos_a, pos_b, templates)."""
+    them (counted with :func:`doublet.template.outliers`; the documents' arrays are not needed then). Returns
+    (pair keys, pos_a, pos_b, templates)."""
     h = np.ascontiguousarray(hashes, np.uint64)
     d = np.asarray(docs, np.int64)
     p = np.ascontiguousarray(positions, np.uint32)
@@ -240,6 +245,16 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     found = Templates(h[t_at], np.full(t_at.shape[0], FREQUENCY, np.uint8), df[templ].astype(np.int64), d[t_at],
                       p[t_at])
     return np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32), found
+
+
+def settled_histogram(hist: Counter, found: Templates, max_df: int) -> None:
+    """Move the fingerprints :func:`settle` judged template (``found``) from their content class of a
+    :func:`postings` histogram (``df=2..max_df`` or ``df>max_df``: postings counts a pending fingerprint as
+    content) to ``template``, in place."""
+    big = int((found.df > max_df).sum())
+    hist["template"] += len(found)
+    hist[f"df=2..{max_df}"] -= len(found) - big
+    hist[f"df>{max_df}"] -= big
 
 
 def _anchored_pairs(starts: np.ndarray, lengths: np.ndarray, docs: np.ndarray, pos: np.ndarray,
@@ -357,5 +372,6 @@ def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarra
         k2, a2, b2, t2 = settle(*post.pending, typical, own_lo, own_hi, n_words, max_df)
         keys, pos_a, pos_b = np.r_[keys, k2], np.r_[pos_a, a2], np.r_[pos_b, b2]
         templates = Templates.concat([templates, t2])
+        settled_histogram(post.df_histogram, t2, max_df)
     pairs, shared = supported_pairs(keys, pos_a, pos_b, min_shared, min_span, shingle_size, drift)
     return FingerprintCandidates(pairs, shared, templates.hashes, dict(post.df_histogram))

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -413,9 +413,10 @@ TABLE_COLUMNS = ("fingerprint", "rule", "documents", "example", "position")
 documents hold it, its first document (id) and its position there (word index)."""
 
 
-def write_table(templates: Templates, ids: Sequence[str], path: str | Path) -> None:
+def write_table(templates: Templates, ids: Sequence[str] | Mapping[int, str], path: str | Path) -> None:
     """``templates.parquet``: every fingerprint a run took as template (what its verification masked), one row
-    each, sorted by fingerprint (:data:`TABLE_COLUMNS`); ``doublet report`` mutes their words."""
+    each, sorted by fingerprint (:data:`TABLE_COLUMNS`); ``doublet report`` mutes their words. ``ids[k]`` is
+    the id of document ``k`` (a mapping of the example documents' suffices)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -35,7 +35,8 @@ from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit, summed_credits
 from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, pack_shape,
-                          postings, settle, split_keys, supported_pairs, unpack_shape)
+                          postings, settle, settled_histogram, split_keys, supported_pairs,
+                          unpack_shape)
 from ..cluster import COPY_SHARE, cluster_index, components, copy_clusters, id_order, visit_order
 from ..config import Config
 from ..minhash import band_keys
@@ -426,8 +427,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         settle_jobs = [(occ_root, p, docs_path, cfg) for p in range(len(fps))]
         for p, (b_p, bounds_p) in enumerate(_ordered_map(pool, _settle_job, settle_jobs, 2 * cfg.workers)):
             boiler.append(b_p)
-            hist["template"] += len(b_p)
-            hist[f"df=2..{cfg.max_df}"] -= len(b_p)
+            settled_histogram(hist, b_p, cfg.max_df)
             files.append((occ_root / f"s{p:03d}", bounds_p))
     n_occurrences = int(sum(int(b[-1]) for _, b in files))
     timings["candidates:postings"] = time.perf_counter() - t

@@ -8,8 +8,9 @@ that holds the rows of its keys:
    rules; the first record of an id wins; each document gets its local-engine index (input order 0..n-1) and
    a site number (``--site-field`` / ``site_col``; :func:`doublet.engines.spark_input.site_number`).
 2. **fingerprint** — :func:`doublet.analysis.fingerprint_batch` and :func:`doublet.minhash.band_keys` per
-   Arrow batch of documents: band keys, fingerprint hashes, their positions (``fp_pos``) and shape flags
-   (``fp_flag``) per document.
+   Arrow batch of documents: band keys, fingerprint hashes, their positions (``fp_pos``), shape flags
+   (``fp_flag``) and, with the frequency rule, position buckets (``fp_pb``, :func:`doublet.template.pos_bucket`)
+   per document.
 3. **lsh** — rows (band, key, doc) grouped by band and key bucket: :func:`doublet.candidates.lsh_pairs`
    per group (a bucket is never split, so its star rule for buckets over ``max_bucket`` holds).
 4. **candidates** — rows (hash, doc, pos, flag, site) shuffled by hash bucket. In the JVM, window functions
@@ -18,7 +19,13 @@ that holds the rows of its keys:
    largest site number; then they drop the rows beyond the hash's first ``max_df + 1`` documents (a cost
    bound on the group size). :func:`doublet.candidates.postings` per group with those counts
    (``stats=HashStats``) and the user's template hashes (broadcast) gives the templates (to the driver) and
-   the pair occurrences, grouped by pair bucket for :func:`doublet.candidates.supported_pairs`.
+   the pair occurrences, grouped by pair bucket for :func:`doublet.candidates.supported_pairs`. With the
+   frequency rule, postings leaves content held by ``OUTLIER_MIN_DF`` documents or more pending
+   (:func:`_frequency_rule`): the JVM counts every document's content fingerprints by df and position bucket
+   over *all* rows, :func:`doublet.template.typical_df` and :func:`doublet.template.own_text_span` per batch of
+   documents, :func:`doublet.template.outliers` per row of a pending hash (all of its rows, its document's
+   figures joined on), the JVM counts them per hash, and :func:`doublet.candidates.settle` per hash bucket
+   decides the pending hashes with those counts (``counts=``).
    ``boilerplate.jsonl``: :func:`doublet.template.blocks` on the driver, with the example documents' texts
    streamed from the cached documents.
 5. **verify+align** — each candidate pair joined with both texts, oriented by id as the local engine does
@@ -26,16 +33,18 @@ that holds the rows of its keys:
    with the template hashes broadcast as the mask; pairs left out as one formula with other figures are
    counted (``template_matches``).
 6. **cluster** (:mod:`doublet.engines.spark_graph`) — :func:`doublet.cluster.copy_clusters`' clusters:
-   connected components of copies (near-duplicates, or pairs with a containment ≥ ``COPY_SHARE``) plus each
-   other document's strongest pair (:func:`~doublet.engines.spark_graph.copy_edges`), and of the
+   connected components of copies (near-duplicates, or pairs with a containment ≥ ``COPY_SHARE``) plus one
+   pair of each other document, to a copy if it has one, else its strongest
+   (:func:`~doublet.engines.spark_graph.copy_edges`), and of the
    near-duplicate pairs, by large-star / small-star rounds on DataFrames (Kiveris et al. 2014), each named by
    its smallest id as in :mod:`doublet.cluster`.
 
 What reaches the driver: per-segment record counts and the input problems (stage 1), the templates (hash,
 rule, df, example document and position; stage 4: as the local engine also holds them in memory), read one
-partition at a time, the texts of the templates' example documents (streamed, for boilerplate.jsonl), the
-fingerprint document-frequency histogram, counts, and one flag per connected-components round. Never the
-corpus, the signatures, the fingerprints or the candidate pairs.
+partition at a time (the frequency rule's anti-join broadcasts the postings' template hashes back), the
+texts of the templates' example documents (streamed, for boilerplate.jsonl), the fingerprint
+document-frequency histogram, counts, and one flag per connected-components round. Never the corpus, the
+signatures, the fingerprints, the documents' histograms or the candidate pairs.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
@@ -65,27 +75,31 @@ from .. import __version__
 from .. import dedup as dedup_rules
 from .. import documents as D
 from ..analysis import PairResult, Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import HashStats, lsh_pairs, postings, supported_pairs
+from ..candidates import HashStats, lsh_pairs, postings, settle, settled_histogram, supported_pairs
 from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
 from ..attribution import SINGLETON, attribute
 from ..cluster import COPY_SHARE
 from ..result import CLUSTER_COLUMNS, Result, cluster_lines, pair_from_dict
-from ..template import Rules, Templates, user_hashes
+from ..template import (DF_BUCKETS, OUTLIER_MIN_DF, POS_BUCKETS, Rules, Templates, df_bucket,
+                        doc_histogram, outliers, own_text_span, pos_bucket, typical_df, user_hashes)
 from ..template import blocks as template_blocks
 from ..template import summary as template_summary
+from ..template import write_table
 from ..spill import WorkDir
 from . import spark_graph as G
 from . import spark_input as I
 from .spark_input import check_inputs
 
 PRINTS_SCHEMA = ("doc long, site long, n_words long, n_chars long, has_sig boolean, bands array<long>, "
-                 "fp_hash array<long>, fp_pos array<int>, fp_flag array<byte>")
-# kind 0: pair occurrence (value = pair key, pos_a/pos_b = the fingerprint's positions), 1: template (value =
-# hash, pos_a = its position in doc, the example document; pos_b = its rule; df = documents holding it),
-# 2, 3, ...: df histogram entries (label, value)
+                 "fp_hash array<long>, fp_pos array<int>, fp_flag array<byte>, fp_pb array<byte>")
+# rows of the postings (and settle) groups' output, by kind: OCCURRENCE (value = pair key, pos_a/pos_b = the
+# fingerprint's positions), TEMPLATE (value = hash, pos_a = its position in doc, the example document; pos_b =
+# its rule; df = documents holding it), PENDING (a row postings left for settle: value = hash, doc, pos_a =
+# position, df = documents holding it), HISTOGRAM (a df histogram entry: label, value)
 POSTINGS_SCHEMA = "kind byte, value long, label string, pos_a int, pos_b int, doc long, df long"
+OCCURRENCE, TEMPLATE, PENDING, HISTOGRAM = 0, 1, 2, 3
 PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
 PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
                 f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
@@ -136,13 +150,17 @@ def _lists(offsets: np.ndarray, values: np.ndarray) -> pa.ListArray:
 
 def _fingerprints(batches: Iterator[pa.RecordBatch], cfg: Config) -> Iterator[pa.RecordBatch]:
     """fingerprint_batch + band_keys per batch of (doc, id, text, site) rows: each fingerprint with its
-    position and shape flag (``fp_flag``: 0; 1 template-shaped, 2 end zone, 3 tail paragraph)."""
+    position, shape flag (``fp_flag``: 0; 1 template-shaped, 2 end zone, 3 tail paragraph) and, with the
+    frequency rule, the bucket of its position in the document (``fp_pb``: :func:`doublet.template.pos_bucket`,
+    for the documents' own-text spans and the outlier test)."""
     bands, rows = cfg.lsh_params()
+    frequency = Rules.of(cfg).frequency
     for batch in batches:
         texts = batch.column("text").to_pylist()
         n = len(texts)
         bp = fingerprint_batch(texts, cfg)
         fp_off = np.r_[0, np.cumsum(bp.fp_counts)]
+        pb = pos_bucket(bp.fp_pos, np.repeat(bp.n_words, bp.fp_counts)) if frequency else np.empty(0, np.uint8)
         yield pa.RecordBatch.from_arrays([
             batch.column("doc"),
             batch.column("site"),
@@ -153,7 +171,8 @@ def _fingerprints(batches: Iterator[pa.RecordBatch], cfg: Config) -> Iterator[pa
             _lists(fp_off, _i64(bp.fp_hashes)),
             _lists(fp_off, bp.fp_pos.astype(np.int32)),
             _lists(fp_off, bp.fp_shape.astype(np.int8)),
-        ], names=["doc", "site", "n_words", "n_chars", "has_sig", "bands", "fp_hash", "fp_pos", "fp_flag"])
+            _lists(fp_off if frequency else np.zeros(n + 1, np.int64), pb.astype(np.int8)),
+        ], names=["doc", "site", "n_words", "n_chars", "has_sig", "bands", "fp_hash", "fp_pos", "fp_flag", "fp_pb"])
 
 
 def _lsh_group(table: pa.Table, max_bucket: int) -> pa.Table:
@@ -173,7 +192,9 @@ def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any) -> pa
 
     This is the one place the engine calls :func:`doublet.candidates.postings`, with the group's rows in the
     (doc, position) order the local engine's spill has. Returns the pair occurrences, the templates with their
-    rule, df and example (first document, position there) and the df histogram entries.
+    rule, df and example (first document, position there), the df histogram entries and, with the frequency
+    rule, the rows left pending for :func:`_settle_group` (the documents' histograms are counted over all rows
+    in the JVM: :func:`_doc_text`).
     """
     doc = table.column("doc").to_numpy().astype(np.int64)
     pos = table.column("pos").to_numpy().astype(np.uint32)
@@ -182,22 +203,88 @@ def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any) -> pa
     uniq, first = np.unique(hashes, return_index=True)
     stats = HashStats(uniq, *(table.column(c).to_numpy()[first].astype(np.int64) for c in STATS_COLUMNS))
     post = postings(hashes[order], doc[order], pos[order], table.column("flag").to_numpy()[order].astype(np.uint8),
-                    max_df, rules=rules, user=user.value if user is not None else None, stats=stats)
-    labels = list(post.df_histogram)  # kind 2, 3, ...: histogram entries in postings' order
-    t = post.templates
-    n_occ, n_templ = post.pair_keys.shape[0], len(t)
-    zeros = np.zeros(len(labels), np.int64)
+                    max_df, rules=rules, user=user.value if user is not None else None, stats=stats,
+                    defer_min_df=OUTLIER_MIN_DF if rules.frequency else None)
+    if post.pending is not None:  # with the df of each row's hash, over all its documents
+        pending = (*post.pending, stats.lookup(post.pending[0])[0])
+    else:
+        pending = (np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int64))
+    return _postings_table(post.pair_keys, post.pos_a, post.pos_b, post.templates, pending, post.df_histogram)
+
+
+def _postings_table(keys: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray, t: Templates,
+                    pending: tuple[np.ndarray, ...], hist: Counter) -> pa.Table:
+    """Pair occurrences, templates, pending rows (hash, doc, position, df) and histogram entries as
+    :data:`POSTINGS_SCHEMA` rows."""
+    labels = list(hist)  # in postings' order
+    ph, pdoc, ppos, pdf = pending
+    n_occ, n_templ, n_pend, n_hist = keys.shape[0], len(t), ph.shape[0], len(labels)
+    zeros = np.zeros(n_hist, np.int64)
     return pa.table({
-        "kind": pa.array(np.r_[np.zeros(n_occ, np.int8), np.ones(n_templ, np.int8),
-                               np.arange(2, 2 + len(labels), dtype=np.int8)]),
-        "value": pa.array(np.r_[_i64(post.pair_keys), _i64(t.hashes),
-                                np.array([post.df_histogram[k] for k in labels], np.int64)]),
-        "label": pa.concat_arrays([pa.nulls(n_occ + n_templ, pa.string()), pa.array(labels, pa.string())]),
-        "pos_a": pa.array(np.r_[post.pos_a.astype(np.int32), t.pos.astype(np.int32), zeros.astype(np.int32)]),
-        "pos_b": pa.array(np.r_[post.pos_b.astype(np.int32), t.rule.astype(np.int32), zeros.astype(np.int32)]),
-        "doc": pa.array(np.r_[np.zeros(n_occ, np.int64), t.doc, zeros]),
-        "df": pa.array(np.r_[np.zeros(n_occ, np.int64), t.df, zeros]),
+        "kind": pa.array(np.repeat(np.array([OCCURRENCE, TEMPLATE, PENDING, HISTOGRAM], np.int8),
+                                   [n_occ, n_templ, n_pend, n_hist])),
+        "value": pa.array(np.r_[_i64(keys), _i64(t.hashes), _i64(ph), np.array([hist[k] for k in labels], np.int64)]),
+        "label": pa.concat_arrays([pa.nulls(n_occ + n_templ + n_pend, pa.string()), pa.array(labels, pa.string())]),
+        "pos_a": pa.array(np.r_[pos_a.astype(np.int32), t.pos.astype(np.int32), ppos.astype(np.int32),
+                                zeros.astype(np.int32)]),
+        "pos_b": pa.array(np.r_[pos_b.astype(np.int32), t.rule.astype(np.int32), np.zeros(n_pend, np.int32),
+                                zeros.astype(np.int32)]),
+        "doc": pa.array(np.r_[np.zeros(n_occ, np.int64), t.doc, pdoc.astype(np.int64), zeros]),
+        "df": pa.array(np.r_[np.zeros(n_occ, np.int64), t.df, pdf.astype(np.int64), zeros]),
     })
+
+
+def _doc_text(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Each document's typical df (:func:`doublet.template.typical_df`) and own-text span
+    (:func:`doublet.template.own_text_span`), from rows (doc, counts): ``counts`` lists (df, pb, n) = ``n`` content
+    fingerprints of the document held by ``df`` documents, with ``pb`` the bucket of their position there
+    (:func:`doublet.template.pos_bucket`) when ``df < OUTLIER_MIN_DF`` (own text), else null; counted in the JVM
+    over every row of every hash. The histograms are the local engine's (``Postings.doc_buckets`` and
+    ``doc_own`` summed over all partitions)."""
+    for batch in batches:
+        n = batch.num_rows
+        lists = batch.column("counts")
+        at = np.repeat(np.arange(n, dtype=np.int64), lists.value_lengths().to_numpy(zero_copy_only=False))
+        entries = lists.flatten()
+        df = entries.field("df").to_numpy().astype(np.int64)
+        count = entries.field("n").to_numpy().astype(np.int64)
+        pb = entries.field("pb")
+        own = pb.is_valid().to_numpy(zero_copy_only=False)
+        pb = pb.fill_null(0).to_numpy().astype(np.int64)
+        typical = typical_df(doc_histogram(n, at * DF_BUCKETS + df_bucket(df), count))
+        own_lo, own_hi = own_text_span(doc_histogram(n, at[own] * POS_BUCKETS + pb[own], count[own], POS_BUCKETS))
+        yield pa.RecordBatch.from_arrays([batch.column("doc"), pa.array(typical.astype(np.float64)),
+                                          pa.array(own_lo), pa.array(own_hi)],
+                                         names=["doc", "typical", "own_lo", "own_hi"])
+
+
+def _outlier_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The (bucket, hash) of each row (hash, doc, pb, df, typical, own_lo, own_hi: a pending fingerprint's
+    occurrence with its document's typical df and own-text span) that :func:`doublet.template.outliers` calls an
+    outlier, to be counted per hash."""
+    for batch in batches:
+        col = {c: batch.column(c).to_numpy() for c in ("df", "typical", "pb", "own_lo", "own_hi")}
+        out = outliers(col["df"], col["typical"], col["pb"], col["own_lo"], col["own_hi"])
+        yield pa.RecordBatch.from_arrays([batch.column("bucket").filter(pa.array(out)),
+                                          batch.column("hash").filter(pa.array(out))], names=["bucket", "hash"])
+
+
+def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int) -> pa.Table:
+    """settle on one group: the pending rows (hash, doc, pos, df; the first ``max_df + 1`` documents of each
+    hash, df over all of them) and, per hash, the documents in which it is an outlier (hash, n_out; counted over
+    all of its rows: a hash without outliers has no row). Returns the pair occurrences and the FREQUENCY
+    templates, as :func:`_postings_group` does."""
+    h, d = _u64(pending.column("hash")), pending.column("doc").to_numpy().astype(np.int64)
+    p, df = pending.column("pos").to_numpy().astype(np.uint32), pending.column("df").to_numpy().astype(np.int64)
+    order = np.lexsort((d, h))  # grouped by hash, each hash's documents in order (its first is the example)
+    h, d, p, df = h[order], d[order], p[order], df[order]
+    uniq, first = np.unique(h, return_index=True)
+    n_out = np.zeros(uniq.shape[0], np.int64)
+    oh, on = _u64(outlying.column("hash")), outlying.column("n_out").to_numpy().astype(np.int64)
+    n_out[np.searchsorted(uniq, oh)] = on  # every hash with outliers is pending (content held by >= 5)
+    keys, pos_a, pos_b, found = settle(h, d, p, None, None, None, None, max_df, counts=(uniq, df[first], n_out))
+    none = (np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int64))
+    return _postings_table(keys, pos_a, pos_b, found, none, Counter())
 
 
 def _judge_group(table: pa.Table, min_shared: int, min_span: int, shingle_size: int, drift: int) -> pa.Table:
@@ -315,15 +402,49 @@ def _plan_group(members: pa.Table, pairs: pa.Table, keep: str, cfg: Config) -> p
     })
 
 
+def _frequency_rule(spark: SparkSession, counted: DataFrame, post: DataFrame, templates: Templates, parts: int,
+                    max_df: int) -> DataFrame:
+    """The frequency rule (:func:`doublet.candidates.settle`) on the rows :func:`_postings_group` left pending:
+    every row of a hash is counted (``counted``: one row per hash and document, before the cap, with the hash's
+    df and the position bucket ``pb``), as the local engine's postings jobs count them.
+
+    1. Each document's typical df and own-text span (:func:`_doc_text`), from the counts of its content
+       fingerprints (every fingerprint but ``templates``, the postings' templates: a broadcast anti-join) by df
+       and, for those held by fewer than ``OUTLIER_MIN_DF`` documents, by position bucket.
+    2. Per pending hash (content held by ``OUTLIER_MIN_DF`` documents or more), the documents in which it is an
+       outlier (:func:`doublet.template.outliers` per row, :func:`_outlier_rows`, with its document's figures
+       joined on), counted over all of its rows.
+    3. :func:`doublet.candidates.settle` per hash bucket on the pending rows (the first ``max_df + 1`` documents
+       of each hash) with those counts (:func:`_settle_group`): pair occurrences and FREQUENCY templates, as
+       :data:`POSTINGS_SCHEMA` rows.
+    """
+    templ = spark.createDataFrame(pa.table({"hash": pa.array(_i64(templates.hashes))}))
+    content = counted.join(F.broadcast(templ), "hash", "left_anti")
+    own_pb = F.when(F.col("df") < OUTLIER_MIN_DF, F.col("pb")).alias("pb")
+    doc_text = (content.groupBy("doc", "df", own_pb).agg(F.count("*").alias("n"))
+                .groupBy("doc").agg(F.collect_list(F.struct("df", "pb", "n")).alias("counts"))
+                .mapInArrow(_doc_text, "doc long, typical double, own_lo long, own_hi long"))
+    outlying = (content.filter(F.col("df") >= OUTLIER_MIN_DF).select("bucket", "hash", "doc", "pb", "df")
+                .join(I.shuffled(doc_text), "doc").mapInArrow(_outlier_rows, "bucket long, hash long")
+                .groupBy("bucket", "hash").agg(F.count("*").alias("n_out")))
+    pending = post.filter(F.col("kind") == PENDING).select(
+        F.col("value").alias("hash"), "doc", F.col("pos_a").alias("pos"), "df").withColumn(
+        "bucket", F.pmod("hash", F.lit(parts)))
+    return pending.groupBy("bucket").cogroup(outlying.groupBy("bucket")).applyInArrow(
+        _on_cogroup(_settle_group, max_df=max_df), POSTINGS_SCHEMA)
+
+
 # ------------------------------------------------------------------------------------------ on the driver
 
 def _collect_templates(post: DataFrame) -> tuple[Templates, Counter]:
-    """The templates (sorted by hash) and the df histogram from the postings' output, read one partition at a
-    time (no job's result is larger than one partition's share)."""
+    """The templates (sorted by hash) and the df histogram from the postings' (and settle's) output, read one
+    partition at a time (no job's result is larger than one partition's share)."""
     cols: list[list[int]] = [[], [], [], [], []]  # hash, rule, df, doc, pos
     hist: Counter = Counter()
-    for r in post.filter("kind > 0").select("kind", "value", "label", "pos_a", "pos_b", "doc", "df").toLocalIterator():
-        if r["kind"] == 1:
+    rows = post.filter(F.col("kind").isin(TEMPLATE, HISTOGRAM)).select("kind", "value", "label", "pos_a", "pos_b",
+                                                                       "doc", "df")
+    for r in rows.toLocalIterator():
+        if r["kind"] == TEMPLATE:
             for col, v in zip(cols, (r["value"], r["pos_b"], r["df"], r["doc"], r["pos_a"])):
                 col.append(v)
         else:
@@ -361,13 +482,14 @@ class _ExampleTexts:
         return row["text"]
 
 
-def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates, cfg: Config) -> list[dict]:
+def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates,
+                     cfg: Config) -> tuple[list[dict], dict[int, str]]:
     """boilerplate.jsonl's blocks: :func:`doublet.template.blocks` on the driver, with the texts of the example
     documents only, streamed from the cached documents in partitions of at most a quarter of
-    ``spark.driver.maxResultSize``."""
+    ``spark.driver.maxResultSize``; and the ids of the example documents (for ``templates.parquet``)."""
     examples = np.unique(templates.doc)
     if not examples.shape[0]:
-        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.window)
+        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.window), {}
     wanted = spark.createDataFrame([(int(k),) for k in examples.tolist()], "doc long")
     rows = docs.join(I.shuffled(wanted), "doc").select("doc", "id", "text").persist()
     try:
@@ -375,7 +497,11 @@ def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates,
         parts = int(min(examples.shape[0], max(1, -(-4 * size // _max_result_bytes(spark)))))
         texts = _ExampleTexts(docs, rows.repartitionByRange(parts, "doc").sortWithinPartitions("doc")
                               .toLocalIterator())
-        return template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.window)  # type: ignore[arg-type]
+        listed = template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.window)  # type: ignore[arg-type]
+        for k in examples.tolist():  # blocks reads every example's text; should it not, its id
+            if k not in texts.ids:
+                texts.text(k)
+        return listed, texts.ids
     finally:
         rows.unpersist()
 
@@ -388,7 +514,9 @@ class SparkRun:
 
     ``pairs``: one row per reported pair, in ``pairs.jsonl``'s schema (:data:`PAIR_COLUMNS`);
     ``clusters``: one row per document (``doc`` = its index in input order, then :data:`CLUSTER_COLUMNS`);
-    ``template_blocks``: the recurring blocks taken as template (``boilerplate.jsonl``), on the driver.
+    ``template_blocks``: the recurring blocks taken as template (``boilerplate.jsonl``), on the driver;
+    ``templates``: every fingerprint taken as template (``templates.parquet``), with ``template_ids``, the ids of
+    their example documents, on the driver.
     """
 
     spark: SparkSession
@@ -402,6 +530,8 @@ class SparkRun:
     _cached: list[Any] = field(default_factory=list, repr=False)
     template_blocks: list[dict[str, Any]] = field(default_factory=list, repr=False)
     verified: DataFrame | None = field(default=None, repr=False)  # cached: ``reported`` and the template matches
+    templates: Templates | None = field(default=None, repr=False)
+    template_ids: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def pairs(self) -> DataFrame:
@@ -441,17 +571,23 @@ class SparkRun:
                 self.clusters.orderBy("doc").select(*CLUSTER_COLUMNS).toLocalIterator()]
         ids, clusters, dups = (list(c) for c in zip(*rows)) if rows else ([], [], [])
         return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dups, problems=list(self.problems),
-                      summary=self.summary, pairs_path=pairs_path, work=work, template_blocks=self.template_blocks)
+                      summary=self.summary, pairs_path=pairs_path, work=work, template_blocks=self.template_blocks,
+                      templates=self.templates)
 
     def write(self, outdir: str | Path, *, parquet: bool = False) -> str:
-        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl and summary.json (and with ``parquet``,
-        pairs.parquet/ and clusters.parquet/) into ``outdir``: a local folder or any Hadoop file system URI."""
+        """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl, templates.parquet and summary.json (and with
+        ``parquet``, pairs.parquet/ and clusters.parquet/) into ``outdir``: a local folder or any Hadoop file
+        system URI."""
         out = str(outdir).rstrip("/")
         _write_lines(self.spark, self.reported.orderBy("a", "b").select("line"), f"{out}/pairs.jsonl")
         _write_lines(self.spark, self.clusters.mapInArrow(_cluster_lines, "doc long, line string")
                      .orderBy("doc").select("line"), f"{out}/clusters.jsonl")
         _write_bytes(self.spark, f"{out}/boilerplate.jsonl",
                      "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in self.template_blocks).encode("utf-8"))
+        if self.templates is not None:
+            with tempfile.TemporaryDirectory(dir=self.cfg.tmp_dir) as tmp:  # written here, copied to outdir
+                write_table(self.templates, self.template_ids, Path(tmp) / "t.parquet")
+                _write_bytes(self.spark, f"{out}/templates.parquet", (Path(tmp) / "t.parquet").read_bytes())
         if parquet:
             self.pairs.orderBy("a", "b").write.mode("overwrite").parquet(f"{out}/pairs.parquet")
             self.clusters.orderBy("doc").write.mode("overwrite").parquet(f"{out}/clusters.parquet")
@@ -562,9 +698,11 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     if cfg.template_texts:
         user_bc = sc.broadcast(user_hashes(cfg.template_texts, cfg.shingle_size))
         cached.append(user_bc)
-    fp_rows = prints.select("doc", "site", F.explode(F.arrays_zip("fp_hash", "fp_pos", "fp_flag")).alias("f")).select(
+    fields = ("fp_hash", "fp_pos", "fp_flag") + (("fp_pb",) if rules.frequency else ())
+    fp_rows = prints.select("doc", "site", F.explode(F.arrays_zip(*fields)).alias("f")).select(
         F.col("f.fp_hash").alias("hash"), "doc", F.col("f.fp_pos").alias("pos"), F.col("f.fp_flag").alias("flag"),
-        F.col("site") if rules.site else F.lit(0).cast("long").alias("site"))
+        F.col("site") if rules.site else F.lit(0).cast("long").alias("site"),
+        *((F.col("f.fp_pb").alias("pb"),) if rules.frequency else ()))
     by_hash = fp_rows.withColumn("bucket", F.pmod("hash", F.lit(parts))).repartition(parts, "bucket")
     # Every window below is keyed by (bucket, hash[, doc]), which the shuffle by bucket already satisfies: one
     # shuffle, then sorts within partitions. A document votes with the shape flag of its first occurrence of a
@@ -577,18 +715,29 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
                               ).filter("nth = 1")
     per_hash = Window.partitionBy("bucket", "hash")
     counted = once.select(
-        "bucket", "hash", "doc", "pos", "flag", F.count(F.lit(1)).over(per_hash).alias("df"),
+        "bucket", "hash", "doc", "pos", "flag", *(("pb",) if rules.frequency else ()),
+        F.count(F.lit(1)).over(per_hash).alias("df"),
         *(F.sum((F.col("flag") == f).cast("long")).over(per_hash).alias(c) for f, c in ((1, "votes"), (2, "weak"),
                                                                                          (3, "tail"))),
         F.min("site").over(per_hash).alias("site_lo"), F.max("site").over(per_hash).alias("site_hi"),
         F.row_number().over(per_hash.orderBy("doc")).alias("nth"))
-    capped = counted.filter(F.col("nth") <= cfg.max_df + 1).drop("nth")
+    if rules.frequency:  # counted twice: here, and by the frequency rule over every row
+        counted = I.persist(counted, cached)
+    capped = counted.filter(F.col("nth") <= cfg.max_df + 1).drop("nth", *(("pb",) if rules.frequency else ()))
     post = I.persist(capped.groupBy("bucket").applyInArrow(
         _on_group(_postings_group, max_df=cfg.max_df, rules=rules, user=user_bc), POSTINGS_SCHEMA), cached)
     # small aggregates to the driver, one partition at a time: the templates (broadcast to verification, listed
     # in boilerplate.jsonl: the local engine holds them in memory too) and the df histogram
     templates, hist = _collect_templates(post)
-    occurrences = post.filter("kind = 0").select(F.col("value").alias("pair"), "pos_a", "pos_b")
+    found, settled = post, None
+    if rules.frequency:  # the fingerprints left pending, once every document's typical df is known
+        settled = I.persist(_frequency_rule(spark, counted, post, templates, parts, cfg.max_df), cached)
+        frequent, _ = _collect_templates(settled)
+        counted.unpersist()
+        settled_histogram(hist, frequent, cfg.max_df)
+        templates = Templates.concat([templates, frequent])
+        found = post.union(settled)
+    occurrences = found.filter(F.col("kind") == OCCURRENCE).select(F.col("value").alias("pair"), "pos_a", "pos_b")
     n_occurrences = occurrences.count()
     fp = I.persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
                    .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
@@ -597,8 +746,10 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     n_fp = fp.count()
     cand = I.persist(lsh.union(fp.select("pair")).distinct(), cached)
     n_compared = cand.count()
-    post.unpersist()
-    listed = _template_blocks(spark, docs, templates, cfg)
+    for df in (post, settled):
+        if df is not None:
+            df.unpersist()
+    listed, example_ids = _template_blocks(spark, docs, templates, cfg)
 
     # --- verify and align: both texts joined to each pair
     stages.start("verify+align")
@@ -685,7 +836,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
         "problems": [p.to_dict() for p in problems],
     }
     return SparkRun(spark, cfg, docs, reported, clusters, comp_dup, summary, list(problems), cached,
-                    template_blocks=listed, verified=verified)
+                    template_blocks=listed, verified=verified, templates=templates, template_ids=example_ids)
 
 
 # ------------------------------------------------------------------------------------------ inputs

@@ -66,9 +66,10 @@ def copy_edges(pairs: DataFrame, near_duplicate: str, share: float) -> DataFrame
     reported pairs (doc_a, doc_b, a, b, kind, containment_a, containment_b; containments as written).
 
     A pair is a copy (strong) when it is a near-duplicate or its larger containment is at least ``share``
-    (:data:`doublet.cluster.COPY_SHARE`); copies are edges. A document in no copy follows one pair: its strongest
-    (largest containment), ties to the partner with the smallest id (string order, as ``copy_clusters`` ranks
-    them). Two shuffles of the pairs and a window per document; nothing is collected.
+    (:data:`doublet.cluster.COPY_SHARE`); copies are edges. A document in no copy follows one pair: to a partner
+    in a copy pair if it has one (the story's core), its strongest (largest containment), ties to the partner
+    with the smallest id (string order, as ``copy_clusters`` ranks them). A few shuffles of the pairs and a
+    window per document; nothing is collected.
     """
     strength = F.greatest("containment_a", "containment_b")
     marked = pairs.select("doc_a", "doc_b", "a", "b", strength.alias("w"),
@@ -78,8 +79,11 @@ def copy_edges(pairs: DataFrame, near_duplicate: str, share: float) -> DataFrame
     weak = marked.filter("not strong")
     ends = weak.select(F.col("doc_a").alias("src"), F.col("doc_b").alias("dst"), F.col("b").alias("dst_id"), "w") \
         .union(weak.select("doc_b", "doc_a", "a", "w"))
-    best = F.row_number().over(Window.partitionBy("src").orderBy(F.col("w").desc(), F.col("dst_id")))
-    chosen = (ends.join(shuffled(copied), "src", "left_anti").withColumn("nth", best).filter("nth = 1")
+    core = copied.select(F.col("src").alias("dst"), F.lit(True).alias("core"))
+    best = F.row_number().over(Window.partitionBy("src").orderBy(F.col("core").desc(), F.col("w").desc(),
+                                                                   F.col("dst_id")))
+    chosen = (ends.join(shuffled(copied), "src", "left_anti").join(shuffled(core), "dst", "left")
+              .withColumn("core", F.coalesce("core", F.lit(False))).withColumn("nth", best).filter("nth = 1")
               .select(F.col("src").alias("u"), F.col("dst").alias("v")))
     return strong.union(chosen)
 
