@@ -110,6 +110,8 @@ class Postings:
     pos_b: np.ndarray  # uint32: ... and in its second document
     templates: Templates  # fingerprints judged template (masked; they propose no pair), with their rule
     df_histogram: Counter  # distinct fingerprints: df 1, content 2..max_df, content > max_df, template
+    # (deferred fingerprints count as content in their df band: the engine moves the ones settle() makes
+    # frequency templates to "template")
     pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     """Content fingerprints held by ``defer_min_df`` documents or more, left for :func:`settle` (the frequency
     rule needs every document's typical df first): (hash, doc, position) of each one's first occurrence in each
@@ -179,7 +181,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     templ = rule != CONTENT
     deferred = ~templ & (df >= defer_min_df) if defer_min_df is not None else np.zeros(df.shape[0], bool)
     usable = ~templ & (df >= 2) & (df <= max_df) & ~deferred
-    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(usable.sum()),
+    hist = Counter({"df=1": int(((df == 1) & ~templ).sum()),
+                    f"df=2..{max_df}": int((~templ & (df >= 2) & (df <= max_df)).sum()),
                     f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
     if anchors is None:
         keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),

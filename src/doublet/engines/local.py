@@ -426,8 +426,10 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         settle_jobs = [(occ_root, p, docs_path, cfg) for p in range(len(fps))]
         for p, (b_p, bounds_p) in enumerate(_ordered_map(pool, _settle_job, settle_jobs, 2 * cfg.workers)):
             boiler.append(b_p)
-            hist["template"] += len(b_p)
-            hist[f"df=2..{cfg.max_df}"] -= len(b_p)
+            hist["template"] += len(b_p)  # content until now, in the band of its df
+            big = int((b_p.df > cfg.max_df).sum())
+            hist[f"df=2..{cfg.max_df}"] -= len(b_p) - big
+            hist[f"df>{cfg.max_df}"] -= big
             files.append((occ_root / f"s{p:03d}", bounds_p))
     n_occurrences = int(sum(int(b[-1]) for _, b in files))
     timings["candidates:postings"] = time.perf_counter() - t
