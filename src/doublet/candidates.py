@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernel
-from .template import (CONTENT, DF_BUCKETS, FREQUENCY, OUTLIER_MIN_DF, OUTLIER_SHARE, POS_BUCKETS, USER, Rules,
-                       Templates, decide, df_bucket, doc_histogram, outliers, own_text_span, pos_bucket, typical_df)
+from .template import (CONTENT, DF_BUCKETS, FREQUENCY, OUTLIER_MIN_DF, POS_BUCKETS, USER, Rules, Templates, decide,
+                       df_bucket, doc_histogram, frequent, outlier_rows, own_text_span, pos_bucket, typical_df)
 
 
 def pair_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -231,10 +231,9 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
         df, n_out = np.asarray(counts[1], np.int64)[k], np.asarray(counts[2], np.int64)[k]
     else:
         df = runs
-        out = outliers(np.repeat(df, runs), np.asarray(typical)[d], pos_bucket(p, np.asarray(n_words)[d]),
-                       np.asarray(own_lo)[d], np.asarray(own_hi)[d])
+        out = outlier_rows(np.repeat(df, runs), d, p, typical, own_lo, own_hi, n_words)
         n_out = np.add.reduceat(out.astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
-    templ = n_out >= OUTLIER_SHARE * df
+    templ = frequent(df, n_out)
     usable = ~templ & (df <= max_df)
     keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
                                            np.ascontiguousarray(runs[usable], np.int64), np.ascontiguousarray(d, np.int64),

@@ -40,6 +40,7 @@ from .analysis import PairResult, Prepared, compare_prepared, prepare
 from .candidates import HashStats, lsh_pairs, postings, ranges, split_keys, supported_pairs
 from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_order
 from .documents import Document
+from . import index_frequency as frequency
 from .index_store import Snapshot, Store, dec, i64, prints_job, sha
 from .template import CONTENT, RULES, Templates, blocks, site_key, site_of
 from .template import summary as template_summary
@@ -129,6 +130,7 @@ class Query:
     pos: np.ndarray | None = None  # outside queries: where each fingerprint first starts
     shapes: np.ndarray | None = None  # outside queries: the shape flag of that first occurrence
     site: int = 0  # outside queries: site number (0 none)
+    words: int = 0  # outside queries: length in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,7 @@ class Decisions:
     rule: np.ndarray  # uint8, 0 = content
     stored_rule: np.ndarray  # int64: the rule the index holds
     stats: np.ndarray  # (n, 6) df, votes, weak, tail, site_lo, site_hi (the query counted)
+    extra: dict[int, tuple[np.ndarray, np.ndarray]]  # outside query k: other fingerprints it turns template, content
 
     def of(self, k: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Outside query ``k`` (None: the indexed queries): its template hashes and rules (sorted, uint64/uint8),
@@ -150,6 +153,8 @@ class Decisions:
         order = np.argsort(h[t].view(np.uint64))
         on = np.sort(h[t & (s == CONTENT)].view(np.uint64))
         off = np.sort(h[~t & (s != CONTENT)].view(np.uint64))
+        if k is not None and k in self.extra:  # its neighbours' fingerprints that the frequency rule turns
+            on, off = np.union1d(on, self.extra[k][0]), np.union1d(off, self.extra[k][1])
         return h[t].view(np.uint64)[order], r[t][order], on, off
 
 
@@ -244,7 +249,8 @@ class Searcher:
                 bands = pr.keys[j] if pr.has_sig[j] else np.empty(0, np.int64)
                 lo, hi = bounds[j], bounds[j + 1]
                 out[k] = Query(batch[k].id, batch[k].text, base + j, True, pr.hashes[lo:hi], bands,
-                               pr.positions[lo:hi], pr.shapes[lo:hi], _UNKNOWN_SITE if sites[j] < 0 else sites[j])
+                               pr.positions[lo:hi], pr.shapes[lo:hi], _UNKNOWN_SITE if sites[j] < 0 else sites[j],
+                               int(pr.words[j]))
         return out  # type: ignore[return-value]
 
     def indexed(self, snap: Snapshot, rowids: Sequence[int]) -> list[Query]:
@@ -282,10 +288,29 @@ class Searcher:
             stats[e, col] += shape[e] == flag
         stats[e, 4] = np.where(held[e], np.minimum(stats[e, 4], site[e]), site[e])
         stats[e, 5] = np.where(held[e], np.maximum(stats[e, 5], site[e]), site[e])
-        # the rules from the counts: the call every write makes (template.decide, then the user's texts, as
-        # candidates.postings applies them); for the indexed queries it gives the stored rules
-        rule = self.store.decide(h, *stats.T).astype(np.uint8)
-        return Decisions(group, h, rule, stored[:, 6], stats)
+        # indexed queries: the stored rules. Outside ones: the rules from the counts, by the call every write makes
+        # (template.decide, then the user's texts, as candidates.postings applies them), then the frequency rule
+        # as adding the query would leave it (index_frequency.apply), on its fingerprints and on its neighbours'
+        rule = stored[:, 6].copy()
+        rule[e] = self.store.decide(h[e], *stats[e].T)
+        extra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if self.store.rules.frequency:
+            for k, q in enumerate(queries):
+                if not q.external:
+                    continue
+                sel = group == k + 1
+                assert q.pos is not None
+                own = np.stack([q.fps, np.full(q.fps.shape[0], q.doc, np.int64), q.pos], 1)
+                out = frequency.apply(frequency.QuerySource(snap.con, own), frequency.Change(
+                    h[sel], stored[sel, 0], stored[sel, 6], stored[sel, 7], stats[sel, 0], rule[sel], own,
+                    np.empty((0, 3), np.int64), np.array([q.doc], np.int64), np.array([q.words], np.int64)))
+                rule[sel] = out.rule
+                flip = out.other_rule != out.other_rule_old
+                if flip.any():
+                    on = out.other_hashes[flip & (out.other_rule != CONTENT)]
+                    off = out.other_hashes[flip & (out.other_rule == CONTENT)]
+                    extra[k] = (np.sort(on.view(np.uint64)), np.sort(off.view(np.uint64)))
+        return Decisions(group, h, rule.astype(np.uint8), stored[:, 6], stats, extra)
 
     def candidates(self, snap: Snapshot, queries: Sequence[Query]) -> tuple[np.ndarray, Decisions]:
         """Candidate pair keys (document numbers, ``i < j``) with at least one query, as find proposes them on the
