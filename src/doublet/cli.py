@@ -119,7 +119,9 @@ TemplateFiles = Annotated[list[Path] | None, typer.Option(
 TemplateRules = Annotated[str | None, typer.Option(
     "--template-rules", help=_help("Template rules that apply, comma-separated: shape (template-shaped lines: "
                                    "menus, headline lists, header lines, signatures, footers), site (text "
-                                   "recurring within one site only); none turns both off.", "shape,site"),
+                                   "recurring within one site only), frequency (prose far more common than the "
+                                   "texts around it, beyond them: a site's pitch or disclaimer); none turns all "
+                                   "off.", "shape,site,frequency"),
     show_default=False, rich_help_panel=TUNING_PANEL)]
 KeepBoilerplate = Annotated[bool, typer.Option(
     "--keep-boilerplate", help="HTML and WARC input: keep each page's whole visible text (navigation, footers) "

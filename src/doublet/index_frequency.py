@@ -34,8 +34,8 @@ does, exactly:
 
 Steps 1 and 3's recounts happen at df bucket and threshold crossings, which are geometric in df, so their
 cost per fingerprint row is bounded as a corpus grows. Outside queries use the same function without writing
-(the query as a batch of one document, after every indexed one): what it turns template or content, on its
-own fingerprints and on its neighbours', is what adding it would do.
+(the query as a batch of one document, after every indexed one: :class:`StoredSource` without ``below``): what
+it turns template or content, on its own fingerprints and on its neighbours', is what adding it would do.
 """
 
 from __future__ import annotations
@@ -69,10 +69,11 @@ def deferred(df: np.ndarray, rule: np.ndarray) -> np.ndarray:
 
 
 class Source(Protocol):
-    """What :func:`apply` reads: the rows as they are after the change, the rest as it was before."""
+    """What :func:`apply` reads: the stored rows of documents outside the change, the rest as it was before."""
 
     def rows(self, hashes: np.ndarray) -> np.ndarray:
-        """(n, 3) int64 hash, doc, pos of every row of the sorted ``hashes``, sorted by (hash, doc)."""
+        """(n, 3) int64 hash, doc, pos of the rows of the sorted ``hashes`` (at least every row of a document
+        outside the change; rows of the change's documents may come too: they are dropped)."""
 
     def docs(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stored words (n,) and histograms (n, WIDTH) of the sorted ``docs`` (zeros for unknown ones)."""
@@ -134,18 +135,16 @@ def apply(src: Source, ch: Change) -> Outcome:
                far_more_common(ch.df_new[:, None], _LEVELS[None, :])).any(axis=1)
     recount = def_new & (~def_old | crossed)
 
-    # rows: the batch's own, and every row of the fingerprints whose other documents matter
+    # rows: other documents' rows of the fingerprints whose other documents matter, and the batch's own
     ka = _find(h, ch.added[:, 0])
     n_added = np.bincount(ka, minlength=h.shape[0])
     elsewhere = ch.df_new - n_added > 0  # held by documents outside the batch
-    read = ((moved_h | moved_o) & elsewhere) | (recount & elsewhere)
-    rows = src.rows(h[read])
-    local = recount & ~elsewhere  # all its rows are the batch's
-    if local.any():
-        rows = np.concatenate([rows, ch.added[local[ka]]])
+    other = src.rows(h[(moved_h | moved_o | recount) & elsewhere])
+    other = other[~np.isin(other[:, 1], ch.batch)]
+    rows = np.concatenate([other, ch.added[recount[ka]]])  # every row of a recounted fingerprint
     kr = _find(h, rows[:, 0])
-    outside = ~np.isin(rows[:, 1], ch.batch)
-    shift = outside & (moved_h | moved_o)[kr]
+    shift = np.zeros(rows.shape[0], bool)
+    shift[:other.shape[0]] = (moved_h | moved_o)[kr[:other.shape[0]]]
     moved_docs = np.unique(rows[shift, 1])
 
     # documents: stored histograms, then the shifts and the batch's own
@@ -241,16 +240,20 @@ def _select(con: sqlite3.Connection, sql: str, values: np.ndarray, width: int) -
 
 class StoredSource:
     """:class:`Source` over the index's tables, inside a transaction (during a write, the batch's rows are in
-    ``fp`` already; ``docfreq`` and ``hashes`` still hold what they were before it)."""
+    ``fp`` already, its new documents numbered from ``below`` on; ``docfreq`` and ``hashes`` still hold what
+    they were before it). An outside query is a change of nothing stored."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: sqlite3.Connection, below: int | None = None) -> None:
         self.con = con
+        self.below = below
 
     def rows(self, hashes: np.ndarray) -> np.ndarray:
         if not hashes.shape[0]:
             return np.empty((0, 3), np.int64)
-        got = _select(self.con, "SELECT hash, doc, pos FROM fp WHERE hash IN ({in})", hashes, 3)
-        return got[np.lexsort((got[:, 1], got[:, 0]))]
+        if self.below is None:
+            return _select(self.con, "SELECT hash, doc, pos FROM fp WHERE hash IN ({in})", hashes, 3)
+        return _select(self.con, f"SELECT hash, doc, pos FROM fp WHERE doc < {int(self.below)} AND hash IN ({{in}})",
+                       hashes, 3)
 
     def docs(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         words = np.zeros(docs.shape[0], np.int64)
@@ -282,15 +285,3 @@ class StoredSource:
             got = _select(self.con, "SELECT hash, df, rule, outl FROM hashes WHERE hash IN ({in})", hashes, 4)
             out[_find(hashes, got[:, 0])] = got[:, 1:]
         return out
-
-
-class QuerySource(StoredSource):
-    """:class:`Source` of an outside query answered as if added: the stored rows and the query's own."""
-
-    def __init__(self, con: sqlite3.Connection, own: np.ndarray) -> None:
-        super().__init__(con)
-        self.own = own  # (n, 3) hash, doc, pos of the query, sorted by hash
-
-    def rows(self, hashes: np.ndarray) -> np.ndarray:
-        got = np.concatenate([super().rows(hashes), self.own[np.isin(self.own[:, 0], hashes)]])
-        return got[np.lexsort((got[:, 1], got[:, 0]))]

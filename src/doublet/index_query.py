@@ -10,10 +10,12 @@ How a batch of queries is answered (:meth:`Searcher.candidates`, then :meth:`Sea
    paired with their *group* — the indexed queries of the batch together, each outside query on its own — and
    every (group, fingerprint) gets a number, so one call of the stage functions serves the whole batch with each
    group's own counts.
-2. **Template rules.** :func:`doublet.template.decide` and the user's texts decide every (group, fingerprint)'s
-   rule from those counts, as every write does (:meth:`doublet.index_store.Store.decide`) and as
-   :func:`doublet.candidates.postings` does in step 3: the stored rules for indexed queries, and what the outside
-   query's own row changes for the others.
+2. **Template rules.** Indexed queries see the stored rules. For an outside query, :func:`doublet.template.decide`
+   and the user's texts decide its fingerprints' rules from those counts, as every write does
+   (:meth:`doublet.index_store.Store.decide`), then the frequency rule is settled as adding the query would
+   settle it (:func:`doublet.index_frequency.apply`, nothing written): on its own fingerprints, and on the
+   fingerprints of indexed documents whose typical df or own text the query moves (masked or unmasked in
+   step 5).
 3. **Fingerprint candidates.** The rows of the content fingerprints a pair can come from (found in 2..``max_df``
    documents, counting the query) are read from ``fp``; :func:`doublet.candidates.postings` makes the pair
    occurrences of the queries' pairs (``anchors``: the queries) and :func:`doublet.candidates.supported_pairs`
@@ -22,7 +24,8 @@ How a batch of queries is answered (:meth:`Searcher.candidates`, then :meth:`Sea
    go through :func:`doublet.candidates.lsh_pairs` (small buckets pair all members, big ones a star from their
    first-added member), keeping the pairs with a query.
 5. **Verification.** :func:`doublet.analysis.compare_prepared` in id order, with each document's words masked by
-   the template set — the index's, changed on the fingerprints an outside query turns template or content.
+   the template set — the index's, changed on the fingerprints an outside query turns template or content
+   (its own, and its neighbours' by the frequency rule).
 """
 
 from __future__ import annotations
@@ -301,7 +304,7 @@ class Searcher:
                 sel = group == k + 1
                 assert q.pos is not None
                 own = np.stack([q.fps, np.full(q.fps.shape[0], q.doc, np.int64), q.pos], 1)
-                out = frequency.apply(frequency.QuerySource(snap.con, own), frequency.Change(
+                out = frequency.apply(frequency.StoredSource(snap.con), frequency.Change(
                     h[sel], stored[sel, 0], stored[sel, 6], stored[sel, 7], stats[sel, 0], rule[sel], own,
                     np.empty((0, 3), np.int64), np.array([q.doc], np.int64), np.array([q.words], np.int64)))
                 rule[sel] = out.rule

@@ -2,7 +2,7 @@
 writer lock, statistics and the consistency check. Queries live in :mod:`doublet.index_query`; the public
 class is :class:`doublet.index.Index` (see its module docstring for what the index answers).
 
-Schema (format 3)
+Schema (format 4)
 -----------------
 Ids and texts are stored as UTF-8 BLOBs (``surrogatepass``, so every Python string round-trips); hashes as
 signed 64-bit integers (the uint64 bits).
@@ -15,8 +15,9 @@ signed 64-bit integers (the uint64 bits).
               as :func:`doublet.template.site_key` writes it, e.g. ``example.com``)
 ``docs``      ``doc`` (INTEGER PRIMARY KEY, order of first addition), ``id`` (UNIQUE), ``sha`` (blake2b-128 of
               the text), ``chars``, ``words``, ``site`` (0 = none), ``fps`` (the distinct fingerprint hashes,
-              int64 ascending), ``shapes`` (each one's shape flag, uint8, aligned with ``fps``), ``bands`` (the
-              LSH band keys; empty when the text has no words), ``added``, ``updated``
+              int64 ascending), ``shapes`` (each one's shape flag, uint8, aligned with ``fps``), ``pos`` (where
+              each first starts, uint32, aligned with ``fps``), ``bands`` (the LSH band keys; empty when the
+              text has no words), ``added``, ``updated``
 ``texts``     ``doc`` (INTEGER PRIMARY KEY), ``body`` (the text exactly as read)
 ``fp``        ``(hash, doc)``, primary key, ``pos`` (the word where the fingerprint first starts in the
               document) and ``shape`` (the shape flag of that first occurrence: 0; 1 template-shaped line,
@@ -24,9 +25,13 @@ signed 64-bit integers (the uint64 bits).
 ``hashes``    ``hash`` (primary key) and what decides its template rule over the documents holding it
               (:func:`doublet.template.decide`): ``df`` (documents), ``votes``/``weak``/``tail`` (documents whose
               row has shape flag 1/2/3), ``site_lo``/``site_hi`` (smallest and largest site number among them),
-              and ``rule`` (0 content; 1 shape, 2 site, 3 user, 4 edge); partial index ``hashes_template`` on
-              ``(hash, rule, df)`` where ``rule != 0``: the template set is one indexed read
+              ``rule`` (0 content; 1 shape, 2 site, 3 user, 4 edge, 5 frequency) and ``outl`` (for content held
+              by OUTLIER_MIN_DF documents or more: how many hold it as a frequency outlier; else 0); partial index
+              ``hashes_template`` on ``(hash, rule, df)`` where ``rule != 0``: the template set is one indexed read
 ``band``      ``(key, doc)``, primary key — one row per LSH band of each document with words
+``docfreq``   ``doc`` (INTEGER PRIMARY KEY), ``words``, ``hist`` (int32: the document's content fingerprints by
+              df bucket, then its own-text fingerprints by position bucket) — what its typical df and own-text
+              span are computed from (:mod:`doublet.index_frequency`); kept when the frequency rule is on
 ============  ================================================================================================
 
 Counts stay exact under replacement: a batch's transaction deletes the replaced documents' rows and inserts
@@ -34,7 +39,10 @@ the new ones, reads the touched hashes' rows, adds to their counts the differenc
 df, votes, weak, tail), widens ``site_lo``/``site_hi`` by the new rows, and writes them back. A minimum or
 maximum cannot be decremented, so a hash whose removed row carried its current ``site_lo`` or ``site_hi`` (and
 whose documents are not all of one site) has both recounted from its rows. The rule of every touched hash is
-decided again from its counts in the same transaction; :meth:`Store.check` recounts everything from the rows.
+decided again from its counts in the same transaction, and the frequency rule's histograms, outlier counts and
+rules — of touched fingerprints and of others the change reaches — are brought up to date
+(:func:`doublet.index_frequency.apply`); :meth:`Store.check` recounts everything from the rows with find's
+functions.
 """
 
 from __future__ import annotations
@@ -759,7 +767,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise IndexBusy(f"another process is writing to this index ({self.path}); retry later ({exc})") from None
         try:
-            nxt = int(con.execute("SELECT COALESCE(MAX(doc), 0) FROM docs").fetchone()[0]) + 1
+            nxt = first = int(con.execute("SELECT COALESCE(MAX(doc), 0) FROM docs").fetchone()[0]) + 1
             sites = self._site_numbers_for_write(con, [p.site for p in todo])
             rowids = np.empty(len(todo), np.int64)
             old_h: list[np.ndarray] = []
@@ -812,7 +820,7 @@ class Store:
             added = _Rows(h, d, pos, shape, np.repeat(sites, pr.counts)[order])
             removed = _Rows(*(np.concatenate(x) for x in (old_h, old_doc, old_pos, old_s, old_site))) if old_h else None
             batch = np.argsort(rowids)
-            changed = self._update_counts(con, added, removed, rowids[batch], pr.words[batch])
+            changed = self._update_counts(con, added, removed, rowids[batch], pr.words[batch], first)
             # LSH band rows
             sig = np.flatnonzero(pr.has_sig)
             if sig.shape[0]:
@@ -831,11 +839,12 @@ class Store:
             (report.added if p.rowid is None else report.replaced).append(p.doc.id)
 
     def _update_counts(self, con: sqlite3.Connection, added: _Rows, removed: _Rows | None, batch: np.ndarray,
-                       words: np.ndarray) -> bool:
+                       words: np.ndarray, below: int) -> bool:
         """Apply the batch's new rows and removed ones to ``hashes``; decide the rules of every touched hash
         again, and keep the frequency rule's counts (:mod:`doublet.index_frequency`: ``docfreq``, ``outl``, and
         the rules of untouched fingerprints they change). ``batch``: the batch's documents (sorted), ``words``
-        their lengths. Returns whether the set of template fingerprints changed.
+        their lengths, ``below``: the first new document's number. Returns whether the set of template
+        fingerprints changed.
 
         The touched hashes' stored rows are read, the batch's difference added (new rows minus removed ones:
         df, votes, weak, tail; the new rows' sites widen site_lo/site_hi), and the rows written back: new hashes
@@ -885,7 +894,7 @@ class Store:
         changed = False
         if self.rules.frequency:
             none = np.empty((0, 3), np.int64)
-            out = frequency.apply(frequency.StoredSource(con), frequency.Change(
+            out = frequency.apply(frequency.StoredSource(con, below), frequency.Change(
                 uh, old_df, old_rule, old_outl, df.copy(), new[:, 6].copy(),
                 np.stack([added.hash, added.doc, added.pos], 1),
                 none if removed is None else np.stack([removed.hash, removed.doc, removed.pos], 1), batch, words))
