@@ -82,7 +82,7 @@ class Source(Protocol):
         """hash, doc, pos of every stored fingerprint of the given (unchanged) documents."""
 
     def states(self, hashes: np.ndarray) -> np.ndarray:
-        """(n, 3) int64 df, rule, outl of the sorted ``hashes`` (zeros for unknown ones)."""
+        """(n, 3) int64 df, rule, outl of the sorted ``hashes`` that are :func:`deferred` (zeros for others)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +282,7 @@ class StoredSource:
     def states(self, hashes: np.ndarray) -> np.ndarray:
         out = np.zeros((hashes.shape[0], 3), np.int64)
         if hashes.shape[0]:
-            got = _select(self.con, "SELECT hash, df, rule, outl FROM hashes WHERE hash IN ({in})", hashes, 4)
+            got = _select(self.con, f"SELECT hash, df, rule, outl FROM hashes WHERE hash IN ({{in}}) AND df >= "
+                                    f"{OUTLIER_MIN_DF} AND rule IN ({CONTENT}, {FREQUENCY})", hashes, 4)
             out[_find(hashes, got[:, 0])] = got[:, 1:]
         return out

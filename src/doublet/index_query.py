@@ -45,7 +45,7 @@ from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_o
 from .documents import Document
 from . import index_frequency as frequency
 from .index_store import Snapshot, Store, dec, i64, prints_job, sha
-from .template import CONTENT, RULES, Templates, blocks, site_key, site_of
+from .template import CONTENT, FREQUENCY, RULES, Templates, blocks, site_key, site_of
 from .template import summary as template_summary
 
 _CACHE_DOCS = 4096  # prepared documents kept between calls
@@ -136,6 +136,36 @@ class Query:
     words: int = 0  # outside queries: length in words
 
 
+class _RowCache:
+    """The stored rows (hash, doc, pos) of some fingerprints, read once for a batch's outside queries and served to
+    the frequency step and to the candidates; others are read when asked for."""
+
+    def __init__(self, store: Store, con: Any, hashes: np.ndarray) -> None:
+        self.store, self.con, self.hashes = store, con, hashes
+        self.rows = store.fp_rows(con, hashes) if hashes.shape[0] else np.empty((0, 3), np.int64)
+
+    def get(self, hashes: np.ndarray) -> np.ndarray:
+        """Rows of the sorted unique ``hashes``, sorted by (hash, doc)."""
+        have = np.isin(hashes, self.hashes)
+        got = self.rows[np.isin(self.rows[:, 0], hashes[have])]
+        if have.all():
+            return got
+        more = self.store.fp_rows(self.con, hashes[~have])
+        rows = np.concatenate([got, more])
+        return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+
+
+class _CachedSource(frequency.StoredSource):
+    """The frequency step's source for outside queries, its rows from a :class:`_RowCache`."""
+
+    def __init__(self, con: Any, cache: _RowCache) -> None:
+        super().__init__(con)
+        self.cache = cache
+
+    def rows(self, hashes: np.ndarray) -> np.ndarray:
+        return self.cache.get(hashes)
+
+
 @dataclass(frozen=True, slots=True)
 class Decisions:
     """The template rules a batch's queries see on their own fingerprints."""
@@ -146,6 +176,7 @@ class Decisions:
     stored_rule: np.ndarray  # int64: the rule the index holds
     stats: np.ndarray  # (n, 6) df, votes, weak, tail, site_lo, site_hi (the query counted)
     extra: dict[int, tuple[np.ndarray, np.ndarray]]  # outside query k: other fingerprints it turns template, content
+    rows: _RowCache | None = None  # fingerprint rows read for the outside queries, for the candidates too
 
     def of(self, k: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Outside query ``k`` (None: the indexed queries): its template hashes and rules (sorted, uint64/uint8),
@@ -297,14 +328,20 @@ class Searcher:
         rule = stored[:, 6].copy()
         rule[e] = self.store.decide(h[e], *stats[e].T)
         extra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        if self.store.rules.frequency:
+        cache = None
+        if self.store.rules.frequency and e.any():
+            # the rows of the outside queries' content fingerprints that other documents hold (up to max_df): what
+            # the frequency step reads, and most of what the candidates read
+            content = (stored[:, 6] == CONTENT) | (stored[:, 6] == FREQUENCY)
+            cache = _RowCache(self.store, snap.con,
+                              np.unique(h[e & content & (stored[:, 0] >= 1) & (stored[:, 0] <= self.config.max_df)]))
             for k, q in enumerate(queries):
                 if not q.external:
                     continue
                 sel = group == k + 1
                 assert q.pos is not None
                 own = np.stack([q.fps, np.full(q.fps.shape[0], q.doc, np.int64), q.pos], 1)
-                out = frequency.apply(frequency.StoredSource(snap.con), frequency.Change(
+                out = frequency.apply(_CachedSource(snap.con, cache), frequency.Change(
                     h[sel], stored[sel, 0], stored[sel, 6], stored[sel, 7], stats[sel, 0], rule[sel], own,
                     np.empty((0, 3), np.int64), np.array([q.doc], np.int64), np.array([q.words], np.int64)))
                 rule[sel] = out.rule
@@ -313,7 +350,7 @@ class Searcher:
                     on = out.other_hashes[flip & (out.other_rule != CONTENT)]
                     off = out.other_hashes[flip & (out.other_rule == CONTENT)]
                     extra[k] = (np.sort(on.view(np.uint64)), np.sort(off.view(np.uint64)))
-        return Decisions(group, h, rule.astype(np.uint8), stored[:, 6], stats, extra)
+        return Decisions(group, h, rule.astype(np.uint8), stored[:, 6], stats, extra, cache)
 
     def candidates(self, snap: Snapshot, queries: Sequence[Query]) -> tuple[np.ndarray, Decisions]:
         """Candidate pair keys (document numbers, ``i < j``) with at least one query, as find proposes them on the
@@ -329,7 +366,7 @@ class Searcher:
         combo = np.flatnonzero(usable)
         if combo.shape[0]:
             need = np.unique(dec_.hash[combo])
-            rows = self.store.fp_rows(snap.con, need)
+            rows = dec_.rows.get(need) if dec_.rows is not None else self.store.fp_rows(snap.con, need)
             lo = np.searchsorted(rows[:, 0], dec_.hash[combo], "left")
             cnt = np.searchsorted(rows[:, 0], dec_.hash[combo], "right") - lo
             at = ranges(lo, cnt)
