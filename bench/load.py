@@ -90,11 +90,13 @@ def doublet_cmd(*args: str) -> list[str]:
 
 
 def cached_index(corpus: Path) -> tuple[Path, dict[str, Any]]:
-    """An index of the whole corpus, built once per corpus file and doublet version."""
+    """An index of the whole corpus, built once per corpus file, doublet version and index format."""
     import doublet
+    from doublet.index_store import FORMAT
 
     st = corpus.stat()
-    key = hashlib.sha256(f"{corpus.resolve()}|{st.st_size}|{st.st_mtime_ns}|{doublet.__version__}".encode()).hexdigest()
+    key = hashlib.sha256(f"{corpus.resolve()}|{st.st_size}|{st.st_mtime_ns}|{doublet.__version__}|{FORMAT}"
+                         .encode()).hexdigest()
     path = WORK / f"index-{corpus.stem}"
     meta_path = WORK / f"index-{corpus.stem}.meta.json"
     if path.is_dir() and meta_path.is_file():

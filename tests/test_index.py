@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -30,12 +31,13 @@ from typer.testing import CliRunner
 
 import doublet
 from doublet.analysis import fingerprint_batch
-from doublet.candidates import postings, split_keys
+from doublet.candidates import postings, settle, split_keys
 from doublet.cli_index import index_app
 from doublet.config import Config
 from doublet.documents import read_documents
 from doublet.engines import local
-from doublet.template import SiteNumbers, Rules, Templates, site_of, user_hashes
+from doublet.template import (OUTLIER_MIN_DF, POS_BUCKETS, Rules, SiteNumbers, Templates, doc_histogram, own_text_span,
+                              site_of, typical_df, user_hashes)
 from doublet.index import (
     DB_NAME,
     DoubletIndexError,
@@ -280,14 +282,24 @@ def bench_docs(name: str, sites: bool = False) -> list[doublet.Document]:
 
 
 def find_templates(docs: list[doublet.Document], cfg: Config) -> Templates:
-    """find's template fingerprints: the local engine's postings over the whole corpus at once."""
+    """find's template fingerprints: the local engine's postings over the whole corpus at once, then the frequency
+    rule on the fingerprints they defer (candidates.settle)."""
     bp = fingerprint_batch([d.text for d in docs], cfg)
     numbers = SiteNumbers()
     sites = np.array([numbers.number(site_of(d)) for d in docs], np.int64)
     doc = np.repeat(np.arange(len(docs)), bp.fp_counts)
     user = user_hashes(cfg.template_texts, cfg.shingle_size) if cfg.template_texts else None
-    return postings(bp.fp_hashes, doc, bp.fp_pos, bp.fp_shape, cfg.max_df, rules=Rules.of(cfg),
-                    site_of_doc=sites if len(numbers) and "site" in cfg.template_rules else None, user=user).templates
+    rules = Rules.of(cfg)
+    post = postings(bp.fp_hashes, doc, bp.fp_pos, bp.fp_shape, cfg.max_df, rules=rules,
+                    site_of_doc=sites if len(numbers) and "site" in cfg.template_rules else None, user=user,
+                    defer_min_df=OUTLIER_MIN_DF if rules.frequency else None, n_words=bp.n_words)
+    if not rules.frequency:
+        return post.templates
+    n = len(docs)
+    lo, hi = own_text_span(doc_histogram(n, *post.doc_own, POS_BUCKETS))
+    *_, frequent = settle(*post.pending, typical_df(doc_histogram(n, *post.doc_buckets)), lo, hi, bp.n_words,
+                          cfg.max_df)
+    return Templates.concat([post.templates, frequent])
 
 
 def assert_index_is_find(idx: Index, docs: list[doublet.Document], cfg: Config, pairs: bool = True) -> None:
@@ -494,6 +506,153 @@ def test_user_template_texts_are_stored_and_masked_like_find(tmp_path):
         assert idx.config.template_texts == (block, disclaimer) and idx.config.template_rules == ("site",)
     with pytest.raises(IndexConfigMismatch, match="template_texts"):
         Index.open(path, cfg.with_(template_texts=(block,)))
+
+
+# --------------------------------------------------------------------------------------------- frequency rule
+
+def prose_chrome_corpus(seed: int, n_sites: int = 6, pages: int = 14) -> list[doublet.Document]:
+    """Pages of a few sites whose chrome is prose (a newsletter pitch after every article, a disclaimer before
+    some), sentences that shape rules read as text: only the frequency rule can call them template. Articles are
+    unique, some reprinted whole or in part on other sites (reuse the rule must leave alone). Words are made up
+    (no two sentences share a 5-gram by chance)."""
+    rng = random.Random(seed)
+
+    def sentence(k: int) -> str:
+        return " ".join(f"{rng.choice('bcdfgklmnprstvz')}{rng.choice('aeiou')}{rng.randrange(10**5)}"
+                        for _ in range(k)).capitalize() + "."
+
+    def paragraph(k: int) -> str:
+        return " ".join(sentence(rng.randint(9, 16)) for _ in range(k))
+
+    def long_paragraph(k: int) -> str:  # a paragraph of long sentences (> 60 words): prose to the shape rules
+        return " ".join(sentence(rng.randint(12, 16)) for _ in range(k))
+
+    sites = [(long_paragraph(5), long_paragraph(2) if k % 2 else "") for k in range(n_sites)]
+    docs: list[doublet.Document] = []
+    articles: list[list[str]] = []
+    for n in range(n_sites * pages):
+        s = n % n_sites
+        pitch, disclaimer = sites[s]
+        if articles and rng.random() < 0.3:  # a reprint: whole, or a run of paragraphs
+            art = rng.choice(articles)
+            lo = rng.randrange(len(art))
+            body = art if rng.random() < 0.5 else art[lo:lo + rng.randint(2, 3)]
+        else:
+            body = [paragraph(rng.randint(2, 4)) for _ in range(rng.randint(3, 6))]
+            articles.append(body)
+        tail = [paragraph(1)] if rng.random() < 0.5 else []  # a caption or a correction, now and then
+        parts = ([disclaimer] if disclaimer and rng.random() < 0.7 else []) + body + [pitch] + tail
+        docs.append(doublet.Document(f"s{s}-{n:03d}", "\n\n".join(parts)))
+    return docs
+
+
+def test_prose_chrome_in_batches_equal_find_after_every_batch(tmp_path):
+    """Sites whose chrome is prose, pages arriving in batches (the index's frequency rule: per-document df and
+    own-text histograms and per-fingerprint outlier counts kept as documents arrive), then pages replaced (moved
+    to another site's chrome, cut, rewritten): after every batch the index's templates, boilerplate.jsonl,
+    pairs and clusters are find's, and the prose chrome is template by the frequency rule."""
+    docs = prose_chrome_corpus(4)
+    cfg = Config(workers=1)
+    rng = random.Random(9)
+    added: list[doublet.Document] = []
+    by_rule = []
+    with Index.create(tmp_path / "chrome.idx", cfg) as idx:
+        for lo in range(0, len(docs), 17):
+            batch = docs[lo:lo + 17]
+            idx.add(batch, batch_size=rng.choice([5, 1000]))
+            added += batch
+            assert_index_is_find(idx, added, cfg)
+            by_rule.append(idx.stats()["templates"]["by_rule"]["frequency"])
+        assert by_rule[0] == 0 < by_rule[-1] and by_rule[-1] > 50, by_rule
+        assert idx.stats()["templates"]["by_rule"]["shape"] < by_rule[-1]
+        # replacements: other chrome, cut pages, new text; twice
+        for round_ in range(2):
+            new = {}
+            for d in rng.sample(added, 12):
+                kind = rng.randrange(3)
+                if kind == 0:
+                    text = rng.choice(added).text.split("\n\n")[-1] + "\n\n" + d.text.split("\n\n")[0]
+                elif kind == 1:
+                    text = d.text[: len(d.text) // 2]
+                else:
+                    text = prose_chrome_corpus(100 + round_, 1, 1)[0].text
+                new[d.id] = doublet.Document(d.id, text)
+            rep = idx.add(list(new.values()), batch_size=5)
+            assert sorted(rep.replaced) == sorted(new)
+            added = [new.get(d.id, d) for d in added]
+            assert_index_is_find(idx, added, cfg)
+        # searching an outside page: find on the corpus plus the page
+        for q in prose_chrome_corpus(4, pages=16)[-6:]:
+            want = sorted((sorted_passages(p.to_dict()) for p in local.run(added + [q], cfg).pairs
+                           if q.id in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
+            got = sorted((as_pair_dict(m) for m in idx.search(q)), key=lambda d: (d["a"], d["b"]))
+            assert got == want, q.id
+        spans = idx.template_spans(added[-1])
+        assert any(s["rule"] == "frequency" for s in spans)
+
+
+def test_frequency_rule_changes_fingerprints_the_new_document_does_not_hold(tmp_path):
+    """A new document can turn frequency templates it does not hold back into content: six pages carry the same
+    prose chrome after their own text (a frequency template: far more common than their text); four of those
+    texts have a copy each, and a digest of the four arrives, so their text is found three times — the chrome is
+    no longer far more common than the text around it in four of its six pages. The index, adding the digest or
+    searching with it, decides as find does."""
+    rng = random.Random(1)
+
+    def sentences(n: int, k: int = 12) -> str:
+        return " ".join(" ".join(f"w{rng.randrange(10**6):06d}" for _ in range(k)).capitalize() + "."
+                        for _ in range(n))
+
+    chrome = sentences(3, 14)
+    own = [sentences(8) for _ in range(6)]
+    docs = [doublet.Document(f"d{i}", own[i] + "\n\n" + sentences(6) + "\n\n" + chrome) for i in range(6)]
+    docs += [doublet.Document(f"e{i}", sentences(3) + "\n\n" + own[i] + "\n\n" + sentences(3)) for i in range(4)]
+    digest = doublet.Document("q", "\n\n".join(own[:4]))
+    cfg = Config(workers=1)
+    assert find_templates(docs, cfg).rule.tolist() == [5] * 11  # FREQUENCY
+    assert len(find_templates(docs + [digest], cfg)) == 0
+    with Index.create(tmp_path / "digest.idx", cfg) as idx:
+        idx.add(docs)
+        assert_index_is_find(idx, docs, cfg)
+        with idx._store.read() as snap:  # what the digest would do, as a query: the chrome (not its own) flips
+            searcher = idx._searcher
+            decisions = searcher.decisions(snap, searcher.queries(snap, [digest]))
+        t, _ = idx.templates()
+        assert np.array_equal(decisions.of(0)[3], t.hashes) and len(t) == 11
+        want = sorted((sorted_passages(p.to_dict()) for p in local.run(docs + [digest], cfg).pairs
+                       if "q" in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
+        assert sorted((as_pair_dict(m) for m in idx.search(digest)), key=lambda d: (d["a"], d["b"])) == want
+        assert len(want) == 8
+        idx.add([digest])
+        assert_index_is_find(idx, docs + [digest], cfg)
+        assert idx.stats()["templates"]["fingerprints"] == 0
+
+
+@pytest.mark.slow
+def test_reprint_set_with_prose_chrome_in_batches_equal_find(tmp_path):
+    """A held-out reprint set whose sites' chrome is mostly prose (bench/make_reprints.py --template-style prose:
+    newsletter pitches, cookie notices, bios, legal notices in seven languages), added in four batches: find's
+    answers after every batch, FREQUENCY templates among them."""
+    spec = importlib.util.spec_from_file_location("make_reprints", ROOT / "bench" / "make_reprints.py")
+    mr = sys.modules.get("make_reprints")
+    if mr is None:
+        mr = importlib.util.module_from_spec(spec)
+        sys.modules["make_reprints"] = mr
+        spec.loader.exec_module(mr)
+    data = Path(os.environ.get("DOUBLET_SHARED", ROOT.parent / "shared")) / "data"
+    if not all((data / d).is_dir() for d in ("reuters21578", "20newsgroups-bydate", "bbc-news")):
+        pytest.skip("shared corpora (../shared/data) absent")
+    out = tmp_path / "prose"
+    mr.generate(mr.Args(out=out, docs=600, seed=3, pool="mixed", sites=12, template_style="prose", data=data,
+                        check="auto", quiet=True))
+    with open(out / "corpus.jsonl", encoding="utf-8") as f:
+        docs = [doublet.Document(r["id"], r["text"]) for r in map(json.loads, f)]
+    cfg = Config(workers=2)
+    with Index.create(tmp_path / "prose.idx", cfg) as idx:
+        for k in range(4):
+            idx.add(docs[k * 150:(k + 1) * 150])
+            assert_index_is_find(idx, docs[:(k + 1) * 150], cfg)
+        assert idx.stats()["templates"]["by_rule"]["frequency"] > 100
 
 
 # --------------------------------------------------------------------------------------------- adding

@@ -437,9 +437,8 @@ def site_page(k: int, site: str = "example-daily.com") -> dict:
 def test_templates_endpoint_and_template_words(client: TestClient) -> None:
     """A site's recurring footer (prose: the site rule) is listed by GET /templates and shown as template words of
     its pages and of a query of that site; a query of no site counts as another site, as in find."""
-    assert client.get("/templates").json() == {"fingerprints": 0, "by_rule": {"shape": 0, "site": 0, "user": 0,
-                                                                             "edge": 0},
-                                               "occurrences_by_rule": {"shape": 0, "site": 0, "user": 0, "edge": 0},
+    none = {"shape": 0, "site": 0, "user": 0, "edge": 0, "frequency": 0}
+    assert client.get("/templates").json() == {"fingerprints": 0, "by_rule": none, "occurrences_by_rule": none,
                                                "blocks": [], "total": 0}
     pages = [site_page(k) for k in range(3)]
     assert client.post("/documents", json={"documents": pages}).json()["added"] == [p["id"] for p in pages]

@@ -164,8 +164,9 @@ def create_command(
     template_rules: Annotated[str | None, typer.Option(
         "--template-rules", show_default=False, rich_help_panel=_PANEL,
         help="Template rules that apply, comma-separated: shape (template-shaped lines: menus, headline lists, "
-             "header lines, signatures, footers), site (text recurring within one site only); none turns both off. "
-             "[dim]\\[default: shape,site][/dim]")] = None,
+             "header lines, signatures, footers), site (text recurring within one site only), frequency (prose far "
+             "more common than the texts around it, beyond them: a site's pitch or disclaimer); none turns all off. "
+             "[dim]\\[default: shape,site,frequency][/dim]")] = None,
     template: Annotated[list[Path] | None, typer.Option(
         "--template", show_default=False, rich_help_panel=_PANEL,
         help="A file of text that is template (a site's footer, a disclaimer, a signature): every word 5-gram of "

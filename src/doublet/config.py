@@ -12,9 +12,9 @@ Every default is chosen from a principle, not from one benchmark:
   while keeping only about ``2 / (window + 1)`` ≈ 29 % of the positions.
 * **Templates** (site navigation, headline lists, footers, header lines, signatures) are told from reuse by
   what the text is and where it occurs, never by how many documents hold it (see :mod:`doublet.template`):
-  ``template_rules = ("shape", "site")`` and ``template_share = 0.5`` (a recurring fingerprint is a template
-  when half of the documents holding it show it in template-shaped lines, or when all of them come from one
-  site). Template fingerprints never create a candidate pair and the words they cover never enter a reported
+  ``template_rules = ("shape", "site", "frequency")`` and ``template_share = 0.5`` (a recurring fingerprint is a
+  template when half of the documents holding it show it in template-shaped lines, when all of them come from
+  one site, or when in half of them it is far more common than their text and lies beyond it). Template fingerprints never create a candidate pair and the words they cover never enter a reported
   passage.
 * ``max_df = 1000``: a cost bound, not a definition of boilerplate. A content fingerprint found in more
   documents proposes no candidate pair (its documents can still pair through their other shared text, and

@@ -41,6 +41,14 @@ of them show it template-shaped; a story stays content however many copies arriv
 change with its copies). ``max_df`` is a cost bound only: a content fingerprint in more than ``max_df``
 documents proposes no pair, and is not masked.
 
+The frequency rule (prose chrome: a site's newsletter pitch or disclaimer, far more common than the texts
+around it and beyond them) depends on every document's typical df and own-text span, which other documents
+change as they arrive. The index keeps each document's two histograms and each deferred fingerprint's count of
+outlier documents, and every write updates them exactly — for the documents of the batch, for the documents
+whose fingerprints' df bucket it moves, and for the fingerprints of documents whose typical df or own text it
+moves, which may be fingerprints the batch does not hold (:mod:`doublet.index_frequency`). Its rules are
+therefore find's on the documents added so far after every write, like the other rules.
+
 What an answer means
 --------------------
 The index answers what ``doublet find`` answers on the indexed corpus (in order of first addition), with its
@@ -56,9 +64,10 @@ The index answers what ``doublet find`` answers on the indexed corpus (in order 
 * a query that is *not* an indexed document (another id, or the same id with other text) is answered as if it
   had been added, alone, after every indexed document: its fingerprints count once more (with its shape flags
   and its site: ``meta["url"]``/``meta["site"]`` of a Document, or ``site=``; none by default), which may turn
-  some of them template or content for this answer, and it joins the LSH buckets. The answer equals find's on
-  the corpus plus the query. A query is never added by a search. A query without a site counts as a document of
-  no site, as in find: text it shares with one site's pages is no longer that site's alone.
+  some of them (or, through the frequency rule, fingerprints of the documents sharing its text) template or
+  content for this answer, and it joins the LSH buckets. The answer equals find's on the corpus plus the
+  query. A query is never added by a search. A query without a site counts as a document of no site, as in
+  find: text it shares with one site's pages is no longer that site's alone.
 
 Adding
 ------

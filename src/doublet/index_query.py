@@ -10,10 +10,12 @@ How a batch of queries is answered (:meth:`Searcher.candidates`, then :meth:`Sea
    paired with their *group* — the indexed queries of the batch together, each outside query on its own — and
    every (group, fingerprint) gets a number, so one call of the stage functions serves the whole batch with each
    group's own counts.
-2. **Template rules.** :func:`doublet.template.decide` and the user's texts decide every (group, fingerprint)'s
-   rule from those counts, as every write does (:meth:`doublet.index_store.Store.decide`) and as
-   :func:`doublet.candidates.postings` does in step 3: the stored rules for indexed queries, and what the outside
-   query's own row changes for the others.
+2. **Template rules.** Indexed queries see the stored rules. For an outside query, :func:`doublet.template.decide`
+   and the user's texts decide its fingerprints' rules from those counts, as every write does
+   (:meth:`doublet.index_store.Store.decide`), then the frequency rule is settled as adding the query would
+   settle it (:func:`doublet.index_frequency.apply`, nothing written): on its own fingerprints, and on the
+   fingerprints of indexed documents whose typical df or own text the query moves (masked or unmasked in
+   step 5).
 3. **Fingerprint candidates.** The rows of the content fingerprints a pair can come from (found in 2..``max_df``
    documents, counting the query) are read from ``fp``; :func:`doublet.candidates.postings` makes the pair
    occurrences of the queries' pairs (``anchors``: the queries) and :func:`doublet.candidates.supported_pairs`
@@ -22,7 +24,8 @@ How a batch of queries is answered (:meth:`Searcher.candidates`, then :meth:`Sea
    go through :func:`doublet.candidates.lsh_pairs` (small buckets pair all members, big ones a star from their
    first-added member), keeping the pairs with a query.
 5. **Verification.** :func:`doublet.analysis.compare_prepared` in id order, with each document's words masked by
-   the template set — the index's, changed on the fingerprints an outside query turns template or content.
+   the template set — the index's, changed on the fingerprints an outside query turns template or content
+   (its own, and its neighbours' by the frequency rule).
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ from .analysis import PairResult, Prepared, compare_prepared, prepare, template_
 from .candidates import HashStats, lsh_pairs, postings, ranges, split_keys, supported_pairs
 from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_order
 from .documents import Document
+from . import index_frequency as frequency
 from .index_store import Snapshot, Store, dec, i64, prints_job, sha
-from .template import CONTENT, RULES, Templates, blocks, site_key, site_of
+from .template import CONTENT, FREQUENCY, RULES, Templates, blocks, site_key, site_of
 from .template import summary as template_summary
 
 _CACHE_DOCS = 4096  # prepared documents kept between calls
@@ -129,6 +133,37 @@ class Query:
     pos: np.ndarray | None = None  # outside queries: where each fingerprint first starts
     shapes: np.ndarray | None = None  # outside queries: the shape flag of that first occurrence
     site: int = 0  # outside queries: site number (0 none)
+    words: int = 0  # outside queries: length in words
+
+
+class _RowCache:
+    """The stored rows (hash, doc, pos) of some fingerprints, read once for a batch's outside queries and served to
+    the frequency step and to the candidates; others are read when asked for."""
+
+    def __init__(self, store: Store, con: Any, hashes: np.ndarray) -> None:
+        self.store, self.con, self.hashes = store, con, hashes
+        self.rows = store.fp_rows(con, hashes) if hashes.shape[0] else np.empty((0, 3), np.int64)
+
+    def get(self, hashes: np.ndarray) -> np.ndarray:
+        """Rows of the sorted unique ``hashes``, sorted by (hash, doc)."""
+        have = np.isin(hashes, self.hashes)
+        got = self.rows[np.isin(self.rows[:, 0], hashes[have])]
+        if have.all():
+            return got
+        more = self.store.fp_rows(self.con, hashes[~have])
+        rows = np.concatenate([got, more])
+        return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+
+
+class _CachedSource(frequency.StoredSource):
+    """The frequency step's source for outside queries, its rows from a :class:`_RowCache`."""
+
+    def __init__(self, con: Any, cache: _RowCache) -> None:
+        super().__init__(con)
+        self.cache = cache
+
+    def rows(self, hashes: np.ndarray) -> np.ndarray:
+        return self.cache.get(hashes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +175,8 @@ class Decisions:
     rule: np.ndarray  # uint8, 0 = content
     stored_rule: np.ndarray  # int64: the rule the index holds
     stats: np.ndarray  # (n, 6) df, votes, weak, tail, site_lo, site_hi (the query counted)
+    extra: dict[int, tuple[np.ndarray, np.ndarray]]  # outside query k: other fingerprints it turns template, content
+    rows: _RowCache | None = None  # fingerprint rows read for the outside queries, for the candidates too
 
     def of(self, k: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Outside query ``k`` (None: the indexed queries): its template hashes and rules (sorted, uint64/uint8),
@@ -150,6 +187,8 @@ class Decisions:
         order = np.argsort(h[t].view(np.uint64))
         on = np.sort(h[t & (s == CONTENT)].view(np.uint64))
         off = np.sort(h[~t & (s != CONTENT)].view(np.uint64))
+        if k is not None and k in self.extra:  # its neighbours' fingerprints that the frequency rule turns
+            on, off = np.union1d(on, self.extra[k][0]), np.union1d(off, self.extra[k][1])
         return h[t].view(np.uint64)[order], r[t][order], on, off
 
 
@@ -244,7 +283,8 @@ class Searcher:
                 bands = pr.keys[j] if pr.has_sig[j] else np.empty(0, np.int64)
                 lo, hi = bounds[j], bounds[j + 1]
                 out[k] = Query(batch[k].id, batch[k].text, base + j, True, pr.hashes[lo:hi], bands,
-                               pr.positions[lo:hi], pr.shapes[lo:hi], _UNKNOWN_SITE if sites[j] < 0 else sites[j])
+                               pr.positions[lo:hi], pr.shapes[lo:hi], _UNKNOWN_SITE if sites[j] < 0 else sites[j],
+                               int(pr.words[j]))
         return out  # type: ignore[return-value]
 
     def indexed(self, snap: Snapshot, rowids: Sequence[int]) -> list[Query]:
@@ -282,10 +322,35 @@ class Searcher:
             stats[e, col] += shape[e] == flag
         stats[e, 4] = np.where(held[e], np.minimum(stats[e, 4], site[e]), site[e])
         stats[e, 5] = np.where(held[e], np.maximum(stats[e, 5], site[e]), site[e])
-        # the rules from the counts: the call every write makes (template.decide, then the user's texts, as
-        # candidates.postings applies them); for the indexed queries it gives the stored rules
-        rule = self.store.decide(h, *stats.T).astype(np.uint8)
-        return Decisions(group, h, rule, stored[:, 6], stats)
+        # indexed queries: the stored rules. Outside ones: the rules from the counts, by the call every write makes
+        # (template.decide, then the user's texts, as candidates.postings applies them), then the frequency rule
+        # as adding the query would leave it (index_frequency.apply), on its fingerprints and on its neighbours'
+        rule = stored[:, 6].copy()
+        rule[e] = self.store.decide(h[e], *stats[e].T)
+        extra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        cache = None
+        if self.store.rules.frequency and e.any():
+            # the rows of the outside queries' content fingerprints that other documents hold (up to max_df): what
+            # the frequency step reads, and most of what the candidates read
+            content = (stored[:, 6] == CONTENT) | (stored[:, 6] == FREQUENCY)
+            cache = _RowCache(self.store, snap.con,
+                              np.unique(h[e & content & (stored[:, 0] >= 1) & (stored[:, 0] <= self.config.max_df)]))
+            for k, q in enumerate(queries):
+                if not q.external:
+                    continue
+                sel = group == k + 1
+                assert q.pos is not None
+                own = np.stack([q.fps, np.full(q.fps.shape[0], q.doc, np.int64), q.pos], 1)
+                out = frequency.apply(_CachedSource(snap.con, cache), frequency.Change(
+                    h[sel], stored[sel, 0], stored[sel, 6], stored[sel, 7], stats[sel, 0], rule[sel], own,
+                    np.empty((0, 3), np.int64), np.array([q.doc], np.int64), np.array([q.words], np.int64)))
+                rule[sel] = out.rule
+                flip = out.other_rule != out.other_rule_old
+                if flip.any():
+                    on = out.other_hashes[flip & (out.other_rule != CONTENT)]
+                    off = out.other_hashes[flip & (out.other_rule == CONTENT)]
+                    extra[k] = (np.sort(on.view(np.uint64)), np.sort(off.view(np.uint64)))
+        return Decisions(group, h, rule.astype(np.uint8), stored[:, 6], stats, extra, cache)
 
     def candidates(self, snap: Snapshot, queries: Sequence[Query]) -> tuple[np.ndarray, Decisions]:
         """Candidate pair keys (document numbers, ``i < j``) with at least one query, as find proposes them on the
@@ -301,7 +366,7 @@ class Searcher:
         combo = np.flatnonzero(usable)
         if combo.shape[0]:
             need = np.unique(dec_.hash[combo])
-            rows = self.store.fp_rows(snap.con, need)
+            rows = dec_.rows.get(need) if dec_.rows is not None else self.store.fp_rows(snap.con, need)
             lo = np.searchsorted(rows[:, 0], dec_.hash[combo], "left")
             cnt = np.searchsorted(rows[:, 0], dec_.hash[combo], "right") - lo
             at = ranges(lo, cnt)

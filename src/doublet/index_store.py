@@ -2,7 +2,7 @@
 writer lock, statistics and the consistency check. Queries live in :mod:`doublet.index_query`; the public
 class is :class:`doublet.index.Index` (see its module docstring for what the index answers).
 
-Schema (format 3)
+Schema (format 4)
 -----------------
 Ids and texts are stored as UTF-8 BLOBs (``surrogatepass``, so every Python string round-trips); hashes as
 signed 64-bit integers (the uint64 bits).
@@ -15,8 +15,9 @@ signed 64-bit integers (the uint64 bits).
               as :func:`doublet.template.site_key` writes it, e.g. ``example.com``)
 ``docs``      ``doc`` (INTEGER PRIMARY KEY, order of first addition), ``id`` (UNIQUE), ``sha`` (blake2b-128 of
               the text), ``chars``, ``words``, ``site`` (0 = none), ``fps`` (the distinct fingerprint hashes,
-              int64 ascending), ``shapes`` (each one's shape flag, uint8, aligned with ``fps``), ``bands`` (the
-              LSH band keys; empty when the text has no words), ``added``, ``updated``
+              int64 ascending), ``shapes`` (each one's shape flag, uint8, aligned with ``fps``), ``pos`` (where
+              each first starts, uint32, aligned with ``fps``), ``bands`` (the LSH band keys; empty when the
+              text has no words), ``added``, ``updated``
 ``texts``     ``doc`` (INTEGER PRIMARY KEY), ``body`` (the text exactly as read)
 ``fp``        ``(hash, doc)``, primary key, ``pos`` (the word where the fingerprint first starts in the
               document) and ``shape`` (the shape flag of that first occurrence: 0; 1 template-shaped line,
@@ -24,9 +25,13 @@ signed 64-bit integers (the uint64 bits).
 ``hashes``    ``hash`` (primary key) and what decides its template rule over the documents holding it
               (:func:`doublet.template.decide`): ``df`` (documents), ``votes``/``weak``/``tail`` (documents whose
               row has shape flag 1/2/3), ``site_lo``/``site_hi`` (smallest and largest site number among them),
-              and ``rule`` (0 content; 1 shape, 2 site, 3 user, 4 edge); partial index ``hashes_template`` on
-              ``(hash, rule, df)`` where ``rule != 0``: the template set is one indexed read
+              ``rule`` (0 content; 1 shape, 2 site, 3 user, 4 edge, 5 frequency) and ``outl`` (for content held
+              by OUTLIER_MIN_DF documents or more: how many hold it as a frequency outlier; else 0); partial index
+              ``hashes_template`` on ``(hash, rule, df)`` where ``rule != 0``: the template set is one indexed read
 ``band``      ``(key, doc)``, primary key — one row per LSH band of each document with words
+``docfreq``   ``doc`` (INTEGER PRIMARY KEY), ``words``, ``hist`` (int32: the document's content fingerprints by
+              df bucket, then its own-text fingerprints by position bucket) — what its typical df and own-text
+              span are computed from (:mod:`doublet.index_frequency`); kept when the frequency rule is on
 ============  ================================================================================================
 
 Counts stay exact under replacement: a batch's transaction deletes the replaced documents' rows and inserts
@@ -34,7 +39,10 @@ the new ones, reads the touched hashes' rows, adds to their counts the differenc
 df, votes, weak, tail), widens ``site_lo``/``site_hi`` by the new rows, and writes them back. A minimum or
 maximum cannot be decremented, so a hash whose removed row carried its current ``site_lo`` or ``site_hi`` (and
 whose documents are not all of one site) has both recounted from its rows. The rule of every touched hash is
-decided again from its counts in the same transaction; :meth:`Store.check` recounts everything from the rows.
+decided again from its counts in the same transaction, and the frequency rule's histograms, outlier counts and
+rules — of touched fingerprints and of others the change reaches — are brought up to date
+(:func:`doublet.index_frequency.apply`); :meth:`Store.check` recounts everything from the rows with find's
+functions.
 """
 
 from __future__ import annotations
@@ -56,14 +64,18 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from . import index_frequency as frequency
 from .analysis import fingerprint_batch
 from .config import Config
 from .documents import Document, InputProblem
 from .minhash import band_keys
 from .progress import NullProgress, Progress
-from .template import CONTENT, RULES, USER, Rules, Templates, decide, site_key, site_of, user_hashes
+from .candidates import postings
+from .template import (CONTENT, FREQUENCY, OUTLIER_MIN_DF, POS_BUCKETS, RULES, USER, Rules, Templates, decide,
+                       doc_histogram, frequent, outlier_rows, site_key, site_of, user_hashes)
 
-FORMAT = 3  # 2: fingerprint positions (fp.pos); 3: shape flags, sites, per-hash template counts and rules
+FORMAT = 4  # 2: fingerprint positions (fp.pos); 3: shape flags, sites, per-hash template counts and rules;
+# 4: the frequency rule (docs.pos, docfreq, hashes.outl)
 DB_NAME = "index.sqlite"
 LOCK_NAME = "writer.lock"
 EXECUTION_FIELDS = frozenset({"workers", "memory_limit", "tmp_dir", "extra"})
@@ -92,6 +104,7 @@ CREATE TABLE docs (
     site INTEGER NOT NULL,
     fps BLOB NOT NULL,
     shapes BLOB NOT NULL,
+    pos BLOB NOT NULL,
     bands BLOB NOT NULL,
     added REAL NOT NULL,
     updated REAL NOT NULL
@@ -100,9 +113,11 @@ CREATE TABLE texts (doc INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE fp (hash INTEGER NOT NULL, doc INTEGER NOT NULL, pos INTEGER NOT NULL, shape INTEGER NOT NULL,
     PRIMARY KEY (hash, doc)) WITHOUT ROWID;
 CREATE TABLE hashes (hash INTEGER PRIMARY KEY, df INTEGER NOT NULL, votes INTEGER NOT NULL, weak INTEGER NOT NULL,
-    tail INTEGER NOT NULL, site_lo INTEGER NOT NULL, site_hi INTEGER NOT NULL, rule INTEGER NOT NULL) WITHOUT ROWID;
+    tail INTEGER NOT NULL, site_lo INTEGER NOT NULL, site_hi INTEGER NOT NULL, rule INTEGER NOT NULL,
+    outl INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX hashes_template ON hashes (hash, rule, df) WHERE rule != 0;
 CREATE TABLE band (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID;
+CREATE TABLE docfreq (doc INTEGER PRIMARY KEY, words INTEGER NOT NULL, hist BLOB NOT NULL);
 """
 
 STAT_COLUMNS = ("df", "votes", "weak", "tail", "site_lo", "site_hi")
@@ -301,11 +316,11 @@ class Prints:
     def bounds(self) -> np.ndarray:
         return np.r_[0, np.cumsum(self.counts)]
 
-    def blobs(self, i: int, bounds: np.ndarray) -> tuple[bytes, bytes, bytes]:
-        """``fps``, ``shapes`` and ``bands`` of document ``i`` as stored in ``docs``."""
+    def blobs(self, i: int, bounds: np.ndarray) -> tuple[bytes, bytes, bytes, bytes]:
+        """``fps``, ``shapes``, ``pos`` and ``bands`` of document ``i`` as stored in ``docs``."""
         lo, hi = bounds[i], bounds[i + 1]
         return (self.hashes[lo:hi].tobytes(), self.shapes[lo:hi].tobytes(),
-                self.keys[i].tobytes() if self.has_sig[i] else b"")
+                self.positions[lo:hi].astype(np.uint32).tobytes(), self.keys[i].tobytes() if self.has_sig[i] else b"")
 
 
 def prints_job(texts: list[str], cfg: Config) -> Prints:
@@ -347,6 +362,17 @@ def _worker_init(lock_fd: int, parent: int) -> None:
         os._exit(0)
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Fingerprint rows of a write (int64 arrays): hash, document, position, shape flag, the document's site."""
+
+    hash: np.ndarray
+    doc: np.ndarray
+    pos: np.ndarray
+    shape: np.ndarray
+    site: np.ndarray
+
+
 @dataclass(slots=True)
 class _Pending:
     """A document of an add batch that must be written."""
@@ -358,6 +384,7 @@ class _Pending:
     rowid: int | None = None  # set when it replaces a stored document
     old_fps: bytes = b""
     old_shapes: bytes = b""
+    old_pos: bytes = b""
     old_bands: bytes = b""
     old_site: int = 0
 
@@ -528,11 +555,11 @@ class Store:
     # --- reads that queries build on (inside a snapshot)
 
     def hash_stats(self, con: sqlite3.Connection, hashes: np.ndarray) -> np.ndarray:
-        """(n, 7) int64: df, votes, weak, tail, site_lo, site_hi, rule of each of the sorted unique ``hashes``
-        (int64); zeros for hashes no document holds."""
-        out = np.zeros((hashes.shape[0], 7), np.int64)
-        got = select_array(con, "SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule FROM hashes "
-                                "WHERE hash IN ({in})", hashes, 8)
+        """(n, 8) int64: df, votes, weak, tail, site_lo, site_hi, rule, outl of each of the sorted unique
+        ``hashes`` (int64); zeros for hashes no document holds."""
+        out = np.zeros((hashes.shape[0], 8), np.int64)
+        got = select_array(con, "SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule, outl FROM hashes "
+                                "WHERE hash IN ({in})", hashes, 9)
         out[np.searchsorted(hashes, got[:, 0])] = got[:, 1:]
         return out
 
@@ -581,10 +608,10 @@ class Store:
         return [0 if k is None else known.get(k, -1) for k in keys]
 
     def docs_by_id(self, con: sqlite3.Connection, ids: Sequence[str]) -> dict[bytes, tuple]:
-        """Stored rows of documents by id: doc, sha, site, fps, shapes, bands, site key."""
-        return {bytes(i): (int(r), bytes(s), int(site), f, sh, b, None if k is None else dec(k))
-                for r, i, s, site, f, sh, b, k in select_in(
-                    con, "SELECT d.doc, d.id, d.sha, d.site, d.fps, d.shapes, d.bands, s.key FROM docs d "
+        """Stored rows of documents by id: doc, sha, site, fps, shapes, bands, site key, pos."""
+        return {bytes(i): (int(r), bytes(s), int(site), f, sh, b, None if k is None else dec(k), p)
+                for r, i, s, site, f, sh, b, k, p in select_in(
+                    con, "SELECT d.doc, d.id, d.sha, d.site, d.fps, d.shapes, d.bands, s.key, d.pos FROM docs d "
                          "LEFT JOIN sites s ON s.site = d.site WHERE d.id IN ({in})", [enc(i) for i in ids])}
 
     def names(self, con: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str]:
@@ -718,8 +745,8 @@ class Store:
             elif old[1] == digest and old[6] == key:
                 report.unchanged.append(d.id)
             else:
-                todo.append(_Pending(d, body, digest, key, old[0], bytes(old[3]), bytes(old[4]), bytes(old[5]),
-                                     old[2]))
+                todo.append(_Pending(d, body, digest, key, old[0], bytes(old[3]), bytes(old[4]), bytes(old[7]),
+                                     bytes(old[5]), old[2]))
         return todo
 
     def _site_numbers_for_write(self, con: sqlite3.Connection, keys: list[str | None]) -> np.ndarray:
@@ -740,22 +767,24 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise IndexBusy(f"another process is writing to this index ({self.path}); retry later ({exc})") from None
         try:
-            nxt = int(con.execute("SELECT COALESCE(MAX(doc), 0) FROM docs").fetchone()[0]) + 1
+            nxt = first = int(con.execute("SELECT COALESCE(MAX(doc), 0) FROM docs").fetchone()[0]) + 1
             sites = self._site_numbers_for_write(con, [p.site for p in todo])
             rowids = np.empty(len(todo), np.int64)
             old_h: list[np.ndarray] = []
             old_s: list[np.ndarray] = []
             old_site: list[np.ndarray] = []
+            old_doc: list[np.ndarray] = []
+            old_pos: list[np.ndarray] = []
             old_rows: list[tuple[int, int]] = []
             old_bands: list[tuple[int, int]] = []
             new_docs, upd_docs, new_texts, upd_texts = [], [], [], []
             for k, p in enumerate(todo):
-                fps, shapes, bands = pr.blobs(k, bounds)
+                fps, shapes, pos, bands = pr.blobs(k, bounds)
                 site = int(sites[k])
                 if p.rowid is None:
                     rowids[k] = nxt
                     new_docs.append((nxt, enc(p.doc.id), p.sha, len(p.doc.text), int(pr.words[k]), site, fps, shapes,
-                                     bands, now, now))
+                                     pos, bands, now, now))
                     new_texts.append((nxt, p.body))
                     nxt += 1
                 else:
@@ -764,9 +793,12 @@ class Store:
                     old_h.append(oh)
                     old_s.append(u8(p.old_shapes))
                     old_site.append(np.full(oh.shape[0], p.old_site, np.int64))
+                    old_doc.append(np.full(oh.shape[0], p.rowid, np.int64))
+                    old_pos.append(np.frombuffer(p.old_pos, np.uint32).astype(np.int64))
                     old_rows.extend(zip(oh.tolist(), [p.rowid] * oh.shape[0]))
                     old_bands.extend(zip(i64(p.old_bands).tolist(), [p.rowid] * (len(p.old_bands) // 8)))
-                    upd_docs.append((p.sha, len(p.doc.text), int(pr.words[k]), site, fps, shapes, bands, now, p.rowid))
+                    upd_docs.append((p.sha, len(p.doc.text), int(pr.words[k]), site, fps, shapes, pos, bands, now,
+                                     p.rowid))
                     upd_texts.append((p.body, p.rowid))
             # remove what replaced documents stored
             if old_rows:
@@ -775,18 +807,20 @@ class Store:
                 con.executemany("DELETE FROM band WHERE key = ? AND doc = ?", old_bands)
             if upd_docs:
                 con.executemany("UPDATE docs SET sha = ?, chars = ?, words = ?, site = ?, fps = ?, shapes = ?, "
-                                "bands = ?, updated = ? WHERE doc = ?", upd_docs)
+                                "pos = ?, bands = ?, updated = ? WHERE doc = ?", upd_docs)
                 con.executemany("UPDATE texts SET body = ? WHERE doc = ?", upd_texts)
             if new_docs:
-                con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new_docs)
+                con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new_docs)
                 con.executemany("INSERT INTO texts VALUES (?, ?)", new_texts)
             # fingerprint rows, in (hash, doc) order
             d = np.repeat(rowids, pr.counts)
             order = np.lexsort((d, pr.hashes))
-            h, d, shape = pr.hashes[order], d[order], pr.shapes[order]
-            insert_rows(con, "INSERT INTO fp", (h, d, pr.positions[order], shape))
-            removed = ((np.concatenate(old_h), np.concatenate(old_s), np.concatenate(old_site)) if old_h else None)
-            changed = self._update_counts(con, h, shape, np.repeat(sites, pr.counts)[order], removed)
+            h, d, pos, shape = pr.hashes[order], d[order], pr.positions[order], pr.shapes[order]
+            insert_rows(con, "INSERT INTO fp", (h, d, pos, shape))
+            added = _Rows(h, d, pos, shape, np.repeat(sites, pr.counts)[order])
+            removed = _Rows(*(np.concatenate(x) for x in (old_h, old_doc, old_pos, old_s, old_site))) if old_h else None
+            batch = np.argsort(rowids)
+            changed = self._update_counts(con, added, removed, rowids[batch], pr.words[batch], first)
             # LSH band rows
             sig = np.flatnonzero(pr.has_sig)
             if sig.shape[0]:
@@ -804,48 +838,52 @@ class Store:
         for p in todo:
             (report.added if p.rowid is None else report.replaced).append(p.doc.id)
 
-    def _update_counts(self, con: sqlite3.Connection, h: np.ndarray, shape: np.ndarray, site: np.ndarray,
-                       removed: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> bool:
-        """Apply new rows (hash, shape flag, site) and removed ones to ``hashes``; decide the rules of every
-        touched hash again. Returns whether the set of template fingerprints changed.
+    def _update_counts(self, con: sqlite3.Connection, added: _Rows, removed: _Rows | None, batch: np.ndarray,
+                       words: np.ndarray, below: int) -> bool:
+        """Apply the batch's new rows and removed ones to ``hashes``; decide the rules of every touched hash
+        again, and keep the frequency rule's counts (:mod:`doublet.index_frequency`: ``docfreq``, ``outl``, and
+        the rules of untouched fingerprints they change). ``batch``: the batch's documents (sorted), ``words``
+        their lengths, ``below``: the first new document's number. Returns whether the set of template
+        fingerprints changed.
 
         The touched hashes' stored rows are read, the batch's difference added (new rows minus removed ones:
         df, votes, weak, tail; the new rows' sites widen site_lo/site_hi), and the rows written back: new hashes
         inserted, the others updated, emptied ones deleted. A removed row that carried a hash's smallest or
         largest site (its documents not all of one site) has both recounted from the fingerprint rows, which
         already hold the batch."""
+        h, shape, site = added.hash, added.shape, added.site
         if removed is not None:
-            rh, rshape, rsite = removed
+            rh = removed.hash
             allh = np.concatenate([h, rh])
             w = np.concatenate([np.ones(h.shape[0], np.int64), -np.ones(rh.shape[0], np.int64)])
-            allshape = np.concatenate([shape, rshape])
+            allshape = np.concatenate([shape, removed.shape])
             lo_of = np.concatenate([site, np.full(rh.shape[0], _NO_SITE_LO, np.int64)])
             hi_of = np.concatenate([site, np.full(rh.shape[0], -1, np.int64)])
         else:
             allh, w, allshape, lo_of, hi_of = h, np.ones(h.shape[0], np.int64), shape, site, site
         uh, inv = np.unique(allh, return_inverse=True)
         inv = inv.ravel()
-        new = np.zeros((uh.shape[0], 7), np.int64)  # df, votes, weak, tail, site_lo, site_hi, rule
+        new = np.zeros((uh.shape[0], 8), np.int64)  # df, votes, weak, tail, site_lo, site_hi, rule, outl
         for col, sel in enumerate((1, allshape == 1, allshape == 2, allshape == 3)):
             new[:, col] = np.bincount(inv, weights=w * sel, minlength=uh.shape[0])
         new[:, 4], new[:, 5] = _NO_SITE_LO, -1
         np.minimum.at(new[:, 4], inv, lo_of)
         np.maximum.at(new[:, 5], inv, hi_of)
-        old = select_array(con, "SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule FROM hashes "
-                                "WHERE hash IN ({in})", uh, 8)
+        old = select_array(con, "SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule, outl FROM hashes "
+                                "WHERE hash IN ({in})", uh, 9)
         held = np.zeros(uh.shape[0], bool)
         at = np.searchsorted(uh, old[:, 0])
         held[at] = True
-        old_rule = np.zeros(uh.shape[0], np.int64)
-        old_rule[at] = old[:, 7]
+        old_df, old_rule, old_outl = (np.zeros(uh.shape[0], np.int64) for _ in range(3))
+        old_df[at], old_rule[at], old_outl[at] = old[:, 1], old[:, 7], old[:, 8]
         new[at, :4] += old[:, 1:5]
         new[at, 4] = np.minimum(new[at, 4], old[:, 5])
         new[at, 5] = np.maximum(new[at, 5], old[:, 6])
         df = new[:, 0]
         if removed is not None:  # a removed row carrying the smallest or largest site: recount both from the rows
-            k = np.searchsorted(uh, removed[0])
+            k = np.searchsorted(uh, removed.hash)
             recount = np.zeros(uh.shape[0], bool)
-            recount[k[(removed[2] == new[k, 4]) | (removed[2] == new[k, 5])]] = True
+            recount[k[(removed.site == new[k, 4]) | (removed.site == new[k, 5])]] = True
             recount &= (new[:, 4] != new[:, 5]) & (df > 0)
             if recount.any():
                 again = select_array(con, "SELECT f.hash, MIN(d.site), MAX(d.site) FROM fp f JOIN docs d ON "
@@ -853,6 +891,22 @@ class Store:
                 k = np.searchsorted(uh, again[:, 0])
                 new[k, 4], new[k, 5] = again[:, 1], again[:, 2]
         new[:, 6] = self.decide(uh, *new[:, :6].T)
+        changed = False
+        if self.rules.frequency:
+            none = np.empty((0, 3), np.int64)
+            out = frequency.apply(frequency.StoredSource(con, below), frequency.Change(
+                uh, old_df, old_rule, old_outl, df.copy(), new[:, 6].copy(),
+                np.stack([added.hash, added.doc, added.pos], 1),
+                none if removed is None else np.stack([removed.hash, removed.doc, removed.pos], 1), batch, words))
+            new[:, 6], new[:, 7] = out.rule, out.outl
+            if out.docs.shape[0]:
+                con.executemany("INSERT OR REPLACE INTO docfreq VALUES (?, ?, ?)",
+                                zip(out.docs.tolist(), out.words.tolist(),
+                                    (r.tobytes() for r in out.hist.astype(np.int32))))
+            if out.other_hashes.shape[0]:
+                con.executemany("UPDATE hashes SET outl = ?, rule = ? WHERE hash = ?",
+                                zip(out.other_outl.tolist(), out.other_rule.tolist(), out.other_hashes.tolist()))
+                changed = bool((out.other_rule != out.other_rule_old).any())
         gone = df <= 0
         if gone.any():
             con.executemany("DELETE FROM hashes WHERE hash = ?", zip(uh[gone].tolist()))
@@ -861,8 +915,9 @@ class Store:
         kept = held & ~gone
         insert_rows(con, "INSERT INTO hashes", (uh[kept], *new[kept].T),
                     "ON CONFLICT (hash) DO UPDATE SET df = excluded.df, votes = excluded.votes, weak = excluded.weak, "
-                    "tail = excluded.tail, site_lo = excluded.site_lo, site_hi = excluded.site_hi, rule = excluded.rule")
-        return bool(((old_rule != CONTENT) != ((new[:, 6] != CONTENT) & ~gone)).any())
+                    "tail = excluded.tail, site_lo = excluded.site_lo, site_hi = excluded.site_hi, rule = excluded.rule, "
+                    "outl = excluded.outl")
+        return changed or bool(((old_rule != CONTENT) != ((new[:, 6] != CONTENT) & ~gone)).any())
 
     def decide(self, h: np.ndarray, df: np.ndarray, votes: np.ndarray, weak: np.ndarray, tail: np.ndarray,
                site_lo: np.ndarray, site_hi: np.ndarray) -> np.ndarray:
@@ -930,8 +985,8 @@ class Store:
                         "doublet_version"):
                 if key not in meta:
                     problems.append(f"meta: {key} missing")
-            docs = con.execute("SELECT d.doc, d.id, d.sha, d.chars, d.site, d.fps, d.shapes, d.bands, t.body "
-                               "FROM docs d LEFT JOIN texts t ON t.doc = d.doc ORDER BY d.doc").fetchall()
+            docs = con.execute("SELECT d.doc, d.id, d.sha, d.chars, d.site, d.fps, d.shapes, d.bands, t.body, "
+                               "d.words, d.pos FROM docs d LEFT JOIN texts t ON t.doc = d.doc ORDER BY d.doc").fetchall()
             checked["documents"] = len(docs)
             n_texts = con.execute("SELECT COUNT(*) FROM texts").fetchone()[0]
             if n_texts != len(docs):
@@ -940,11 +995,14 @@ class Store:
             fp_exp: list[np.ndarray] = []
             fp_doc: list[np.ndarray] = []
             fp_shape: list[np.ndarray] = []
+            fp_pos: list[np.ndarray] = []
             band_exp: list[np.ndarray] = []
             band_doc: list[np.ndarray] = []
             site_of_doc: dict[int, int] = {}
-            for r, i, digest, chars, site, f, s, b, body in docs:
+            words_of_doc: dict[int, int] = {}
+            for r, i, digest, chars, site, f, s, b, body, nw, pp in docs:
                 site_of_doc[int(r)] = int(site)
+                words_of_doc[int(r)] = int(nw)
                 if site and site not in site_ids:
                     problems.append(f"document {dec(i)!r}: site {site} is not in the sites table")
                 if body is None:
@@ -958,6 +1016,10 @@ class Store:
                 if len(s) != h.shape[0]:
                     problems.append(f"document {dec(i)!r}: {len(s)} shape flags for {h.shape[0]} fingerprints")
                     s = bytes(h.shape[0])
+                if len(pp) != 4 * h.shape[0]:
+                    problems.append(f"document {dec(i)!r}: {len(pp) // 4} positions for {h.shape[0]} fingerprints")
+                    pp = bytes(4 * h.shape[0])
+                fp_pos.append(np.frombuffer(pp, np.uint32).astype(np.int64))
                 fp_exp.append(h)
                 fp_doc.append(np.full(h.shape[0], r, np.int64))
                 fp_shape.append(u8(s))
@@ -965,11 +1027,12 @@ class Store:
                 band_exp.append(bk)
                 band_doc.append(np.full(bk.shape[0], r, np.int64))
             # fp rows == the documents' fingerprints and shape flags
-            got = np.array(con.execute("SELECT hash, doc, shape FROM fp ORDER BY hash, doc").fetchall(),
-                           np.int64).reshape(-1, 3)
+            got = np.array(con.execute("SELECT hash, doc, shape, pos FROM fp ORDER BY hash, doc").fetchall(),
+                           np.int64).reshape(-1, 4)
             exp_h = np.concatenate(fp_exp) if fp_exp else np.empty(0, np.int64)
             exp_d = np.concatenate(fp_doc) if fp_doc else np.empty(0, np.int64)
             exp_s = np.concatenate(fp_shape).astype(np.int64) if fp_shape else np.empty(0, np.int64)
+            exp_p = np.concatenate(fp_pos) if fp_pos else np.empty(0, np.int64)
             o = np.lexsort((exp_d, exp_h))
             checked["fingerprint_rows"] = int(got.shape[0])
             if not (np.array_equal(got[:, 0], exp_h[o]) and np.array_equal(got[:, 1], exp_d[o])):
@@ -977,8 +1040,10 @@ class Store:
                                 "(or others)")
             elif not np.array_equal(got[:, 2], exp_s[o]):
                 problems.append("fp: shape flags differ from the documents' (docs.shapes)")
+            elif not np.array_equal(got[:, 3], exp_p[o]):
+                problems.append("fp: positions differ from the documents' (docs.pos)")
             # hashes == recount from the rows, rules == decided from the counts
-            problems.extend(self._check_counts(con, got, site_of_doc, checked))
+            problems.extend(self._check_counts(con, got, site_of_doc, words_of_doc, checked))
             # band rows == the documents' band keys
             gotb = np.array(con.execute("SELECT key, doc FROM band ORDER BY key, doc").fetchall(),
                             np.int64).reshape(-1, 2)
@@ -999,10 +1064,10 @@ class Store:
         return CheckReport(not problems, problems, checked, time.perf_counter() - t0)
 
     def _check_counts(self, con: sqlite3.Connection, rows: np.ndarray, site_of_doc: dict[int, int],
-                      checked: dict[str, int]) -> list[str]:
+                      words_of_doc: dict[int, int], checked: dict[str, int]) -> list[str]:
         problems: list[str] = []
-        stored = np.array(con.execute("SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule FROM hashes "
-                                      "ORDER BY hash").fetchall(), np.int64).reshape(-1, 8)
+        stored = np.array(con.execute("SELECT hash, df, votes, weak, tail, site_lo, site_hi, rule, outl FROM hashes "
+                                      "ORDER BY hash").fetchall(), np.int64).reshape(-1, 9)
         checked["hash_rows"] = int(stored.shape[0])
         h = rows[:, 0]
         starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if h.shape[0] else np.empty(0, np.int64)
@@ -1012,7 +1077,7 @@ class Store:
             return [f"hashes: {stored.shape[0]} rows for {uh.shape[0]} distinct fingerprints, {bad} unmatched"]
         if not uh.shape[0]:
             return problems
-        lookup = np.zeros(max(site_of_doc, default=0) + 1, np.int64)
+        lookup = np.zeros(max(max(site_of_doc, default=0), max(words_of_doc, default=0)) + 1, np.int64)
         lookup[list(site_of_doc)] = list(site_of_doc.values())
         site = lookup[rows[:, 1]]
         counts = [np.diff(np.r_[starts, h.shape[0]])] + [np.add.reduceat((rows[:, 2] == f).astype(np.int64), starts)
@@ -1023,13 +1088,62 @@ class Store:
                 problems.append(f"hashes: {name} differs from the recount of the fingerprint rows for "
                                 f"{int((want != have).sum())} fingerprints")
         rule = self.decide(uh, *counts)
+        outl = np.zeros(uh.shape[0], np.int64)
+        if self.rules.frequency:
+            more, rule, outl = self._check_frequency(con, rows, lookup, words_of_doc, uh, rule, checked)
+            problems.extend(more)
         if not np.array_equal(rule, stored[:, 7]):
             problems.append(f"hashes: the rule of {int((rule != stored[:, 7]).sum())} fingerprints is not the one "
                             "their counts decide")
+        if not np.array_equal(outl, stored[:, 8]):
+            problems.append(f"hashes: outl differs from the recount of outlier documents for "
+                            f"{int((outl != stored[:, 8]).sum())} fingerprints")
         part = {int(x) for (x,) in con.execute("SELECT hash FROM hashes WHERE rule != 0")}
         if part != set(uh[stored[:, 7] != 0].tolist()):
             problems.append("hashes_template: the partial index disagrees with the rules")
         return problems
+
+    def _check_frequency(self, con: sqlite3.Connection, rows: np.ndarray, site: np.ndarray,
+                         words_of_doc: dict[int, int], uh: np.ndarray, rule: np.ndarray,
+                         checked: dict[str, int]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """find's frequency rule over every fingerprint row (rows: hash, doc, shape, pos sorted by hash; ``site``
+        per document number): :func:`doublet.candidates.postings` deferring the fingerprints held by
+        OUTLIER_MIN_DF documents, the documents' histograms it counts (compared with ``docfreq``), the outlier
+        counts of the deferred ones and their rules. Returns the problems, the rules with FREQUENCY set where the
+        rule says so, and every hash's expected ``outl``."""
+        problems: list[str] = []
+        n = site.shape[0]
+        words = np.zeros(n, np.int64)
+        words[list(words_of_doc)] = list(words_of_doc.values())
+        o = np.lexsort((rows[:, 3], rows[:, 1]))  # postings takes rows in (document, position) order
+        post = postings(rows[o, 0].view(np.uint64), rows[o, 1], rows[o, 3], rows[o, 2], self.config.max_df,
+                        rules=self.rules, site_of_doc=site, user=self.user.view(np.uint64) if self.user.shape[0] else None,
+                        defer_min_df=OUTLIER_MIN_DF, n_words=words, anchors=np.empty(0, np.int64))
+        assert post.pending is not None and post.doc_buckets is not None and post.doc_own is not None
+        hist = np.concatenate([doc_histogram(n, *post.doc_buckets), doc_histogram(n, *post.doc_own, POS_BUCKETS)], 1)
+        got = con.execute("SELECT doc, words, hist FROM docfreq ORDER BY doc").fetchall()
+        docs = sorted(words_of_doc)
+        checked["docfreq_rows"] = len(got)
+        if [r for r, _, _ in got] != docs:
+            problems.append(f"docfreq: {len(got)} rows for {len(docs)} documents (or others)")
+        else:
+            have = np.frombuffer(b"".join(bytes(b) for _, _, b in got), np.int32).reshape(-1, frequency.WIDTH)
+            if not np.array_equal(have, hist[docs]) or [w for _, w, _ in got] != words[docs].tolist():
+                bad = int((have != hist[docs]).any(axis=1).sum())
+                problems.append(f"docfreq: the histograms of {bad} documents differ from the recount of their rows")
+        typ, lo, hi = frequency.params(hist)
+        ph, pd, pp = post.pending
+        ph = ph.view(np.int64)
+        starts = np.flatnonzero(np.r_[True, ph[1:] != ph[:-1]]) if ph.shape[0] else np.empty(0, np.int64)
+        runs = np.diff(np.r_[starts, ph.shape[0]])
+        bits = outlier_rows(np.repeat(runs, runs), pd, pp, typ, lo, hi, words).astype(np.int64)
+        n_out = np.add.reduceat(bits, starts) if starts.shape[0] else np.empty(0, np.int64)
+        k = np.searchsorted(uh, ph[starts])
+        outl = np.zeros(uh.shape[0], np.int64)
+        outl[k] = n_out
+        rule = rule.copy()
+        rule[k[frequent(runs, n_out)]] = FREQUENCY
+        return problems, rule, outl
 
     def _check_deep(self, con: sqlite3.Connection, docs: list[tuple], checked: dict[str, int]) -> list[str]:
         problems: list[str] = []
@@ -1039,14 +1153,15 @@ class Store:
             pr = prints_job([dec(d[8]) for d in part], self.config)
             bounds = pr.bounds()
             for k, d in enumerate(part):
-                fps, shapes, bands = pr.blobs(k, bounds)
+                fps, shapes, pos, bands = pr.blobs(k, bounds)
                 stored_pos = con.execute("SELECT hash, pos, shape FROM fp WHERE doc = ? ORDER BY hash",
                                          (d[0],)).fetchall()
                 h = pr.hashes[bounds[k]:bounds[k + 1]]
                 o = np.argsort(h, kind="stable")
                 want = list(zip(h[o].tolist(), pr.positions[bounds[k]:bounds[k + 1]][o].tolist(),
                                 pr.shapes[bounds[k]:bounds[k + 1]][o].tolist()))
-                if fps != bytes(d[5]) or shapes != bytes(d[6]) or bands != bytes(d[7]) or stored_pos != want:
+                if (fps != bytes(d[5]) or shapes != bytes(d[6]) or bands != bytes(d[7]) or pos != bytes(d[10])
+                        or stored_pos != want):
                     differ += 1
                     if differ <= 10:
                         problems.append(f"document {dec(d[1])!r}: stored fingerprints differ from its text's")

@@ -435,7 +435,8 @@ class MatchOut(BaseModel):
 class TemplateSpanOut(BaseModel):
     start: int = Field(description="str offset of the first character of a run of template words.")
     end: int
-    rule: str = Field(description="The rule that made most of its fingerprints template: shape, site, user, edge.")
+    rule: str = Field(description="The rule that made most of its fingerprints template: shape, site, user, edge, "
+                                  "frequency.")
 
 
 class QueryOut(BaseModel):
@@ -473,7 +474,7 @@ class TemplateBlockOut(BaseModel):
     end: int
     documents: int = Field(description="The most documents holding one of its fingerprints.")
     fingerprints: int
-    rule: str = Field(description="The rule of most of its fingerprints: shape, site, user or edge.")
+    rule: str = Field(description="The rule of most of its fingerprints: shape, site, user, edge or frequency.")
     rules: dict[str, int]
 
 

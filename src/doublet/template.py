@@ -290,7 +290,35 @@ def outliers(df: np.ndarray, typical: np.ndarray, bucket: np.ndarray, own_lo: np
     holds it; a passage embedded in another text has that text on both sides as often as not."""
     b = np.asarray(bucket, np.int64)
     beyond = (b > np.asarray(own_hi, np.int64)) | (b < np.asarray(own_lo, np.int64))
-    return (np.asarray(df, np.float64) >= OUTLIER_RATIO * np.asarray(typical, np.float64)) & beyond
+    return far_more_common(df, typical) & beyond
+
+
+def outlier_rows(df: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical: np.ndarray, own_lo: np.ndarray,
+                 own_hi: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+    """:func:`outliers` of fingerprint rows: the df of each row's hash, the row's document (an index into the
+    per-document arrays ``typical``, ``own_lo``, ``own_hi`` and ``n_words``) and its word position."""
+    d = np.asarray(docs, np.int64)
+    return outliers(df, np.asarray(typical)[d], pos_bucket(positions, np.asarray(n_words)[d]), np.asarray(own_lo)[d],
+                    np.asarray(own_hi)[d])
+
+
+def far_more_common(df: np.ndarray, typical: np.ndarray) -> np.ndarray:
+    """Whether a fingerprint held by ``df`` documents is far more common than a document whose typical df is
+    ``typical`` (df >= OUTLIER_RATIO x typical): the df half of :func:`outliers`."""
+    return np.asarray(df, np.float64) >= OUTLIER_RATIO * np.asarray(typical, np.float64)
+
+
+def typical_levels() -> np.ndarray:
+    """Every value :func:`typical_df` can give (float32, ascending): a fingerprint's :func:`far_more_common` can
+    change, as its df changes, only where its df crosses OUTLIER_RATIO x one of these (what an index that keeps
+    outlier counts incrementally must know)."""
+    return np.unique(typical_df(np.eye(DF_BUCKETS, dtype=np.int64)))
+
+
+def frequent(df: np.ndarray, n_outliers: np.ndarray) -> np.ndarray:
+    """The frequency rule's vote: a fingerprint held by ``df`` documents (at least OUTLIER_MIN_DF, content by every
+    other rule) is a template when it is one of :func:`outliers` in ``n_outliers`` >= OUTLIER_SHARE x df of them."""
+    return np.asarray(n_outliers, np.int64) >= OUTLIER_SHARE * np.asarray(df, np.int64)
 
 
 FACTS_CHANGED = 3
