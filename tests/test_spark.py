@@ -32,6 +32,7 @@ import doublet.spark  # noqa: E402
 from doublet import dedup  # noqa: E402
 from doublet.engines import local as local_engine  # noqa: E402
 from doublet.engines import spark_graph  # noqa: E402
+from doublet.engines.spark import PLAN_STRING_CHARS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "examples" / "seeds"
@@ -49,6 +50,9 @@ def spark():
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.driver.maxResultSize", "1m")
+               .config("spark.driver.memory", "2g")
+               .config("spark.sql.maxPlanStringLength", PLAN_STRING_CHARS)  # as the engine's own session
+               .config("spark.sql.ui.retainedExecutions", "100")
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
@@ -289,7 +293,7 @@ def test_bad_records_and_every_format_read_by_spark(spark, tmp_path):
     _find(*inputs, "-o", str(tmp_path / "spark"), "--engine", "spark", *options)
     summary = _same_outputs(tmp_path / "local", tmp_path / "spark")
     assert summary["counts"]["rejected"] > 50 and summary["counts"]["repaired"] >= 1
-    assert summary["counts"]["pairs"] > 20  # 27 under the template model
+    assert summary["counts"]["pairs"] > 10  # 18 since the frequency rule (27 before it)
     assert {p["reason"].split(" ")[0] for p in summary["problems"]} >= {"invalid", "duplicate", "empty", "document"}
 
 

@@ -918,6 +918,11 @@ def _write_bytes(spark: SparkSession, target: str, data: bytes) -> None:
 
 # ------------------------------------------------------------------------------------------ the session
 
+#: Spark keeps each SQL execution's plan as text for its UI; the engine's plans (dozens of joins, unions and
+#: Arrow UDFs) print to megabytes, and a local driver that keeps a few hundred of them runs out of heap.
+PLAN_STRING_CHARS = "200k"
+
+
 def session(cfg: Config) -> SparkSession:
     """The active Spark session, or one for the command line: the master of ``spark-submit`` when run under
     it, else ``local[workers]`` (executors run this Python)."""
@@ -930,6 +935,8 @@ def session(cfg: Config) -> SparkSession:
         builder = (builder.master(f"local[{cfg.workers}]")
                    .config("spark.sql.shuffle.partitions", str(max(8, 4 * cfg.workers)))
                    .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.maxPlanStringLength", PLAN_STRING_CHARS)
+                   .config("spark.sql.ui.retainedExecutions", "100")
                    .config("spark.driver.memory", os.environ.get("DOUBLET_SPARK_DRIVER_MEMORY", "4g")))
         if cfg.tmp_dir:
             builder = builder.config("spark.local.dir", cfg.tmp_dir)
