@@ -207,9 +207,11 @@ def distinct_matched(spans: list, hashes_a: np.ndarray, seed_size: int) -> int:
     distinct word ``seed_size``-grams the passages hold (plus ``seed_size - 1``), so that a sentence both texts
     print twice (a newsletter pitch inside and after an article) is one sentence of evidence, not two."""
     total = sum(w.matched for w in spans)
-    grams = [ngram_hashes(hashes_a[w.a0:w.a1], seed_size) for w in spans]
-    distinct = np.unique(np.concatenate(grams)).shape[0] + seed_size - 1 if grams else 0
-    return min(total, distinct)
+    if not spans:
+        return 0
+    grams = np.sort(np.concatenate([ngram_hashes(hashes_a[w.a0:w.a1], seed_size) for w in spans]))
+    distinct = int(grams.shape[0] > 0) + int(np.count_nonzero(grams[1:] != grams[:-1]))  # np.unique: 10x slower here
+    return min(total, distinct + seed_size - 1)
 
 
 def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Config) -> PairResult:

@@ -57,6 +57,7 @@ lists the template blocks (:func:`blocks`), ``templates.parquet`` every template
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -348,13 +349,10 @@ def word_figures(text: str, tokens: object) -> np.ndarray:
     ``. , / - :`` as written (``1.5``, ``6-3/8``, ``2,978``: one figure each); names are capitalised words that
     do not open a sentence (``Mitsui``, ``London``; both in the C kernel); numbers, months and weekdays in words
     (``two``, ``March``) are facts too (their word hash)."""
-    starts = np.ascontiguousarray(getattr(tokens, "starts"), np.int64)
-    out = np.frombuffer(_kernel.figures(text, starts, np.ascontiguousarray(getattr(tokens, "ends"), np.int64),
-                                        True), np.uint64).copy()
-    hashes = getattr(tokens, "hashes")
-    words = (out == 0) & np.isin(hashes, _fact_hashes())
-    out[words] = hashes[words]
-    return out
+    return np.frombuffer(_kernel.figures(text, np.ascontiguousarray(getattr(tokens, "starts"), np.int64),
+                                         np.ascontiguousarray(getattr(tokens, "ends"), np.int64), True,
+                                         np.ascontiguousarray(getattr(tokens, "hashes"), np.uint64), _fact_hashes()),
+                         np.uint64)
 
 
 def other_facts(spans: Sequence[object], figures_a: np.ndarray, figures_b: np.ndarray) -> list[bool]:
@@ -366,12 +364,21 @@ def other_facts(spans: Sequence[object], figures_a: np.ndarray, figures_b: np.nd
     day's word for word but for its facts; a reprint keeps them, and a story updated with a new figure or two
     keeps most. Passages too short to show this alone are judged together: when the pair's other passages,
     taken together, are a formula with other facts, all of them are."""
+    # a passage holds a few dozen facts: each side's facts as Python lists once, then sets of slices found by
+    # bisection (numpy's set operations cost more per call than these small sets do)
+    at_a, at_b = np.flatnonzero(figures_a), np.flatnonzero(figures_b)
+    pos_a, val_a, pos_b, val_b = at_a.tolist(), figures_a[at_a].tolist(), at_b.tolist(), figures_b[at_b].tolist()
+
+    def facts(pos: list[int], val: list[int], ranges: list[tuple[int, int]]) -> set[int]:
+        out: set[int] = set()
+        for x, y in ranges:
+            out.update(val[bisect_left(pos, x):bisect_left(pos, y)])
+        return out
+
     def differ(ranges_a: list[tuple[int, int]], ranges_b: list[tuple[int, int]]) -> bool:
-        fa = np.unique(np.concatenate([figures_a[x:y] for x, y in ranges_a]))
-        fb = np.unique(np.concatenate([figures_b[x:y] for x, y in ranges_b]))
-        fa, fb = fa[fa != 0], fb[fb != 0]
-        shared = np.intersect1d(fa, fb, assume_unique=True).shape[0]
-        only_a, only_b = fa.shape[0] - shared, fb.shape[0] - shared
+        fa, fb = facts(pos_a, val_a, ranges_a), facts(pos_b, val_b, ranges_b)
+        shared = len(fa & fb)
+        only_a, only_b = len(fa) - shared, len(fb) - shared
         return min(only_a, only_b) >= 1 and only_a + only_b >= max(FACTS_CHANGED, shared)
 
     ends = [(getattr(w, "a0"), getattr(w, "a1"), getattr(w, "b0"), getattr(w, "b1")) for w in spans]

@@ -666,14 +666,24 @@ static int is_name(const Text *t, int64_t s, int64_t e) {
 }
 
 static PyObject *py_figures(PyObject *self, PyObject *args) {
-    PyObject *text;
-    Py_buffer sb, eb;
+    PyObject *text, *hobj = Py_None, *fobj = Py_None;
+    Py_buffer sb, eb, hb = {0}, fb = {0};
     int names = 0;
-    if (!PyArg_ParseTuple(args, "Uy*y*|p", &text, &sb, &eb, &names)) return NULL;
+    if (!PyArg_ParseTuple(args, "Uy*y*|pOO", &text, &sb, &eb, &names, &hobj, &fobj)) return NULL;
     PyObject *res = NULL;
+    const uint64_t *wh = NULL, *facts = NULL;  /* optional: word hashes and sorted fact-word hashes */
+    int64_t nfacts = 0;
+    if (hobj != Py_None && fobj != Py_None) {
+        if (PyObject_GetBuffer(hobj, &hb, PyBUF_SIMPLE) < 0) goto done;
+        if (PyObject_GetBuffer(fobj, &fb, PyBUF_SIMPLE) < 0) goto done;
+        wh = hb.buf;
+        facts = fb.buf;
+        nfacts = fb.len / 8;
+    }
     Text t;
     if (load_text(text, &t)) goto done;
     int64_t nw = sb.len / 8;
+    if (wh && hb.len / 8 < nw) { PyErr_SetString(PyExc_ValueError, "fewer word hashes than words"); goto done; }
     const int64_t *st = sb.buf, *en = eb.buf;
     res = PyBytes_FromStringAndSize(NULL, nw * 8);
     if (!res) goto done;
@@ -687,6 +697,10 @@ static PyObject *py_figures(PyObject *self, PyObject *args) {
                 uint64_t h = FNV_INIT ^ 0x4E414D45ULL;  /* "NAME": apart from figures */
                 for (int64_t i = st[w]; i < en[w] && i < t.n; i++) h = (h ^ at(&t, i)) * 0x100000001B3ULL;
                 out[w] = mix64(h) | 1;
+            } else if (wh && nfacts) {  /* a number, month or weekday in words: its word hash */
+                int64_t lo = 0, hi = nfacts;
+                while (lo < hi) { int64_t mid = (lo + hi) / 2; if (facts[mid] < wh[w]) lo = mid + 1; else hi = mid; }
+                if (lo < nfacts && facts[lo] == wh[w]) out[w] = wh[w];
             }
             w++;
             continue;
@@ -709,6 +723,8 @@ static PyObject *py_figures(PyObject *self, PyObject *args) {
 done:
     PyBuffer_Release(&sb);
     PyBuffer_Release(&eb);
+    if (hb.obj) PyBuffer_Release(&hb);
+    if (fb.obj) PyBuffer_Release(&fb);
     return res;
 }
 
@@ -1620,9 +1636,9 @@ static PyMethodDef methods[] = {
      "fingerprint_batch(texts, shingle_size, window, num_perm, seed) -> (n_words u32, flags u8, sigs u32, "
      "has_sig u8, fp_counts u32, fp_hashes u64, fp_pos u32, fp_shape u8), all as bytes."},
     {"figures", py_figures, METH_VARARGS,
-     "figures(text, starts i64, ends i64[, names]) -> one uint64 per word: the hash of the figure it belongs to "
-     "(digits joined by . , / - :), or with names of the name it is (a capitalised word not opening a sentence), "
-     "0 if none."},
+     "figures(text, starts i64, ends i64[, names[, hashes u64, facts u64]]) -> one uint64 per word: the hash of "
+     "the figure it belongs to (digits joined by . , / - :), or with names of the name it is (a capitalised word "
+     "not opening a sentence), or its word hash if it is among the sorted fact-word hashes, 0 if none."},
     {"shape", py_shape, METH_VARARGS,
      "shape(text, starts i64, ends i64) -> one byte per word: 1 if the word sits in a template-shaped line."},
     {NULL, NULL, 0, NULL}};

@@ -134,13 +134,15 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
 _OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
 
 
-def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]) -> tuple[Templates, Counter, np.ndarray]:
+def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
+                  ) -> tuple[Templates, Counter, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Postings of one fingerprint partition ``p``; its pair occurrences go to one file ``occ_root/<p>``,
     grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's templates, df histogram
     and the file's group offsets. ``sites_path``/``user_path``: the documents' site numbers and the user's
     template hashes (.npy files), or None. With the frequency rule on, the rows it needs to settle go to
-    ``occ_root/pending-<p>`` and the documents' df histograms are added to this worker's own file
-    ``occ_root/hist-<pid>`` (``n`` documents)."""
+    ``occ_root/pending-<p>`` and it also returns the cells it adds to the documents' df and own-text histograms
+    (``n`` documents; keys ``doc * DF_BUCKETS + bucket``, then ``n * DF_BUCKETS + doc * POS_BUCKETS + bucket``,
+    and counts)."""
     fp_folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path = args
     rows = GroupedSpill(fp_folder, FINGERPRINT_ROW, bits=fp_bits).read(p, drop=True)  # read once: free the disk
     pos, shape = unpack_shape(rows["pos"])
@@ -157,15 +159,13 @@ def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]) -
         pend = np.empty(h.shape[0], FINGERPRINT_ROW)
         pend["hash"], pend["doc"], pend["pos"] = h, d, q
         pend.tofile(str(occ_root / f"pending-{p:03d}"))
-        path = occ_root / f"hist-{os.getpid()}"
-        if not path.exists():  # this worker's running sums: the documents' df and own-text position histograms
-            np.zeros(n * (DF_BUCKETS + POS_BUCKETS), np.int32).tofile(str(path))
-        acc = np.memmap(path, np.int32, mode="r+")
-        np.add.at(acc, post.doc_buckets[0], post.doc_buckets[1].astype(np.int32))
-        np.add.at(acc, n * DF_BUCKETS + post.doc_own[0], post.doc_own[1].astype(np.int32))
-        acc.flush()
-        del acc
-    return post.templates, post.df_histogram, bounds
+        # the documents' df and own-text position histogram cells this partition adds to (keys distinct), for
+        # the parent to sum: a few bytes per row here, where adding into an n-document file per partition
+        # wrote n x 44 cells each time (11 GB at 1M documents)
+        keys = np.concatenate([post.doc_buckets[0], n * DF_BUCKETS + post.doc_own[0]]).astype(np.int64)
+        counts = np.concatenate([post.doc_buckets[1], post.doc_own[1]]).astype(np.int32)
+        return post.templates, post.df_histogram, bounds, (keys, counts)
+    return post.templates, post.df_histogram, bounds, None
 
 
 def _settle_job(args: tuple[Any, int, Any, Config]) -> tuple[Templates, np.ndarray]:
@@ -409,16 +409,15 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     boiler: list[Templates] = []
     hist: Counter = Counter()
     files: list[tuple[Any, np.ndarray]] = []
-    for p, (b_p, h_p, bounds_p) in enumerate(_ordered_map(pool, _postings_job, post_jobs, 2 * cfg.workers)):
+    counts = np.zeros(n * (DF_BUCKETS + POS_BUCKETS) if Rules.of(cfg).frequency else 0, np.int64)
+    for p, (b_p, h_p, bounds_p, cells) in enumerate(_ordered_map(pool, _postings_job, post_jobs, 2 * cfg.workers)):
         boiler.append(b_p)
         hist.update(h_p)
         files.append((occ_root / f"{p:03d}", bounds_p))
+        if cells is not None:
+            counts[cells[0]] += cells[1]  # keys are distinct within a partition
         progress.advance()
     if Rules.of(cfg).frequency:  # every document's typical df, then the fingerprints left pending
-        counts = np.zeros(n * (DF_BUCKETS + POS_BUCKETS), np.int64)
-        for part in sorted(occ_root.glob("hist-*")):
-            counts += np.fromfile(str(part), np.int32)
-            part.unlink()
         own_lo, own_hi = own_text_span(counts[n * DF_BUCKETS:].reshape(n, POS_BUCKETS))
         docs_path = work.path / "doc_text.npy"
         np.save(docs_path, np.stack([typical_df(counts[:n * DF_BUCKETS].reshape(n, DF_BUCKETS)), own_lo, own_hi,
