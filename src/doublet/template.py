@@ -418,9 +418,10 @@ def blocks(templates: Templates, ids: Sequence[str], text_of: Callable[[int], st
         if n == 0:
             continue
         p = pos[lo:hi]
-        cuts = np.flatnonzero(np.diff(p) > window + shingle_size)
-        for a, b in zip(np.r_[0, cuts + 1], np.r_[cuts + 1, p.shape[0]]):
-            first, last = int(p[a]), min(int(p[b - 1]) + shingle_size - 1, n - 1)
+        cuts = (np.flatnonzero(np.diff(p) > window + shingle_size) + 1).tolist()
+        p_list = p.tolist()
+        for a, b in zip([0, *cuts], [*cuts, len(p_list)]):
+            first, last = p_list[a], min(p_list[b - 1] + shingle_size - 1, n - 1)
             start, end = int(tok.starts[min(first, n - 1)]), int(tok.ends[last])
             line_start = text.rfind("\n", 0, start) + 1  # whole lines, as a reader sees the block, unless
             nl = text.find("\n", end)                        # that would take in a long stretch of other text
@@ -429,7 +430,7 @@ def blocks(templates: Templates, ids: Sequence[str], text_of: Callable[[int], st
             end = line_end if line_end - end <= LINE_SLACK else end
             names = Counter(RULES[c - 1] for c in rule[lo + a:lo + b].tolist())
             out.append({"text": text[start:min(end, start + max_chars)], "example": ids[k], "start": start,
-                        "end": end, "documents": int(df[lo + a:lo + b].max()), "fingerprints": int(b - a),
+                        "end": end, "documents": int(df[lo + a:lo + b].max()), "fingerprints": b - a,
                         "rule": names.most_common(1)[0][0], "rules": dict(names)})
     out.sort(key=lambda r: (-r["documents"], r["example"], r["start"]))
     return out
