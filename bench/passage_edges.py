@@ -13,13 +13,13 @@ boundaries (start and end in both texts) that fall strictly inside a compound to
 * ``number``: digits joined by single ``.``, ``,``, ``/``, ``:`` or ``-`` (``29.1``, ``1,250``, ``3/4``, ``9-13/16``);
 * ``abbreviation``: dotted initials (``U.S.``, ``U.K.``, ``a.m.``) or a listed abbreviation with its dot
   (``Inc.``, ``Corp.``, ``Co.``, ``Ltd.``, months as ``Jan.``, ``Mr.``, ``Dr.``, ``St.``);
-* ``url``: ``scheme://…``, ``www.…``, ``host.tld/path`` or a bare host name with a common top-level domain
-  (``reuters.com``);
+* ``url``: ``scheme://…``, ``www.…``, ``host.tld/path`` or a bare host name with a common top-level domain in
+  lower case (``reuters.com``);
 * ``email``: ``name@host.tld``.
 
 These patterns are written here independently of the C kernel's rules, so the count checks the code rather
 than restating it. Results go to ``bench/results/passage_edges.json`` and ``passage_edges.md``, with a few
-examples of each kind (``|`` marks the boundary).
+examples of each kind (``|`` marks the boundary, ``⏎`` a line break).
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "number": re.compile(r"\d+(?:[.,/:-]\d+)+"),
     "abbreviation": re.compile(r"(?<![A-Za-z])(?:[A-Za-z]\.){2,}"
                                r"|\b(?:Inc|Corp|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|Mrs?|Dr|St)\."),
-    "url": re.compile(rf"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.){_STOP}+"
+    "url": re.compile(rf"(?:\b[A-Za-z][A-Za-z0-9+.-]*://|\b[Ww][Ww][Ww]\.){_STOP}+"
                       rf"|\b[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}/{_STOP}*"
                       r"|(?<![\w.-])[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*\.(?:com|net|org|gov|edu|info|io|uk|de)"
-                      r"(?![.-]?[A-Za-z0-9])", re.IGNORECASE),
+                      r"(?![.-]?[A-Za-z0-9])"),
     "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
 }
 EXAMPLES = 8
@@ -89,22 +89,21 @@ def measure(exe: Path, corpus: Path, texts: dict[str, str], out: Path) -> dict:
     examples: dict[str, list[str]] = {kind: [] for kind in PATTERNS}
     pairs = passages = 0
     with open(out / "pairs.jsonl", encoding="utf-8") as f:
-        for line in f:
-            pair = json.loads(line)
+        for pair in map(json.loads, f):
             pairs += 1
+            passages += len(pair["passages"])
             for p in pair["passages"]:
-                passages += 1
-                for doc, start, end in ((pair["a"], p["a_start"], p["a_end"]), (pair["b"], p["b_start"], p["b_end"])):
+                for doc, pos in ((pair["a"], p["a_start"]), (pair["a"], p["a_end"]),
+                                 (pair["b"], p["b_start"]), (pair["b"], p["b_end"])):
                     text = texts[doc]
-                    spans = cache.get(doc)
-                    if spans is None:
-                        spans = cache[doc] = compounds(text)
-                    for pos in (start, end):
-                        for kind, sp in spans.items():
-                            if inside(sp, pos):
-                                counts[kind] += 1
-                                if len(examples[kind]) < EXAMPLES:
-                                    examples[kind].append(f"{doc}: …{text[max(0, pos - 25):pos]}|{text[pos:pos + 15]}…")
+                    if doc not in cache:
+                        cache[doc] = compounds(text)
+                    for kind, spans in cache[doc].items():
+                        if inside(spans, pos):
+                            counts[kind] += 1
+                            if len(examples[kind]) < EXAMPLES:
+                                around = f"{text[max(0, pos - 25):pos]}|{text[pos:pos + 15]}".replace("\n", "⏎")
+                                examples[kind].append(f"{doc}: …{around}…")
     return {"doublet": str(exe), "commit": commit_of(exe), "seconds": round(seconds, 1), "pairs": pairs,
             "passages": passages, "boundaries": 4 * passages, "inside": counts, "examples": examples}
 
@@ -130,7 +129,7 @@ def markdown(result: dict) -> str:
     for name, r in runs.items():
         shown = [(k, v) for k, v in r["examples"].items() if v]
         if shown:
-            lines += ["", f"Examples ({name}; `|` marks the boundary):", ""]
+            lines += ["", f"Examples ({name}; `|` marks the boundary, `⏎` a line break):", ""]
             for kind, ex in shown:
                 lines += [f"* {kind}: " + "; ".join(f"`{e}`" for e in ex[:4])]
     return "\n".join(lines) + "\n"

@@ -96,6 +96,27 @@ def test_abbreviation_dot_before_a_lower_case_word_is_no_sentence_end():
         assert len(r.passages) == 1 and a[r.passages[0].a_start:].startswith(lead), lead
 
 
+def test_dotted_initials_before_a_name_are_no_sentence_end():
+    """"U.S. Agriculture Secretary" and "E.H. Clark" open a passage whole; "… the U.S. The …" ends a sentence."""
+    for lead in ("U.S. Agriculture Secretary", "E.H. Clark, chairman of the company,"):
+        a = f"Something else entirely.\n{lead} {STORY}"
+        b = f"{lead} {STORY}"
+        r = doublet.compare(a, b)
+        assert len(r.passages) == 1 and a[r.passages[0].a_start:].startswith(lead), lead
+    a = f"Grain was shipped to the U.S. {STORY}"  # STORY opens with "The"
+    b = f"Many tonnes were sold in U.S. {STORY}"
+    r = doublet.compare(a, b)
+    assert len(r.passages) == 1 and a[r.passages[0].a_start:].startswith("The central bank")
+
+
+def test_glued_sentence_is_not_a_host_name():
+    """"picture.In this" (a sentence glued to the next) is two sentences, not a host name."""
+    a = f"Nobody saw too dark a picture.In {STORY}"
+    b = f"The board members said nothing.\n\nIn {STORY}"
+    r = doublet.compare(a, b)
+    assert len(r.passages) == 1 and a[r.passages[0].a_start:].startswith("In The central")
+
+
 def test_listed_abbreviation_keeps_its_dot():
     a = "The shares were bought by Acme Corp. and then sold again"
     b = "The shares were bought by Acme Corp. but never sold again"

@@ -1251,19 +1251,28 @@ static const char *const ABBREVIATIONS[] = {
     "inc", "corp", "co", "ltd", "bhd", "cos", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "mr", "mrs", "ms", "dr", "st", "no", "nos", "vs", "gov", "sen", "rep", "gen", "col",
     "lt", "sgt", "jr", "sr", "dept", "approx", "fig", "vol", NULL};
-/* Top-level domains that make a dotted word chain a host name ("reuters.com", "news.bbc.co.uk"). */
+/* Capitalised words that usually open a sentence: after dotted initials ("U.S.") only these make the dot a
+   sentence end ("… in the U.S. The ministry said"; but "U.S. Agriculture Secretary", "E.H. Clark"). */
+static const char *const OPENERS[] = {
+    "the", "a", "an", "in", "it", "its", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those",
+    "there", "his", "her", "their", "our", "but", "and", "or", "so", "yet", "on", "at", "for", "as", "by", "after",
+    "before", "if", "when", "while", "however", "also", "some", "one", "under", "with", "from", "to", "since",
+    "meanwhile", "other", "no", "not", "all", "both", "each", "many", "most", NULL};
+/* Top-level domains that make a dotted word chain a host name ("reuters.com", "news.bbc.co.uk"), written in
+   lower case after the dot (a glued sentence, "picture.In this", has a capital). Not the ones that are common
+   English words ("in", "it", "us", "me"). */
 static const char *const TLDS[] = {
-    "com", "net", "org", "gov", "edu", "mil", "int", "info", "biz", "io", "co", "uk", "de", "fr", "ru", "jp",
-    "cn", "au", "ca", "in", "eu", "us", "it", "es", "nl", "ch", "se", "br", NULL};
+    "com", "net", "org", "gov", "edu", "mil", "info", "biz", "io", "co", "uk", "de", "fr", "ru", "jp", "cn",
+    "au", "ca", "eu", "es", "nl", "ch", "se", "br", NULL};
 
-/* 1 when t[s:e) is one of the lower-case ASCII words in list, ignoring ASCII case. */
-static int word_in(const Text *t, int64_t s, int64_t e, const char *const *list) {
+/* 1 when t[s:e) is one of the lower-case ASCII words in list (ignoring ASCII case when fold). */
+static int word_in(const Text *t, int64_t s, int64_t e, const char *const *list, int fold) {
     for (const char *const *w = list; *w; w++) {
         int64_t n = (int64_t)strlen(*w), i = 0;
         if (e - s != n) continue;
         for (; i < n; i++) {
             Py_UCS4 c = at(t, s + i);
-            if (c >= 'A' && c <= 'Z') c += 32;
+            if (fold && c >= 'A' && c <= 'Z') c += 32;
             if (c != (Py_UCS4)(unsigned char)(*w)[i]) break;
         }
         if (i == n) return 1;
@@ -1283,7 +1292,7 @@ static int initial_part(const Side *s, int64_t k) {
    there: a number ("29.1", "1,250", "3/4", "9-13/16", "14:30": digits on both sides of one of . , / : -),
    dotted initials ("U.S.", "a.m.", "Ph.D.": 1-2 letter parts joined by single dots, the second followed by a
    dot) or a host name ("reuters.com", "news.bbc.co.uk": ASCII words joined by single dots or hyphens, the
-   last a top-level domain after a dot). URLs with a scheme, www. or a path and e-mail addresses hold no words
+   last a listed top-level domain in lower case after a dot). URLs with a scheme, www. or a path and e-mail addresses hold no words
    at all (the tokenizer skips them). */
 static int inner_gap(const Side *s, int64_t k) {
     if (k < 0 || k + 1 >= s->nw) return 0;
@@ -1305,7 +1314,7 @@ static int inner_gap(const Side *s, int64_t k) {
             last = d;
             j++;
         }
-        if (last == '.' && word_in(s->t, s->st[j], s->en[j], TLDS)) return 1;
+        if (last == '.' && word_in(s->t, s->st[j], s->en[j], TLDS, 0)) return 1;
     }
     return 0;
 }
@@ -1320,16 +1329,15 @@ static int64_t compound_end(const Side *s, int64_t k) {
     return k + 1;
 }
 
-/* 1 when word k is an abbreviation whose dot may close it without ending a sentence: a listed one or the last
-   part of dotted initials. */
-static int abbreviation_before(const Side *s, int64_t k) {
-    if (word_in(s->t, s->st[k], s->en[k], ABBREVIATIONS)) return 1;
+/* 1 when word k is the last part of dotted initials ("U.S.", "E.H."). */
+static int initials_end(const Side *s, int64_t k) {
     return k > 0 && initial_part(s, k) && inner_gap(s, k - 1);
 }
 
 /* 1 when the gap after word k ends a sentence (. ! ? or a line break). A dot inside a compound token does not;
    nor does an abbreviation's dot followed on the same line by a lower-case word or a figure ("U.S. officials",
-   "Inc. said", "Jan. 5"). */
+   "Inc. said", "Jan. 5"), nor the dot of dotted initials followed by a capitalised word that seldom opens a
+   sentence ("U.S. Agriculture", "E.H. Clark"; but "U.S. The" ends one). */
 static int is_stop_sep(const Side *s, int64_t k) {
     if (inner_gap(s, k)) return 0;
     int stop = 0, dot_only = 1;
@@ -1340,9 +1348,13 @@ static int is_stop_sep(const Side *s, int64_t k) {
         if (!(c == ' ' || c == '\t' || (c == '.' && i == s->en[k]))) dot_only = 0;
     }
     if (!stop) return 0;
-    if (dot_only && abbreviation_before(s, k)) {
+    if (dot_only) {
         Py_UCS4 n = at(s->t, s->st[k + 1]);
-        if (Py_UNICODE_ISLOWER(n) || Py_UNICODE_ISDIGIT(n)) return 0;
+        int initials = initials_end(s, k);
+        if ((initials || word_in(s->t, s->st[k], s->en[k], ABBREVIATIONS, 1)) &&
+            (Py_UNICODE_ISLOWER(n) || Py_UNICODE_ISDIGIT(n)))
+            return 0;
+        if (initials && Py_UNICODE_ISUPPER(n) && !word_in(s->t, s->st[k + 1], s->en[k + 1], OPENERS, 1)) return 0;
     }
     return 1;
 }
