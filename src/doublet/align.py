@@ -17,10 +17,12 @@ Character offsets index the raw texts. Converting a passage's word span to them 
 * **Trim**: fewer than ``seed_size`` words cut off by a sentence end (``.``, ``!``, ``?``) or a line break at
   either end are dropped (they are matched only by seeds that straddle the boundary). A dot inside a compound
   token is no sentence end, nor is an abbreviation's dot before a lower-case word or a figure on the same line
-  (``U.S. officials``, ``Inc. said``, ``Jan. 5``).
+  (``U.S. officials``, ``Inc. said``, ``Jan. 5``), nor the dot of dotted initials before a capitalised word
+  that seldom opens a sentence (``U.S. Agriculture``, ``E.H. Clark``; ``U.S. The`` is a sentence end).
 * **Token boundaries**: no edge lies inside a compound token — a number (``29.1``, ``1,250``, ``3/4``,
   ``9-13/16``, ``14:30``: digits on both sides of one of ``. , / : -``), dotted initials (``U.S.``, ``a.m.``:
-  parts of one or two letters joined by single dots) or a host name (``reuters.com``). An edge inside one is
+  parts of one or two letters joined by single dots) or a host name (``reuters.com``: a listed top-level
+  domain, in lower case, after a dot). An edge inside one is
   moved outward over the rest of the token when the other text has the same words there, joined by the same
   characters, with no boilerplate and no other passage in the way; otherwise it is moved inward past the
   whole token (on both texts by the same number of words; a passage left with no word is dropped). URLs with
