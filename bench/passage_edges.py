@@ -5,7 +5,8 @@ abbreviation, a URL or an e-mail address.
     python bench/passage_edges.py [--before /work/main/.venv/bin/doublet] [--tmp DIR]
 
 Writes Reuters-21578 (the 19,043 stories with a body, as ``bench/realdata.py build`` does: title line, then the
-body) as JSON Lines into a temporary folder (never into the repository), runs ``doublet find`` on it with
+body) as JSON Lines into a temporary folder (never into the repository), runs ``doublet find`` on it and on the
+dev-reuters benchmark corpus (``../shared/bench/dev-reuters``, read where it is; skipped if absent) with
 default settings — this checkout's ``doublet`` (the one next to the running Python) and, with ``--before``,
 another build of it (e.g. the main branch's) — and counts, over every passage of every pair, its four
 boundaries (start and end in both texts) that fall strictly inside a compound token:
@@ -39,6 +40,7 @@ from realdata import reuters  # noqa: E402  (bench/realdata.py: the corpus as pe
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+DEV_REUTERS = ROOT.parent / "shared" / "bench" / "dev-reuters" / "corpus.jsonl"
 
 _STOP = r"[^\s<>\"\u201c\u201d]"
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -109,29 +111,30 @@ def measure(exe: Path, corpus: Path, texts: dict[str, str], out: Path) -> dict:
 
 
 def markdown(result: dict) -> str:
-    runs = result["runs"]
     lines = [
         "# Passage boundaries inside tokens (`python bench/passage_edges.py`)",
         "",
-        f"Corpus: {result['corpus']} ({result['documents']:,} documents), `doublet find` with default settings. "
-        "A boundary is a passage's start or end in either text (four per passage); it is *inside* a token when it "
-        "falls strictly between two characters of a number, an abbreviation, a URL or an e-mail address "
-        "(patterns in the script's docstring).",
+        "`doublet find` with default settings. A boundary is a passage's start or end in either text (four per "
+        "passage); it is *inside* a token when it falls strictly between two characters of a number, an "
+        "abbreviation, a URL or an e-mail address (patterns in the script's docstring).",
         "",
-        "| run | commit | pairs | passages | boundaries | inside a number | inside an abbreviation | inside a URL "
-        "| inside an e-mail | seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| corpus | documents | run | commit | pairs | passages | boundaries | inside a number "
+        "| inside an abbreviation | inside a URL | inside an e-mail | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in runs.items():
-        c = r["inside"]
-        lines.append(f"| {name} | {r['commit']} | {r['pairs']:,} | {r['passages']:,} | {r['boundaries']:,} | "
-                     f"{c['number']:,} | {c['abbreviation']:,} | {c['url']:,} | {c['email']:,} | {r['seconds']} |")
-    for name, r in runs.items():
-        shown = [(k, v) for k, v in r["examples"].items() if v]
-        if shown:
-            lines += ["", f"Examples ({name}; `|` marks the boundary, `⏎` a line break):", ""]
-            for kind, ex in shown:
-                lines += [f"* {kind}: " + "; ".join(f"`{e}`" for e in ex[:4])]
+    for corpus, c in result["corpora"].items():
+        for name, r in c["runs"].items():
+            k = r["inside"]
+            lines.append(f"| {corpus} | {c['documents']:,} | {name} | {r['commit']} | {r['pairs']:,} | "
+                         f"{r['passages']:,} | {r['boundaries']:,} | {k['number']:,} | {k['abbreviation']:,} | "
+                         f"{k['url']:,} | {k['email']:,} | {r['seconds']} |")
+    for corpus, c in result["corpora"].items():
+        for name, r in c["runs"].items():
+            shown = [(k, v) for k, v in r["examples"].items() if v]
+            if shown:
+                lines += ["", f"Examples ({corpus}, {name}; `|` marks the boundary, `⏎` a line break):", ""]
+                for kind, ex in shown:
+                    lines += [f"* {kind}: " + "; ".join(f"`{e}`" for e in ex[:4])]
     return "\n".join(lines) + "\n"
 
 
@@ -142,18 +145,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS, help="where passage_edges.json and .md go")
     args = ap.parse_args(argv)
     here = Path(sys.executable).parent / "doublet"
+    exes = ([("before", args.before)] if args.before else []) + [("after" if args.before else "this checkout", here)]
+    result: dict = {"corpora": {}}
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        corpus = Path(tmp) / "reuters.jsonl"
+        reuters_jsonl = Path(tmp) / "reuters.jsonl"
         texts = dict(reuters())
-        with open(corpus, "w", encoding="utf-8") as f:
+        with open(reuters_jsonl, "w", encoding="utf-8") as f:
             for doc, text in texts.items():
                 f.write(json.dumps({"id": doc, "text": text}, ensure_ascii=False) + "\n")
-        runs = {}
-        if args.before:
-            runs["before"] = measure(args.before, corpus, texts, Path(tmp) / "before")
-        runs["after" if args.before else "this checkout"] = measure(here, corpus, texts, Path(tmp) / "after")
-    result = {"corpus": "Reuters-21578 (stories with a body: title line + body)", "documents": len(texts),
-              "runs": runs}
+        corpora = {"Reuters-21578": (reuters_jsonl, texts)}
+        if DEV_REUTERS.is_file():
+            with open(DEV_REUTERS, encoding="utf-8") as f:
+                corpora["dev-reuters"] = (DEV_REUTERS, {d["id"]: d["text"] for d in map(json.loads, f)})
+        for i, (corpus, (path, docs)) in enumerate(corpora.items()):
+            runs = {name: measure(exe, path, docs, Path(tmp) / f"{i}-{name}") for name, exe in exes}
+            result["corpora"][corpus] = {"path": str(path) if path == DEV_REUTERS else "temporary JSON Lines",
+                                         "documents": len(docs), "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "passage_edges.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     (args.out / "passage_edges.md").write_text(markdown(result))
