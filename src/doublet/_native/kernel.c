@@ -1246,7 +1246,7 @@ typedef struct {
 } Side;
 
 /* Abbreviations whose closing dot is not a sentence end before a lower-case word or a figure ("Inc. said",
-   "Jan. 5"); dotted initials ("U.S.", "a.m.") count too (see abbreviation_before). Lower case ASCII. */
+   "Jan. 5"; dotted initials such as "U.S." too, see is_stop_sep). Lower case ASCII. */
 static const char *const ABBREVIATIONS[] = {
     "inc", "corp", "co", "ltd", "bhd", "cos", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "mr", "mrs", "ms", "dr", "st", "no", "nos", "vs", "gov", "sen", "rep", "gen", "col",
@@ -1292,8 +1292,8 @@ static int initial_part(const Side *s, int64_t k) {
    there: a number ("29.1", "1,250", "3/4", "9-13/16", "14:30": digits on both sides of one of . , / : -),
    dotted initials ("U.S.", "a.m.", "Ph.D.": 1-2 letter parts joined by single dots, the second followed by a
    dot) or a host name ("reuters.com", "news.bbc.co.uk": ASCII words joined by single dots or hyphens, the
-   last a listed top-level domain in lower case after a dot). URLs with a scheme, www. or a path and e-mail addresses hold no words
-   at all (the tokenizer skips them). */
+   last a listed top-level domain in lower case after a dot). URLs with a scheme, www. or a path and e-mail
+   addresses hold no words at all (the tokenizer skips them). */
 static int inner_gap(const Side *s, int64_t k) {
     if (k < 0 || k + 1 >= s->nw) return 0;
     int64_t g = s->en[k];
