@@ -12,10 +12,28 @@ Seed and extend (in the C kernel, ``doublet/_native/kernel.c``):
    ``min_identity`` covered by seeds, taken longest first; a passage overlapping one already taken is cut back to the
    part that does not overlap.
 
-Fewer than ``seed_size`` words cut off by a sentence end or a line break at either end of a passage are
-dropped (they are matched only by seeds that straddle the boundary). Character offsets index the raw
-texts; a passage is widened over closing punctuation right after its last
-word (``."``, ``),``) and an opening quote or bracket right before its first word, as a reader would mark it.
+Character offsets index the raw texts. Converting a passage's word span to them (``to_passages``):
+
+* **Trim**: fewer than ``seed_size`` words cut off by a sentence end (``.``, ``!``, ``?``) or a line break at
+  either end are dropped (they are matched only by seeds that straddle the boundary). A dot inside a compound
+  token is no sentence end, nor is an abbreviation's dot before a lower-case word or a figure on the same line
+  (``U.S. officials``, ``Inc. said``, ``Jan. 5``), nor the dot of dotted initials before a capitalised word
+  that seldom opens a sentence (``U.S. Agriculture``, ``E.H. Clark``; ``U.S. The`` is a sentence end).
+* **Token boundaries**: no edge lies inside a compound token — a number (``29.1``, ``1,250``, ``3/4``,
+  ``9-13/16``, ``14:30``: digits on both sides of one of ``. , / : -``), dotted initials (``U.S.``, ``a.m.``:
+  parts of one or two letters joined by single dots) or a host name (``reuters.com``: a listed top-level
+  domain, in lower case, after a dot). An edge inside one is
+  moved outward over the rest of the token when the other text has the same words there, joined by the same
+  characters, with no boilerplate and no other passage in the way; otherwise it is moved inward past the
+  whole token (on both texts by the same number of words; a passage left with no word is dropped). URLs with
+  a scheme, ``www.`` or a path and e-mail addresses hold no words (see :mod:`doublet.tokens`), so no edge is
+  inside them either; a listed abbreviation's dot (``Inc.``) is taken with its word as closing punctuation.
+* **Clauses**: an end inside a clause is extended to the clause's end (a sentence end, a line break, ``,``
+  ``;`` ``:`` or the text's end) when it comes within 8 words, at the same word on both sides, over words that
+  are the same in both texts, not boilerplate and in no other passage; a start likewise goes back to its
+  clause's start. Text that differs is never taken.
+* **Punctuation**: each side is widened over an opening quote or bracket right before its first word and up
+  to three closing punctuation characters right after its last word (``."``, ``),``), as a reader would mark it.
 """
 
 from __future__ import annotations
@@ -73,17 +91,30 @@ def align_words(seeds_a: bytes, seeds_b: bytes, mask_a: np.ndarray, mask_b: np.n
 
 
 def to_passages(spans: list[WordSpan], tok_a: Tokens, tok_b: Tokens, text_a: str, text_b: str,
-                seed_size: int = 3) -> list[Passage]:
-    """Word spans to character passages in the raw texts (C kernel).
+                seed_size: int = 3, mask_a: np.ndarray | None = None,
+                mask_b: np.ndarray | None = None) -> list[Passage]:
+    """Word spans to character passages in the raw texts (C kernel), given the documents' boilerplate masks
+    (one value per word, nonzero = boilerplate; ``None``: nothing masked).
 
     Fewer than ``seed_size`` words cut off by a sentence end or line break at either end of a passage are
     dropped: such words are matched only by seeds straddling the boundary (``Getty Images\nThe story…``,
-    ``…he added."We``), less evidence than any word inside, and not what a reader would mark. Each side is
-    then widened over an opening quote or bracket right before it and up to three closing punctuation
-    characters right after it.
+    ``…he added."We``), less evidence than any word inside, and not what a reader would mark. Edges are then
+    put on token boundaries (never inside a number, dotted initials or a host name: extended over the rest of
+    the token when the other text has it too, else moved past it), an end inside a clause is extended to the
+    clause's end and a start to its start when the words up to there are the same in both texts, and each
+    side is widened over an opening quote or bracket right before it and up to three closing punctuation
+    characters right after it (see the module docstring). A passage left with no word is dropped, so fewer
+    passages than spans may come back; they stay in the spans' order.
     """
     if not spans:
         return []
     arr = np.array([[w.a0, w.a1, w.b0, w.b1, w.matched] for w in spans], dtype=np.int64)
-    out = _kernel.passages(text_a, tok_a.starts, tok_a.ends, text_b, tok_b.starts, tok_b.ends, arr, seed_size)
+    out = _kernel.passages(text_a, tok_a.starts, tok_a.ends, np.ascontiguousarray(tok_a.hashes, np.uint64), _mask(mask_a),
+                           text_b, tok_b.starts, tok_b.ends, np.ascontiguousarray(tok_b.hashes, np.uint64), _mask(mask_b),
+                           arr, seed_size)
     return [Passage(*row) for row in np.frombuffer(out, np.int64).reshape(-1, 4).tolist()]
+
+
+def _mask(mask: np.ndarray | None) -> np.ndarray:
+    """A boilerplate mask as the kernel takes it: one byte per word, or none (empty)."""
+    return np.zeros(0, np.uint8) if mask is None else np.ascontiguousarray(mask, np.uint8)

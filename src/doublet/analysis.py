@@ -225,7 +225,7 @@ def compare_prepared(id_a: str, id_b: str, da: Prepared, db: Prepared, cfg: Conf
     if spans:  # a formula repeated with other figures is a template, not reuse
         kept = [w for w, other in zip(spans, other_facts(spans, da.figures, db.figures)) if not other]
         n_other, spans = len(spans) - len(kept), kept
-    passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size))
+    passages = tuple(to_passages(spans, pa.tokens, pb.tokens, text_a, text_b, cfg.seed_size, da.mask, db.mask))
     if ov.jaccard >= cfg.threshold:
         kind: str | None = "near-duplicate"
     elif sum(w.matched for w in spans) >= cfg.min_words and distinct_matched(spans, pa.tokens.hashes,

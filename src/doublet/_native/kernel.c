@@ -1250,60 +1250,325 @@ done:
     return res;
 }
 
-static int is_stop_sep(const Text *t, const int64_t *st, const int64_t *en, int64_t k) {
-    for (int64_t i = en[k]; i < st[k + 1]; i++) {
-        Py_UCS4 c = at(t, i);
-        if (c == '.' || c == '!' || c == '?' || c == '\n') return 1;
+/* ------------------------------------------------------------------------------------------ passage edges */
+
+/* One text's side of a pair for passage conversion: its words (raw offsets, hashes) and boilerplate mask. */
+typedef struct {
+    const Text *t;
+    const int64_t *st, *en;
+    const uint64_t *h;
+    const uint8_t *mask; /* NULL: nothing masked */
+    int64_t nw;
+} Side;
+
+/* Abbreviations whose closing dot is not a sentence end before a lower-case word or a figure ("Inc. said",
+   "Jan. 5"; dotted initials such as "U.S." too, see is_stop_sep). Lower case ASCII. */
+static const char *const ABBREVIATIONS[] = {
+    "inc", "corp", "co", "ltd", "bhd", "cos", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "mr", "mrs", "ms", "dr", "st", "no", "nos", "vs", "gov", "sen", "rep", "gen", "col",
+    "lt", "sgt", "jr", "sr", "dept", "approx", "fig", "vol", NULL};
+/* Capitalised words that usually open a sentence: after dotted initials ("U.S.") only these make the dot a
+   sentence end ("… in the U.S. The ministry said"; but "U.S. Agriculture Secretary", "E.H. Clark"). */
+static const char *const OPENERS[] = {
+    "the", "a", "an", "in", "it", "its", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those",
+    "there", "his", "her", "their", "our", "but", "and", "or", "so", "yet", "on", "at", "for", "as", "by", "after",
+    "before", "if", "when", "while", "however", "also", "some", "one", "under", "with", "from", "to", "since",
+    "meanwhile", "other", "no", "not", "all", "both", "each", "many", "most", NULL};
+/* Top-level domains that make a dotted word chain a host name ("reuters.com", "news.bbc.co.uk"), written in
+   lower case after the dot (a glued sentence, "picture.In this", has a capital). Not the ones that are common
+   English words ("in", "it", "us", "me"). */
+static const char *const TLDS[] = {
+    "com", "net", "org", "gov", "edu", "mil", "info", "biz", "io", "co", "uk", "de", "fr", "ru", "jp", "cn",
+    "au", "ca", "eu", "es", "nl", "ch", "se", "br", NULL};
+
+/* 1 when t[s:e) is one of the lower-case ASCII words in list (ignoring ASCII case when fold). */
+static int word_in(const Text *t, int64_t s, int64_t e, const char *const *list, int fold) {
+    for (const char *const *w = list; *w; w++) {
+        int64_t n = (int64_t)strlen(*w), i = 0;
+        if (e - s != n) continue;
+        for (; i < n; i++) {
+            Py_UCS4 c = at(t, s + i);
+            if (fold && c >= 'A' && c <= 'Z') c += 32;
+            if (c != (Py_UCS4)(unsigned char)(*w)[i]) break;
+        }
+        if (i == n) return 1;
     }
     return 0;
 }
+
+/* 1 when word k is a short (1-2 letter) word of letters only: a part of dotted initials. */
+static int initial_part(const Side *s, int64_t k) {
+    if (s->en[k] - s->st[k] > 2) return 0;
+    for (int64_t i = s->st[k]; i < s->en[k]; i++)
+        if (!Py_UNICODE_ISALPHA(at(s->t, i))) return 0;
+    return 1;
+}
+
+/* 1 when the gap between words k and k + 1 lies inside one compound token, so no passage may start or end
+   there: a number ("29.1", "1,250", "3/4", "9-13/16", "14:30": digits on both sides of one of . , / : -),
+   dotted initials ("U.S.", "a.m.", "Ph.D.": 1-2 letter parts joined by single dots, the second followed by a
+   dot) or a host name ("reuters.com", "news.bbc.co.uk": ASCII words joined by single dots or hyphens, the
+   last a listed top-level domain in lower case after a dot). URLs with a scheme, www. or a path and e-mail
+   addresses hold no words at all (the tokenizer skips them). */
+static int inner_gap(const Side *s, int64_t k) {
+    if (k < 0 || k + 1 >= s->nw) return 0;
+    int64_t g = s->en[k];
+    if (s->st[k + 1] != g + 1) return 0;
+    Py_UCS4 c = at(s->t, g), l = at(s->t, g - 1), r = at(s->t, g + 1);
+    if ((c == '.' || c == ',' || c == '/' || c == ':' || c == '-') && Py_UNICODE_ISDIGIT(l) && Py_UNICODE_ISDIGIT(r))
+        return 1;
+    if (c == '.' && initial_part(s, k) && initial_part(s, k + 1) && s->en[k + 1] < s->t->n &&
+        at(s->t, s->en[k + 1]) == '.')
+        return 1;
+    if ((c == '.' || c == '-') && ascii_alnum(l) && ascii_alnum(r)) {
+        int64_t j = k + 1;
+        Py_UCS4 last = c;
+        while (j + 1 < s->nw && j - k < 16 && s->st[j + 1] == s->en[j] + 1) {
+            Py_UCS4 d = at(s->t, s->en[j]);
+            if (!(d == '.' || d == '-') || !ascii_alnum(at(s->t, s->en[j] - 1)) || !ascii_alnum(at(s->t, s->st[j + 1])))
+                break;
+            last = d;
+            j++;
+        }
+        if (last == '.' && word_in(s->t, s->st[j], s->en[j], TLDS, 0)) return 1;
+    }
+    return 0;
+}
+
+/* First and one-past-last word of the compound token holding word k (k alone when it is in none). */
+static int64_t compound_start(const Side *s, int64_t k) {
+    while (k > 0 && inner_gap(s, k - 1)) k--;
+    return k;
+}
+static int64_t compound_end(const Side *s, int64_t k) {
+    while (inner_gap(s, k)) k++;
+    return k + 1;
+}
+
+/* 1 when word k is the last part of dotted initials ("U.S.", "E.H."). */
+static int initials_end(const Side *s, int64_t k) {
+    return k > 0 && initial_part(s, k) && inner_gap(s, k - 1);
+}
+
+/* 1 when the gap after word k ends a sentence (. ! ? or a line break). A dot inside a compound token does not;
+   nor does an abbreviation's dot followed on the same line by a lower-case word or a figure ("U.S. officials",
+   "Inc. said", "Jan. 5"), nor the dot of dotted initials followed by a capitalised word that seldom opens a
+   sentence ("U.S. Agriculture", "E.H. Clark"; but "U.S. The" ends one). */
+static int is_stop_sep(const Side *s, int64_t k) {
+    if (inner_gap(s, k)) return 0;
+    int stop = 0, dot_only = 1;
+    for (int64_t i = s->en[k]; i < s->st[k + 1]; i++) {
+        Py_UCS4 c = at(s->t, i);
+        if (c == '\n') return 1;
+        if (c == '.' || c == '!' || c == '?') stop = 1;
+        if (!(c == ' ' || c == '\t' || (c == '.' && i == s->en[k]))) dot_only = 0;
+    }
+    if (!stop) return 0;
+    if (dot_only) {
+        Py_UCS4 n = at(s->t, s->st[k + 1]);
+        int initials = initials_end(s, k);
+        if ((initials || word_in(s->t, s->st[k], s->en[k], ABBREVIATIONS, 1)) &&
+            (Py_UNICODE_ISLOWER(n) || Py_UNICODE_ISDIGIT(n)))
+            return 0;
+        if (initials && Py_UNICODE_ISUPPER(n) && !word_in(s->t, s->st[k + 1], s->en[k + 1], OPENERS, 1)) return 0;
+    }
+    return 1;
+}
+
+/* 1 when a sentence or clause ends after word k: the text ends, or the gap is a sentence end or holds , ; : */
+static int clause_end(const Side *s, int64_t k) {
+    if (k + 1 >= s->nw) return 1;
+    if (is_stop_sep(s, k)) return 1;
+    if (inner_gap(s, k)) return 0;
+    for (int64_t i = s->en[k]; i < s->st[k + 1]; i++) {
+        Py_UCS4 c = at(s->t, i);
+        if (c == ',' || c == ';' || c == ':') return 1;
+    }
+    return 0;
+}
+
+/* 1 when the gap after word i in a and the gap after word j in b read the same: both inside a compound token
+   with the same joining character, or both between tokens. */
+static int same_gap(const Side *a, int64_t i, const Side *b, int64_t j) {
+    int ia = inner_gap(a, i), ib = inner_gap(b, j);
+    if (ia != ib) return 0;
+    return !ia || at(a->t, a->en[i]) == at(b->t, b->en[j]);
+}
+
+/* Passages in word indices as conversion goes: cur[4 r .. 4 r + 3] = a0, a1, b0, b1 (a0 == a1: dropped). */
+typedef struct {
+    int64_t *cur;
+    Py_ssize_t n;
+} Taken;
+
+/* 1 when no passage but r holds a word of [a0, a1) in a or of [b0, b1) in b. */
+static int is_free(const Taken *tk, Py_ssize_t r, int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
+    for (Py_ssize_t q = 0; q < tk->n; q++) {
+        const int64_t *c = tk->cur + 4 * q;
+        if (q == r || c[0] >= c[1]) continue;
+        if ((a0 < c[1] && c[0] < a1) || (b0 < c[3] && c[2] < b1)) return 0;
+    }
+    return 1;
+}
+
+/* 1 when passage r may take the n words a[x, x + n) and b[y, y + n) beside it: they exist, have equal
+   normalized words, no boilerplate, belong to no other passage, and the gaps between them and towards the
+   passage (the one before word x when forward, else the one after word x + n - 1) read the same. */
+static int may_take(const Side *a, const Side *b, const Taken *tk, Py_ssize_t r, int64_t x, int64_t y, int64_t n,
+                    int forward) {
+    if (n <= 0 || x < 0 || y < 0 || x + n > a->nw || y + n > b->nw) return 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (a->h[x + i] != b->h[y + i]) return 0;
+        if ((a->mask && a->mask[x + i]) || (b->mask && b->mask[y + i])) return 0;
+    }
+    for (int64_t i = forward ? -1 : 0; i < (forward ? n - 1 : n); i++)
+        if (!same_gap(a, x + i, b, y + i)) return 0;
+    return is_free(tk, r, x, x + n, y, y + n);
+}
+
+#define CLAUSE_WORDS 8
+
+/* Passage r's edges on token boundaries (see to_passages in align.py). Returns 0 when nothing is left. */
+static int settle_edges(const Side *a, const Side *b, Taken *tk, Py_ssize_t r) {
+    int64_t *c = tk->cur + 4 * r;
+    int64_t a0 = c[0], a1 = c[1], b0 = c[2], b1 = c[3];
+    /* start inside a compound token: take its words before the start when the other text has them too,
+       else move past it */
+    int64_t x = a0, y = b0;
+    while (inner_gap(a, x - 1) || inner_gap(b, y - 1)) {
+        int64_t n = 0;
+        if (inner_gap(a, x - 1)) n = x - compound_start(a, x);
+        if (inner_gap(b, y - 1) && y - compound_start(b, y) > n) n = y - compound_start(b, y);
+        if (!may_take(a, b, tk, r, x - n, y - n, n, 0)) { x = -1; break; }
+        x -= n; y -= n;
+    }
+    if (x < 0) {
+        x = a0; y = b0;
+        while (x < a1 && (inner_gap(a, x - 1) || inner_gap(b, y - 1))) {
+            int64_t n = 0;
+            if (inner_gap(a, x - 1)) n = compound_end(a, x) - x;
+            if (inner_gap(b, y - 1) && compound_end(b, y) - y > n) n = compound_end(b, y) - y;
+            x += n; y += n;
+        }
+        if (x >= a1 || y >= b1) { c[0] = c[1] = a0; c[2] = c[3] = b0; return 0; }
+    }
+    a0 = x; b0 = y;
+    c[0] = a0; c[2] = b0;
+    /* end inside a compound token: the same, forwards */
+    x = a1; y = b1;
+    while (inner_gap(a, x - 1) || inner_gap(b, y - 1)) {
+        int64_t n = 0;
+        if (inner_gap(a, x - 1)) n = compound_end(a, x - 1) - x;
+        if (inner_gap(b, y - 1) && compound_end(b, y - 1) - y > n) n = compound_end(b, y - 1) - y;
+        if (!may_take(a, b, tk, r, x, y, n, 1)) { x = -1; break; }
+        x += n; y += n;
+    }
+    if (x < 0) {
+        x = a1; y = b1;
+        while (x > a0 && (inner_gap(a, x - 1) || inner_gap(b, y - 1))) {
+            int64_t n = 0;
+            if (inner_gap(a, x - 1)) n = x - compound_start(a, x - 1);
+            if (inner_gap(b, y - 1) && y - compound_start(b, y - 1) > n) n = y - compound_start(b, y - 1);
+            x -= n; y -= n;
+        }
+        if (x <= a0 || y <= b0) { c[0] = c[1] = a0; c[2] = c[3] = b0; return 0; }
+    }
+    a1 = x; b1 = y;
+    c[1] = a1; c[3] = b1;
+    /* an end inside a clause goes on to the clause's end when the words up to it are the same on both sides */
+    if (!clause_end(a, a1 - 1) && !clause_end(b, b1 - 1)) {
+        for (int64_t n = 1; n <= CLAUSE_WORDS && may_take(a, b, tk, r, a1, b1, n, 1); n++) {
+            int ea = clause_end(a, a1 + n - 1), eb = clause_end(b, b1 + n - 1);
+            if (ea != eb) break;
+            if (ea) { c[1] = a1 + n; c[3] = b1 + n; break; }
+        }
+    }
+    /* and a start inside a clause goes back to the clause's start, likewise */
+    if (a0 > 0 && b0 > 0 && !clause_end(a, a0 - 1) && !clause_end(b, b0 - 1)) {
+        for (int64_t n = 1; n <= CLAUSE_WORDS && may_take(a, b, tk, r, a0 - n, b0 - n, n, 0); n++) {
+            int sa = a0 - n == 0 || clause_end(a, a0 - n - 1), sb = b0 - n == 0 || clause_end(b, b0 - n - 1);
+            if (sa != sb) break;
+            if (sa) { c[0] = a0 - n; c[2] = b0 - n; break; }
+        }
+    }
+    return 1;
+}
+
 static int is_opener(Py_UCS4 c) { return c == '"' || c == '\'' || c == '(' || c == '[' || c == 0x201C || c == 0x2018 || c == 0xAB; }
 static int is_closer(Py_UCS4 c) {
     return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '%' || c == ')' || c == ']' ||
            c == '}' || c == '"' || c == '\'' || c == 0x201D || c == 0x2019 || c == 0xBB || c == 0x2026;
 }
 
-/* Word spans -> character passages: edges cut off by a sentence end or line break with fewer than
-   seed_size words are dropped, then each side is widened over an opening quote before it and up to three
-   closing punctuation characters after it. */
+/* Word spans -> character passages (see to_passages in align.py): edges cut off by a sentence end or line break
+   with fewer than seed_size words are dropped, edges are settled on token boundaries (settle_edges), then each
+   side is widened over an opening quote before it and up to three closing punctuation characters after it. */
 static PyObject *py_passages(PyObject *self, PyObject *args) {
     PyObject *ta_o, *tb_o;
-    Py_buffer sa, ea, sb, eb, spb;
+    Py_buffer sa, ea, ha, ma, sb, eb, hb, mb, spb;
     Py_ssize_t seed_size;
-    if (!PyArg_ParseTuple(args, "Uy*y*Uy*y*y*n", &ta_o, &sa, &ea, &tb_o, &sb, &eb, &spb, &seed_size)) return NULL;
+    if (!PyArg_ParseTuple(args, "Uy*y*y*y*Uy*y*y*y*y*n", &ta_o, &sa, &ea, &ha, &ma, &tb_o, &sb, &eb, &hb, &mb, &spb,
+                          &seed_size))
+        return NULL;
     PyObject *res = NULL;
+    int64_t *cur = NULL;
     Text ta, tb;
     if (load_text(ta_o, &ta) || load_text(tb_o, &tb)) goto done;
-    const int64_t *sta = sa.buf, *ena = ea.buf, *stb = sb.buf, *enb = eb.buf, *sp = spb.buf;
+    Side A = {&ta, sa.buf, ea.buf, ha.buf, ma.len ? ma.buf : NULL, sa.len / 8};
+    Side B = {&tb, sb.buf, eb.buf, hb.buf, mb.len ? mb.buf : NULL, sb.len / 8};
+    if (ha.len != sa.len || hb.len != sb.len || (ma.len && ma.len * 8 != sa.len) || (mb.len && mb.len * 8 != sb.len)) {
+        PyErr_SetString(PyExc_ValueError, "passages: hashes and masks must have one entry per word");
+        goto done;
+    }
+    const int64_t *sp = spb.buf;
     Py_ssize_t ns = spb.len / (5 * 8);
-    res = PyBytes_FromStringAndSize(NULL, ns * 4 * 8);
-    if (!res) goto done;
-    int64_t *out = (int64_t *)PyBytes_AS_STRING(res);
+    cur = malloc((size_t)(ns ? ns : 1) * 4 * sizeof(int64_t));
+    if (!cur) { PyErr_NoMemory(); goto done; }
+    Taken tk = {cur, ns};
     for (Py_ssize_t r = 0; r < ns; r++) {
         int64_t a0 = sp[5 * r], a1 = sp[5 * r + 1], b0 = sp[5 * r + 2], b1 = sp[5 * r + 3];
+        if (a0 < 0 || b0 < 0 || a1 > A.nw || b1 > B.nw || a0 >= a1 || b0 >= b1) {
+            PyErr_SetString(PyExc_ValueError, "passages: span outside the texts' words");
+            goto done;
+        }
         for (int64_t k = 0; k < seed_size - 1; k++) {
-            if (a0 + k + 1 < a1 && (is_stop_sep(&ta, sta, ena, a0 + k) || is_stop_sep(&tb, stb, enb, b0 + k))) {
+            if (a0 + k + 1 < a1 && (is_stop_sep(&A, a0 + k) || is_stop_sep(&B, b0 + k))) {
                 a0 += k + 1; b0 += k + 1;
                 break;
             }
         }
         for (int64_t k = 0; k < seed_size - 1; k++) {
-            if (a1 - k - 2 >= a0 && (is_stop_sep(&ta, sta, ena, a1 - k - 2) || is_stop_sep(&tb, stb, enb, b1 - k - 2))) {
+            if (a1 - k - 2 >= a0 && (is_stop_sep(&A, a1 - k - 2) || is_stop_sep(&B, b1 - k - 2))) {
                 a1 -= k + 1; b1 -= k + 1;
                 break;
             }
         }
-        const Text *tx[2] = {&ta, &tb};
-        int64_t lo[2] = {sta[a0], stb[b0]}, hi[2] = {ena[a1 - 1], enb[b1 - 1]};
+        cur[4 * r] = a0; cur[4 * r + 1] = a1; cur[4 * r + 2] = b0; cur[4 * r + 3] = b1;
+    }
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t r = 0; r < ns; r++) kept += settle_edges(&A, &B, &tk, r);
+    res = PyBytes_FromStringAndSize(NULL, kept * 4 * 8);
+    if (!res) goto done;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(res);
+    const Side *sd[2] = {&A, &B};
+    for (Py_ssize_t r = 0; r < ns; r++) {
+        const int64_t *c = cur + 4 * r;
+        if (c[0] >= c[1]) continue;
+        int64_t w0[2] = {c[0], c[2]}, w1[2] = {c[1], c[3]};
         for (int side = 0; side < 2; side++) {
-            if (lo[side] > 0 && is_opener(at(tx[side], lo[side] - 1))) lo[side]--;
-            int64_t limit = hi[side] + 3 < tx[side]->n ? hi[side] + 3 : tx[side]->n;
-            while (hi[side] < limit && is_closer(at(tx[side], hi[side]))) hi[side]++;
+            const Side *s = sd[side];
+            int64_t lo = s->st[w0[side]], hi = s->en[w1[side] - 1];
+            if (lo > 0 && is_opener(at(s->t, lo - 1))) lo--;
+            int64_t limit = hi + 3 < s->t->n ? hi + 3 : s->t->n;
+            while (hi < limit && is_closer(at(s->t, hi))) hi++;
+            *out++ = lo; *out++ = hi;
         }
-        out[4 * r] = lo[0]; out[4 * r + 1] = hi[0]; out[4 * r + 2] = lo[1]; out[4 * r + 3] = hi[1];
     }
 done:
-    PyBuffer_Release(&sa); PyBuffer_Release(&ea); PyBuffer_Release(&sb); PyBuffer_Release(&eb); PyBuffer_Release(&spb);
+    free(cur);
+    PyBuffer_Release(&sa); PyBuffer_Release(&ea); PyBuffer_Release(&ha); PyBuffer_Release(&ma);
+    PyBuffer_Release(&sb); PyBuffer_Release(&eb); PyBuffer_Release(&hb); PyBuffer_Release(&mb);
+    PyBuffer_Release(&spb);
     return res;
 }
 
@@ -1605,8 +1870,9 @@ static PyMethodDef methods[] = {
     {"doc_view", py_doc_view, METH_VARARGS,
      "doc_view(word_hashes, shingle_size, window) -> (sorted unique shingle hashes u64, fp hashes u64, fp pos u32)."},
     {"passages", py_passages, METH_VARARGS,
-     "passages(text_a, starts_a, ends_a, text_b, starts_b, ends_b, spans (n, 5) int64, seed_size) -> "
-     "(n, 4) int64 character offsets a_start, a_end, b_start, b_end."},
+     "passages(text_a, starts_a, ends_a, hashes_a, mask_a, text_b, starts_b, ends_b, hashes_b, mask_b, "
+     "spans (n, 5) int64, seed_size) -> (m, 4) int64 character offsets a_start, a_end, b_start, b_end (m <= n: "
+     "a passage left with no word is dropped); masks: one byte per word, or empty for none."},
     {"group_rows", py_group_rows, METH_VARARGS,
      "group_rows(hashes u64, docs u32, pos u32) -> the rows grouped by hash, stably, as three byte columns."},
     {"run_pairs", py_run_pairs, METH_VARARGS,
