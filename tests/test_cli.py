@@ -458,3 +458,16 @@ def test_index_commands_are_mounted(tmp_path: Path) -> None:
         proc = subprocess.run([sys.executable, "-m", "doublet.cli", *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_explicit_window_warns_that_the_guarantee_is_lost(tmp_path: Path) -> None:
+    """--window wider than the derived one is honoured (the run records it) with a warning on stderr; the
+    derived rule itself, and a narrower window, run silently."""
+    result = invoke("find", SEEDS, "-o", tmp_path / "wide", "-q", "--window", "9", "--workers", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: --window = 9 is wider than 6" in " ".join(result.stderr.split())
+    assert load_run(tmp_path / "wide")[2]["parameters"]["window"] == 9
+    result = invoke("find", SEEDS, "-o", tmp_path / "low", "-q", "--min-words", "15", "--min-passage-words", "12",
+                    "--workers", "1")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert load_run(tmp_path / "low")[2]["parameters"]["window"] == 2

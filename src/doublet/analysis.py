@@ -51,7 +51,7 @@ class BatchPrints:
 
 
 def _kernel_prints(hashes: np.ndarray, cfg: Config, word_shape: np.ndarray) -> tuple[bytes, int, bytes, bytes, bytes]:
-    return _kernel.prints_from_hashes(np.ascontiguousarray(hashes, np.uint64), cfg.shingle_size, cfg.window,
+    return _kernel.prints_from_hashes(np.ascontiguousarray(hashes, np.uint64), cfg.shingle_size, cfg.rule.window,
                                       cfg.num_perm, cfg.seed, np.ascontiguousarray(word_shape, np.uint8))
 
 
@@ -59,7 +59,7 @@ def fingerprint_batch(texts: Sequence[str], cfg: Config) -> BatchPrints:
     """MinHash signatures, winnowed fingerprints and their shape flags of many documents (one C call; mojibake
     repaired)."""
     words, flags, sigs, has, counts, fph, fpp, shp = _kernel.fingerprint_batch(
-        texts, cfg.shingle_size, cfg.window, cfg.num_perm, cfg.seed)
+        texts, cfg.shingle_size, cfg.rule.window, cfg.num_perm, cfg.seed)
     n = len(texts)
     out = BatchPrints(
         n_words=np.frombuffer(words, np.uint32),
@@ -112,13 +112,13 @@ class DocView:
         hit = boilerplate[idx] == self.fp_hashes
         if not hit.any():
             return np.zeros(len(self.tokens), dtype=np.uint8)
-        return boilerplate_mask(text, self.tokens, self.fp_pos[hit], cfg.shingle_size, cfg.window)
+        return boilerplate_mask(text, self.tokens, self.fp_pos[hit], cfg.shingle_size, cfg.rule.window)
 
 
 def view(text: str, cfg: Config) -> DocView:
     """Words, shingle set and fingerprints of one document."""
     tokens = tokenize(text)
-    sh, h, p = _kernel.doc_view(np.ascontiguousarray(tokens.hashes, np.uint64), cfg.shingle_size, cfg.window)
+    sh, h, p = _kernel.doc_view(np.ascontiguousarray(tokens.hashes, np.uint64), cfg.shingle_size, cfg.rule.window)
     return DocView(tokens=tokens, shingles=np.frombuffer(sh, np.uint64), fp_hashes=np.frombuffer(h, np.uint64),
                    fp_pos=np.frombuffer(p, np.uint32))
 
@@ -188,7 +188,7 @@ def template_spans(text: str, cfg: Config, t_hash: np.ndarray, t_rule: np.ndarra
     rule_at, pos_at = t_rule[k[hit]], fp_pos[hit]
     out = []
     for a, b in zip(first.tolist(), last.tolist()):
-        inside = (pos_at >= a - cfg.window - cfg.shingle_size) & (pos_at <= b)
+        inside = (pos_at >= a - cfg.rule.window - cfg.shingle_size) & (pos_at <= b)
         names = Counter(RULES[c - 1] for c in rule_at[inside].tolist())
         start, end = int(tok.starts[a]), int(tok.ends[b])
         line_start = text.rfind("\n", 0, start) + 1

@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .analysis import PairResult, compare_prepared, prepare
+import numpy as np
+
+from .analysis import PairResult, compare_prepared, fingerprint_batch, prepare
+from .candidates import postings
 from .config import Config
 from .documents import Document, InputProblem, documents_from_items, read_documents
 from .engines import local
 from .progress import Progress
 from .result import Result
+from .template import Rules, user_hashes
 
 DocumentLike = Document | tuple[str, str] | dict[str, Any] | str
 
@@ -57,6 +61,24 @@ def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field:
 
 
 def compare(text_a: str, text_b: str, config: Config | None = None) -> PairResult:
-    """Compare two texts directly: exact overlap, aligned passages and verdict (no boilerplate statistics)."""
+    """Compare two texts directly: exact overlap, aligned passages and verdict.
+
+    The two texts are treated as a corpus of two documents without sites, as ``find([("a", text_a), ("b",
+    text_b)])`` treats them: text in template-shaped lines in both, and the user's template texts, are
+    template (:func:`two_document_templates`); the site and frequency rules need more documents. When the
+    verdict is not ``None``, ``find`` of the two reports this very pair (the candidate rule proposes every
+    passage verification accepts, see :func:`doublet.config.candidate_rule`)."""
     cfg = config or Config()
-    return compare_prepared("a", "b", prepare(text_a, cfg), prepare(text_b, cfg), cfg)
+    boilerplate = two_document_templates(text_a, text_b, cfg)
+    return compare_prepared("a", "b", prepare(text_a, cfg, boilerplate), prepare(text_b, cfg, boilerplate), cfg)
+
+
+def two_document_templates(text_a: str, text_b: str, cfg: Config) -> np.ndarray:
+    """Sorted hashes of the fingerprints that the template rules judge template in a corpus of these two
+    documents (no sites): the same decision as the engines' (:func:`doublet.candidates.postings`)."""
+    prints = fingerprint_batch([text_a, text_b], cfg)
+    docs = np.repeat(np.arange(2, dtype=np.int64), prints.fp_counts)
+    user = user_hashes(cfg.template_texts, cfg.shingle_size) if cfg.template_texts else None
+    post = postings(prints.fp_hashes, docs, prints.fp_pos, prints.fp_shape, cfg.max_df, rules=Rules.of(cfg),
+                    user=user)
+    return post.templates.hashes

@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, fields
@@ -26,7 +27,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from . import __version__, dedup
-from .config import Config
+from .config import CandidateRuleWarning, Config
 from .console import RichProgress, line, show_problems, stderr, unwrap
 from .documents import Document, InputProblem, read_documents, write_kept
 from .engines import local
@@ -62,7 +63,8 @@ def _flag(name: str) -> str:
 def _tuning(name: str, panel: str = TUNING_PANEL) -> Any:
     """A ``--name`` option for Config field ``name``: help = its docstring, shown default = its default."""
     default = _DEFAULTS[name]
-    shown = "derived from --threshold" if default is None else f"{default:,}" if isinstance(default, int) else default
+    derived_from = "--min-words and --min-passage-words" if name in ("window", "min_shared") else "--threshold"
+    shown = f"derived from {derived_from}" if default is None else f"{default:,}" if isinstance(default, int) else default
     return typer.Option(_flag(name), help=_help(_DOCS.get(name, ""), shown), show_default=False,
                         rich_help_panel=panel)
 
@@ -155,9 +157,17 @@ def _config(params: Mapping[str, Any]) -> Config:
     try:
         if "memory_limit" in given:
             given["memory_limit"] = Config.parse_size(given["memory_limit"])
-        return Config(**given)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CandidateRuleWarning)
+            cfg = Config(**given)
     except ValueError as exc:
         raise CliError(_option_message(str(exc), given)) from None
+    for w in caught:  # an explicit --window / --min-shared is honoured, with what it gives up
+        if issubclass(w.category, CandidateRuleWarning):
+            stderr().print(Text(f"warning: {_option_message(str(w.message), given)}", style="yellow"), soft_wrap=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return cfg
 
 
 def _option_message(message: str, given: Mapping[str, Any]) -> str:

@@ -7,9 +7,12 @@ Every default is chosen from a principle, not from one benchmark:
   them intact; it is what datasketch, text-dedup and datatrove users use, so Jaccard figures are comparable.
 * ``threshold = 0.7``: word 5-gram Jaccard at which two whole documents are *near-duplicates*. LSH bands
   and rows are derived from it (:func:`doublet.minhash.optimal_bands`).
-* ``window = 6``: winnowing window over 5-gram hashes. Winnowing (Schleimer et al. 2003) guarantees that any
-  shared run of at least ``window + shingle_size - 1 = 10`` identical words yields a shared fingerprint,
-  while keeping only about ``2 / (window + 1)`` ≈ 29 % of the positions.
+* ``window`` (derived: 6 at the defaults): winnowing window over 5-gram hashes. Winnowing (Schleimer et al.
+  2003) guarantees that any shared run of at least ``window + shingle_size - 1 = 10`` identical words yields a
+  shared fingerprint, while keeping only about ``2 / (window + 1)`` ≈ 29 % of the positions. The window,
+  ``min_shared`` and the spread the candidate rule asks for follow the verifier's ``min_words`` and
+  ``min_passage_words`` (:func:`candidate_rule`), so that every passage verification would accept alone, up to
+  edits spaced as the rule states, is proposed as a candidate whatever the settings.
 * **Templates** (site navigation, headline lists, footers, header lines, signatures) are told from reuse by
   what the text is and where it occurs, never by how many documents hold it (see :mod:`doublet.template`):
   ``template_rules = ("shape", "site", "frequency")`` and ``template_share = 0.5`` (a recurring fingerprint is a
@@ -20,7 +23,7 @@ Every default is chosen from a principle, not from one benchmark:
   documents proposes no candidate pair (its documents can still pair through their other shared text, and
   whole copies through LSH); it is not masked. A story reprinted up to a thousand times is found like one
   reprinted twice. passim bounds document frequency the same way (at 100).
-* ``min_shared = 2``: shared non-boilerplate fingerprints needed before a pair is aligned. A 25-word passage
+* ``min_shared`` (derived: 2): shared non-boilerplate fingerprints needed before a pair is aligned. A 25-word passage
   carries about six fingerprints, so two still survive heavy editing; alignment then decides. The shared
   fingerprints must also spread over at least ``min_passage_words`` words in one of the two documents: two
   fingerprints a few words apart are one shared stock phrase, and such chance pairs grow faster than the
@@ -42,9 +45,77 @@ Every default is chosen from a principle, not from one benchmark:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
+
+EDIT_SPACING = 10
+"""Words between edits that the candidate guarantee always tolerates: the derived window never exceeds
+``EDIT_SPACING - shingle_size + 1`` (6 for 5-word shingles), so raising ``min_words`` never makes candidate
+generation blinder to edited passages than the defaults are."""
+
+
+class CandidateRuleWarning(UserWarning):
+    """An explicit ``window`` or ``min_shared`` weaker than the derived candidate rule: the guarantee that every
+    passage verification accepts is proposed as a candidate no longer holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRule:
+    """The fingerprint candidate rule a configuration runs with, and the guarantee it gives.
+
+    A pair is a candidate when it shares ``min_shared`` banded content fingerprints spread over ``min_span``
+    words (:func:`doublet.candidates.supported_pairs`), fingerprints being the winnowed (``window``) word
+    ``shingle_size``-grams. When ``guaranteed``: every shared passage of at least ``passage_words`` words in
+    verbatim runs, whose edits (substituted, inserted or deleted stretches, changing the diagonal by at most
+    ``max_gap`` words each) lie at least ``edit_spacing`` words from each other and from the passage's ends, is
+    proposed -- for its fingerprints that are not templates, not in more than ``max_df`` documents and not
+    repeated earlier in the same document.
+    """
+
+    window: int
+    min_shared: int
+    min_span: int
+    passage_words: int  # max(min_words, min_passage_words): the shortest passage verification accepts alone
+    edit_spacing: int  # window + shingle_size - 1: the shortest verbatim run sure to hold a fingerprint
+    guaranteed: bool
+    why_not: str = ""  # when not guaranteed: the reason
+
+
+@lru_cache(maxsize=64)
+def candidate_rule(shingle_size: int, min_words: int, min_passage_words: int, window: int | None = None,
+                   min_shared: int | None = None) -> CandidateRule:
+    """The candidate rule that proposes every passage the verifier accepts alone (``window``/``min_shared``
+    given: the user's values, with whether the guarantee still holds).
+
+    Winnowing with window ``w`` over ``k``-word shingles puts a fingerprint in every run of ``w + k - 1``
+    shared words (the minimum of a window of ``w`` shared shingles is chosen in both documents), and one within
+    the first and the last ``w + k - 1`` words of a run. So a shared passage of ``N`` words (verbatim, or in
+    runs of at least ``w + k - 1`` words between edits) holds at least two fingerprints when
+    ``(N - k + 1) // w >= 2`` (or it has two runs), all on one band of diagonals, spread over at least
+    ``N - 2w + 2`` words. With ``N = max(min_words, min_passage_words)``, ``min_shared = 2`` (the fewest the
+    band rule sees: a fingerprint alone on its diagonal is dropped) and the spread ``min_span =
+    min_passage_words``, the largest window that keeps both is ``min((N + 2 - min_span) // 2, (N - k + 1) //
+    2)``, and it is capped at ``EDIT_SPACING - k + 1`` so that edits ``EDIT_SPACING`` words apart are always
+    tolerated. At the defaults (25, 15, 5): window 6, as before the rule was derived.
+    """
+    n = max(min_words, min_passage_words)
+    span = min_passage_words
+    derived = max(1, min(EDIT_SPACING - shingle_size + 1, (n + 2 - span) // 2, (n - shingle_size + 1) // 2))
+    w = derived if window is None else window
+    m = 2 if min_shared is None else min_shared
+    why = ""
+    if n - shingle_size + 1 < 2:
+        why = (f"a passage of {n} words holds fewer than two {shingle_size}-word shingles, too few to be seen by "
+               "shared fingerprints (raise min_words or lower shingle_size)")
+    elif m > 2:
+        why = f"min_shared = {m} asks for more than the two fingerprints every accepted passage is sure to share"
+    elif (n - shingle_size + 1) // w < 2 or n - 2 * w + 2 < span:
+        why = (f"window = {w} is wider than {derived}, the widest that puts two fingerprints spread over "
+               f"{span} words in every verbatim passage of {n} words")
+    return CandidateRule(window=w, min_shared=m, min_span=span, passage_words=n,
+                         edit_spacing=w + shingle_size - 1, guaranteed=not why, why_not=why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +137,9 @@ class Config:
     """LSH buckets larger than this emit a star (first member with each other) instead of all pairs."""
 
     # --- passage-level reuse
-    window: int = 6
-    """Winnowing window over shingle hashes (guarantee: shared runs of window+shingle_size-1 words)."""
+    window: int | None = None
+    """Winnowing window over shingle hashes (shared runs of window+shingle_size-1 words hold a fingerprint);
+    None derives it from min_words and min_passage_words (6 at the defaults)."""
     max_df: int = 1000
     """Cost bound: content fingerprints in more documents than this propose no pairs (they are not masked)."""
     template_rules: tuple[str, ...] = ("shape", "site", "frequency")
@@ -77,8 +149,9 @@ class Config:
     """Share of a recurring fingerprint's documents that must show it template-shaped for it to be a template."""
     template_texts: tuple[str, ...] = ()
     """Texts the user declares template (--template FILE): every fingerprint of them is masked."""
-    min_shared: int = 2
-    """Shared non-boilerplate fingerprints needed to align a pair (spread over min_passage_words words)."""
+    min_shared: int | None = None
+    """Shared non-boilerplate fingerprints needed to align a pair (spread over min_passage_words words); None:
+    2, the fewest the band rule sees."""
     min_words: int = 25
     """Least number of reused words (inside matching seeds, summed over passages) that makes a reusing pair."""
     min_passage_words: int = 15
@@ -112,12 +185,12 @@ class Config:
             (self.shingle_size >= 1, "shingle_size must be >= 1"),
             (0.0 < self.threshold <= 1.0, "threshold must be in (0, 1]"),
             (self.num_perm >= 2, "num_perm must be >= 2"),
-            (self.window >= 1, "window must be >= 1"),
+            (self.window is None or self.window >= 1, "window must be >= 1"),
             (self.max_df >= 2, "max_df must be >= 2 (a fingerprint must be shared to be evidence)"),
             (set(self.template_rules) <= {"shape", "site", "frequency"},
              "template_rules may only name 'shape', 'site' and 'frequency'"),
             (0.0 < self.template_share <= 1.0, "template_share must be in (0, 1]"),
-            (self.min_shared >= 1, "min_shared must be >= 1"),
+            (self.min_shared is None or self.min_shared >= 1, "min_shared must be >= 1"),
             (self.min_words >= 1, "min_words must be >= 1"),
             (self.min_passage_words >= 1, "min_passage_words must be >= 1"),
             (self.seed_size >= 1, "seed_size must be >= 1"),
@@ -135,6 +208,16 @@ class Config:
             raise ValueError("template_rules and template_texts are tuples of strings")
         if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
             raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+        rule = self.rule
+        if not rule.guaranteed:
+            warnings.warn(f"{rule.why_not}: passages verification would accept may not be proposed as candidates",
+                          CandidateRuleWarning, stacklevel=3)
+
+    @property
+    def rule(self) -> CandidateRule:
+        """The fingerprint candidate rule (window, min_shared, spread) this configuration runs with."""
+        return candidate_rule(self.shingle_size, self.min_words, self.min_passage_words, self.window,
+                              self.min_shared)
 
     def lsh_params(self) -> tuple[int, int]:
         """(bands, rows) used for LSH: explicit ones, or the optimum for ``threshold``."""
@@ -152,6 +235,7 @@ class Config:
         """Parameters as a JSON-ready dict (LSH bands/rows resolved)."""
         d = asdict(self)
         d["bands"], d["rows"] = self.lsh_params()
+        d["window"], d["min_shared"] = self.rule.window, self.rule.min_shared  # as run (derived or given)
         d["template_rules"] = list(self.template_rules)
         d["template_texts"] = len(self.template_texts)  # how many; the texts themselves can be long
         if not d["extra"]:

@@ -384,7 +384,7 @@ class Searcher:
             # counts given: the rows' shape flags are not needed
             post = postings(keys[key[order]], doc[order], pos[order], None, cfg.max_df, rules=self.store.rules,
                             user=user, stats=HashStats(keys, *dec_.stats.T), anchors=anchors)
-            kept, _ = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, cfg.min_shared, cfg.min_passage_words,
+            kept, _ = supported_pairs(post.pair_keys, post.pos_a, post.pos_b, cfg.rule.min_shared, cfg.rule.min_span,
                                       cfg.shingle_size, cfg.max_gap)
             found.append(kept)
 
@@ -604,7 +604,7 @@ class Searcher:
             t, ids = self.templates(snap)
             rowids = [r for (r,) in snap.con.execute("SELECT doc FROM docs ORDER BY doc")]
             texts = self.store.texts(snap.con, sorted({rowids[k] for k in np.unique(t.doc).tolist()}))
-            listed = blocks(t, ids, lambda k: dec(texts[rowids[k]]), self.config.shingle_size, self.config.window)
+            listed = blocks(t, ids, lambda k: dec(texts[rowids[k]]), self.config.shingle_size, self.config.rule.window)
             return template_summary(t, len(listed)), listed
 
         return _REPORTS.get((self.store.path.resolve(), snap.created), snap.generation, load)

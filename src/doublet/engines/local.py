@@ -201,7 +201,7 @@ def _listed_templates(pool: Executor, templates: Templates, ids: list[str], read
     for chunk in chunks:
         take = np.isin(templates.doc, chunk)
         part = Templates(*(getattr(templates, f)[take] for f in Templates.__slots__))
-        jobs.append((part, {int(k): ids[k] for k in chunk.tolist()}, reader, cfg.shingle_size, cfg.window))
+        jobs.append((part, {int(k): ids[k] for k in chunk.tolist()}, reader, cfg.shingle_size, cfg.rule.window))
     listed = [b for part in _ordered_map(pool, _blocks_job, jobs, 2 * cfg.workers) for b in part]
     listed.sort(key=lambda r: (-r["documents"], r["example"], r["start"]))
     return listed
@@ -213,7 +213,7 @@ def _judge_job(args: tuple[list[tuple[Any, np.ndarray]], int, Config]) -> np.nda
     rec = np.concatenate([read_group(path, OCCURRENCE, bounds, q) for path, bounds in files] or
                          [np.empty(0, OCCURRENCE)])
     return supported_pairs(rec["pair"], rec["pos_a"], rec["pos_b"],
-                           cfg.min_shared, cfg.min_passage_words, cfg.shingle_size, cfg.max_gap)[0]
+                           cfg.rule.min_shared, cfg.rule.min_span, cfg.shingle_size, cfg.max_gap)[0]
 
 
 # ------------------------------------------------------------------------------------------ helpers

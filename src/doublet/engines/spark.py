@@ -489,7 +489,7 @@ def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates,
     ``spark.driver.maxResultSize``; and the ids of the example documents (for ``templates.parquet``)."""
     examples = np.unique(templates.doc)
     if not examples.shape[0]:
-        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.window), {}
+        return template_blocks(templates, [], lambda k: "", cfg.shingle_size, cfg.rule.window), {}
     wanted = spark.createDataFrame([(int(k),) for k in examples.tolist()], "doc long")
     rows = docs.join(I.shuffled(wanted), "doc").select("doc", "id", "text").persist()
     try:
@@ -497,7 +497,7 @@ def _template_blocks(spark: SparkSession, docs: DataFrame, templates: Templates,
         parts = int(min(examples.shape[0], max(1, -(-4 * size // _max_result_bytes(spark)))))
         texts = _ExampleTexts(docs, rows.repartitionByRange(parts, "doc").sortWithinPartitions("doc")
                               .toLocalIterator())
-        listed = template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.window)  # type: ignore[arg-type]
+        listed = template_blocks(templates, texts.ids, texts.text, cfg.shingle_size, cfg.rule.window)  # type: ignore[arg-type]
         for k in examples.tolist():  # blocks reads every example's text; should it not, its id
             if k not in texts.ids:
                 texts.text(k)
@@ -740,7 +740,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     occurrences = found.filter(F.col("kind") == OCCURRENCE).select(F.col("value").alias("pair"), "pos_a", "pos_b")
     n_occurrences = occurrences.count()
     fp = I.persist(occurrences.withColumn("bucket", F.pmod(F.xxhash64("pair"), F.lit(parts))).groupBy("bucket")
-                   .applyInArrow(_on_group(_judge_group, min_shared=cfg.min_shared, min_span=cfg.min_passage_words,
+                   .applyInArrow(_on_group(_judge_group, min_shared=cfg.rule.min_shared, min_span=cfg.rule.min_span,
                                            shingle_size=cfg.shingle_size, drift=cfg.max_gap),
                                 "pair long, shared long"), cached)
     n_fp = fp.count()
