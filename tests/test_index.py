@@ -207,17 +207,40 @@ def test_outside_query_is_answered_as_if_added(reuters, tmp_path):
     base, queries = reuters[:600], reuters[600:700]
     with Index.create(tmp_path / "q.idx", cfg) as idx:
         idx.add(base)
-        checked = 0
-        for q in queries:
-            want = sorted((sorted_passages(p.to_dict()) for p in doublet.find(base + [q], cfg).pairs
-                           if q.id in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
-            got = sorted((as_pair_dict(m) for m in idx.search(q)), key=lambda d: (d["a"], d["b"]))
-            assert got == want, q.id
-            checked += bool(want)
-            if checked >= 4:
-                break
-        assert checked >= 4
+        assert_outside_queries_are_find(idx, base, queries, cfg)
         assert len(idx) == 600  # searching adds nothing
+
+
+def assert_outside_queries_are_find(idx: Index, base: list, queries: list, cfg: Config, at_least: int = 4) -> None:
+    """Searching each outside query gives find's pairs of it on ``base`` plus the query, until ``at_least``
+    queries with pairs have been checked."""
+    checked = 0
+    for q in queries:
+        want = sorted((sorted_passages(p.to_dict()) for p in doublet.find(base + [q], cfg).pairs
+                       if q.id in (p.a, p.b)), key=lambda d: (d["a"], d["b"]))
+        got = sorted((as_pair_dict(m) for m in idx.search(q)), key=lambda d: (d["a"], d["b"]))
+        assert got == want, q.id
+        checked += bool(want)
+        if checked >= at_least:
+            break
+    assert checked >= at_least
+
+
+def test_lone_common_rows_in_batches_and_outside_queries_equal_find(reuters, tmp_path):
+    """With ``common_df`` 4, most of Reuters' recurring fingerprints are common and many stand alone in their
+    documents (so propose no pair): batches and outside queries still give find's pairs. Outside queries count in
+    the document frequencies of the other documents' fingerprints, so they can make another document's row
+    common or not."""
+    cfg = Config(common_df=4, max_df=200, workers=1)
+    base, queries = reuters[:500], reuters[500:600]
+    with Index.create(tmp_path / "c.idx", cfg) as idx:
+        for lo in range(0, len(base), 250):
+            idx.add(base[lo:lo + 250])
+        assert_index_is_find(idx, base, cfg)
+        assert_outside_queries_are_find(idx, base, queries, cfg)
+    default = local.run(base, Config(workers=1))
+    lone = local.run(base, cfg)
+    assert lone.summary["candidates"]["pair_occurrences"] < default.summary["candidates"]["pair_occurrences"]
 
 
 def test_max_df_boundary_counts_the_query(tmp_path):

@@ -254,6 +254,22 @@ def test_frequency_rule_same_as_local(spark, tmp_path, max_df):
     assert summary["counts"]["pairs"] < 10  # the pitch is no reuse
 
 
+def test_lone_common_rows_same_as_local(spark, tmp_path):
+    """With ``--common-df 4`` many of Reuters' recurring fingerprints are common and alone in their documents
+    (they propose no pair): the Spark engine finds the lone rows per document bucket and gives the local engine's
+    files, from fewer pair occurrences than at the default."""
+    rows = _reuters(400)
+    source = tmp_path / "corpus.jsonl"
+    source.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows), encoding="utf-8")
+    options = ["--common-df", "4", "--max-df", "200"]
+    _find(str(source), "-o", str(tmp_path / "local"), *options)
+    _find(str(source), "-o", str(tmp_path / "spark"), "--engine", "spark", *options)
+    summary = _same_outputs(tmp_path / "local", tmp_path / "spark")
+    _find(str(source), "-o", str(tmp_path / "default"), "--max-df", "200")
+    default = json.loads((tmp_path / "default" / "summary.json").read_text())
+    assert summary["candidates"]["pair_occurrences"] < default["candidates"]["pair_occurrences"]
+
+
 def test_cli_on_seed_folder_same_files_as_local(spark, tmp_path):
     _find(str(SEEDS), "-o", str(tmp_path / "local"))
     _find(str(SEEDS), "-o", str(tmp_path / "spark"), "--engine", "spark")

@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from doublet import template
+from doublet import candidates
 from doublet.candidates import fingerprint_pairs, split_keys
 from doublet.cli import main
 from doublet.cluster import copy_clusters
@@ -98,6 +99,58 @@ def test_frequency_rule_matches_its_definition(n_docs, common, max_df):
     assert set(got.template.tolist()) == freq
     want = {(i, j) for h, ds in holders.items() if h not in freq and 2 <= len(ds) <= max_df
             for i, j in itertools.combinations(sorted(ds), 2)}
+    gi, gj = split_keys(got.pairs)
+    assert set(zip(gi.tolist(), gj.tolist())) == want
+
+
+def test_lone_rows_by_example():
+    """Rows of one document within ``reach`` words of another vouch for each other; a row alone does not."""
+    docs = np.array([0, 0, 0, 1, 1, 2, 0], np.int64)
+    pos = np.array([10, 30, 200, 5, 5, 7, 36], np.int64)
+    assert candidates.lone_rows(docs, pos, 25).tolist() == [False, False, True, False, False, True, False]
+    assert candidates.lone_rows(docs, pos, 6).tolist() == [True, False, True, False, False, True, False]
+    assert candidates.lone_rows(docs, pos, 5).tolist() == [True, True, True, False, False, True, True]
+    assert candidates.lone_rows(docs[:1], pos[:1], 25).tolist() == [True]
+
+
+@settings(max_examples=150)
+@given(st.integers(6, 16), st.lists(st.tuples(st.integers(0, 5), st.integers(0, 15), st.integers(0, 59)),
+                                    max_size=120), st.integers(5, 40), st.integers(4, 6), st.integers(1, 12))
+def test_lone_common_rows_match_their_definition(n_docs, common, max_df, common_df, reach):
+    """Pairs of fingerprint_pairs with the lone rule (common fingerprints held by more than ``common_df`` and at
+    most ``max_df`` documents propose pairs only from documents with another such fingerprint within ``reach``
+    words) equal the naive reading: every common row of a document, FREQUENCY templates included, vouches."""
+    rows = []
+    for d in range(n_docs):
+        rows += [(10_000 + 100 * d + k, d, 15 + k) for k in range(20)]
+        rows += [(20_000 + (d // 2), d, 36)]
+    rows += [(h, d % n_docs, p) for h, d, p in common]
+    rows.sort(key=lambda r: (r[1], r[2]))
+    n_words = [60] * n_docs
+    got = fingerprint_pairs(np.array([r[0] for r in rows], np.uint64), np.array([r[1] for r in rows], np.int64),
+                            np.array([r[2] for r in rows], np.uint32), None, max_df, 1, 1, 5, -1,
+                            rules=template.Rules(shape=False, site=False, frequency=True),
+                            n_words=np.array(n_words, np.int64), common_df=common_df, reach=reach)
+    holders: dict[int, dict[int, int]] = {}
+    for h, d, p in rows:
+        holders.setdefault(h, {}).setdefault(d, p)
+    freq = naive_frequency(holders, set(holders), n_words)
+    is_common = {h for h, ds in holders.items() if common_df < len(ds) <= max_df}
+    by_doc: dict[int, list[tuple[int, int]]] = {}
+    for h in is_common:
+        for d, p in holders[h].items():
+            by_doc.setdefault(d, []).append((h, p))
+
+    def lone(h: int, d: int) -> bool:
+        p = holders[h][d]
+        return not any(h2 != h and abs(p2 - p) <= reach for h2, p2 in by_doc[d])
+
+    want = set()
+    for h, ds in holders.items():
+        if h in freq or not 2 <= len(ds) <= max_df:
+            continue
+        members = [d for d in sorted(ds) if h not in is_common or not lone(h, d)]
+        want |= set(itertools.combinations(members, 2))
     gi, gj = split_keys(got.pairs)
     assert set(zip(gi.tolist(), gj.tolist())) == want
 

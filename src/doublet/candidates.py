@@ -12,6 +12,11 @@ share at least ``min_shared`` fingerprints held by at most ``max_df`` documents,
 ``min_passage_words`` words in one of them, counting only fingerprints that share a band of diagonals (offset
 in one document minus offset in the other, within ``max_gap``) with another. Every engine and the index apply
 it through these functions.
+
+Common fingerprints (held by more than ``common_df`` documents, 50 by default) propose pairs only from documents where
+another common fingerprint lies near them (:func:`lone_rows`): a stock phrase alone in a text is no evidence of
+reuse, and its pairs grow with the square of its document frequency; a popular story reprinted hundreds of
+times is common fingerprints side by side in every copy.
 """
 
 from __future__ import annotations
@@ -24,6 +29,38 @@ import numpy as np
 from . import _kernel
 from .template import (CONTENT, DF_BUCKETS, FREQUENCY, OUTLIER_MIN_DF, OUTLIER_SHARE, POS_BUCKETS, USER, Rules,
                        Templates, decide, df_bucket, doc_histogram, outliers, own_text_span, pos_bucket, typical_df)
+
+
+def common(df: np.ndarray, max_df: int, common_df: int) -> np.ndarray:
+    """Which document frequencies make a fingerprint common and still able to propose pairs: ``common_df < df <=
+    max_df`` (:attr:`doublet.config.Config.common_df`; such fingerprints propose pairs only where
+    :func:`lone_rows` says they are not alone)."""
+    df = np.asarray(df)
+    return (df > common_df) & (df <= max_df)
+
+
+def lone_rows(docs: np.ndarray, positions: np.ndarray, reach: int) -> np.ndarray:
+    """Which rows (one per common fingerprint and document: document, word position) have no other row of the
+    same document within ``reach`` words: the common fingerprints that propose no pair.
+
+    Engines pass every common row of a document together (``reach`` = the shortest passage verification accepts
+    alone, :attr:`doublet.config.CandidateRule.passage_words`, so that two common fingerprints of one reported
+    passage always vouch for each other). Stock phrases ("said in a statement on Monday", held by hundreds of
+    documents) mostly stand alone in a text; their pairs, which grow with the square of their document frequency,
+    were most of a large corpus's pair occurrences and almost none of its candidates."""
+    d = np.asarray(docs, np.int64)
+    p = np.asarray(positions, np.int64)
+    out = np.ones(d.shape[0], bool)
+    if d.shape[0] < 2:
+        return out
+    order = np.lexsort((p, d))
+    d, p = d[order], p[order]
+    close = (d[1:] == d[:-1]) & (p[1:] - p[:-1] <= reach)
+    near = np.zeros(d.shape[0], bool)
+    near[1:] |= close
+    near[:-1] |= close
+    out[order] = ~near
+    return out
 
 
 def pair_keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -212,7 +249,7 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
 
 def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical: np.ndarray | None,
            own_lo: np.ndarray | None, own_hi: np.ndarray | None, n_words: np.ndarray | None, max_df: int, *,
-           counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+           counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, lone: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Templates]:
     """The frequency rule on the fingerprints :func:`postings` left pending, and their pairs.
 
@@ -222,8 +259,9 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     occurrences are :func:`doublet.template.outliers` in at least ``OUTLIER_SHARE`` of its documents is a
     template (``FREQUENCY``); the others yield their pair occurrences (up to ``max_df`` documents). Engines
     that keep only some rows of a hash pass ``counts`` = (sorted hashes, df, outlier documents) over all of
-    them (counted with :func:`doublet.template.outliers`; the documents' arrays are not needed then). Returns
-    (pair keys, pos_a, pos_b, templates)."""
+    them (counted with :func:`doublet.template.outliers`; the documents' arrays are not needed then). ``lone``
+    (one flag per row, from :func:`lone_rows` over every common row of each document): rows that count for
+    their fingerprint's df and rule but propose no pair. Returns (pair keys, pos_a, pos_b, templates)."""
     h = np.ascontiguousarray(hashes, np.uint64)
     d = np.asarray(docs, np.int64)
     p = np.ascontiguousarray(positions, np.uint32)
@@ -238,13 +276,35 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
         n_out = np.add.reduceat(out.astype(np.int64), starts) if starts.shape[0] else np.empty(0, np.int64)
     templ = n_out >= OUTLIER_SHARE * df
     usable = ~templ & (df <= max_df)
-    keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
-                                           np.ascontiguousarray(runs[usable], np.int64), np.ascontiguousarray(d, np.int64),
-                                           p)
+    if lone is None:
+        keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
+                                               np.ascontiguousarray(runs[usable], np.int64),
+                                               np.ascontiguousarray(d, np.int64), p)
+    else:  # the same runs without their lone rows
+        take = np.repeat(usable, runs) & ~np.asarray(lone, bool)
+        h2, d2, p2 = h[take], d[take], p[take]
+        s2, r2 = _runs(h2)
+        keys, pos_a, pos_b = _kernel.run_pairs(s2, r2, np.ascontiguousarray(d2, np.int64), np.ascontiguousarray(p2))
     t_at = starts[templ]
     found = Templates(h[t_at], np.full(t_at.shape[0], FREQUENCY, np.uint8), df[templ].astype(np.int64), d[t_at],
                       p[t_at])
     return np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32), found
+
+
+def pending_df(hashes: np.ndarray) -> np.ndarray:
+    """The df of each pending row (rows grouped by hash, one per document, every document of the hash)."""
+    _, runs = _runs(np.ascontiguousarray(hashes, np.uint64))
+    return np.repeat(runs, runs)
+
+
+def pending_lone(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, max_df: int, common_df: int,
+                 reach: int) -> np.ndarray:
+    """:func:`lone_rows` flags of a complete set of pending rows (every row of every pending hash, grouped by
+    hash): False for rows that are not common."""
+    lone = np.zeros(np.asarray(hashes).shape[0], bool)
+    c = common(pending_df(hashes), max_df, common_df)
+    lone[c] = lone_rows(np.asarray(docs)[c], np.asarray(positions)[c], reach)
+    return lone
 
 
 def settled_histogram(hist: Counter, found: Templates, max_df: int) -> None:
@@ -354,12 +414,14 @@ class FingerprintCandidates:
 def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None,
                       max_df: int, min_shared: int, min_span: int, shingle_size: int, drift: int, *,
                       rules: Rules = Rules(), site_of_doc: np.ndarray | None = None,
-                      n_words: np.ndarray | None = None) -> FingerprintCandidates:
+                      n_words: np.ndarray | None = None, common_df: int = 50,
+                      reach: int | None = None) -> FingerprintCandidates:
     """Pairs of documents sharing at least ``min_shared`` content fingerprints found in 2..``max_df`` documents,
     spread over at least ``min_span`` words, counting banded ones only (``drift``; in memory, engines use
     :func:`postings` per hash partition, :func:`settle` for the frequency rule and :func:`supported_pairs` per
     pair partition). The frequency rule applies when ``rules.frequency`` and the number of documents (``n_words``,
-    one entry per document) is given."""
+    one entry per document) is given; then common fingerprints (in more than ``common_df`` documents) alone in a
+    document within ``reach`` words (default ``min_span``) propose no pair (:func:`lone_rows`)."""
     freq = rules.frequency and n_words is not None
     post = postings(hashes, docs, positions, shape, max_df, rules=rules, site_of_doc=site_of_doc,
                     defer_min_df=OUTLIER_MIN_DF if freq else None, n_words=n_words)
@@ -369,7 +431,9 @@ def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarra
         n = n_words.shape[0]
         typical = typical_df(doc_histogram(n, *post.doc_buckets))
         own_lo, own_hi = own_text_span(doc_histogram(n, *post.doc_own, POS_BUCKETS))
-        k2, a2, b2, t2 = settle(*post.pending, typical, own_lo, own_hi, n_words, max_df)
+        ph, pd, pp = post.pending
+        lone = pending_lone(ph, pd, pp, max_df, common_df, min_span if reach is None else reach)
+        k2, a2, b2, t2 = settle(ph, pd, pp, typical, own_lo, own_hi, n_words, max_df, lone=lone)
         keys, pos_a, pos_b = np.r_[keys, k2], np.r_[pos_a, a2], np.r_[pos_b, b2]
         templates = Templates.concat([templates, t2])
         settled_histogram(post.df_histogram, t2, max_df)

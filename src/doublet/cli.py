@@ -78,6 +78,7 @@ NumPerm = Annotated[int | None, _tuning("num_perm")]
 ShingleSize = Annotated[int | None, _tuning("shingle_size")]
 Window = Annotated[int | None, _tuning("window")]
 MaxDf = Annotated[int | None, _tuning("max_df")]
+CommonDf = Annotated[int | None, _tuning("common_df", ADVANCED_PANEL)]
 MinShared = Annotated[int | None, _tuning("min_shared")]
 MinWords = Annotated[int | None, _tuning("min_words")]
 MinPassageWords = Annotated[int | None, _tuning("min_passage_words")]
@@ -443,6 +444,7 @@ def find_command(
     shingle_size: ShingleSize = None,
     window: Window = None,
     max_df: MaxDf = None,
+    common_df: CommonDf = None,
     min_shared: MinShared = None,
     min_words: MinWords = None,
     min_passage_words: MinPassageWords = None,
@@ -492,6 +494,7 @@ def dedup_command(
     shingle_size: ShingleSize = None,
     window: Window = None,
     max_df: MaxDf = None,
+    common_df: CommonDf = None,
     min_shared: MinShared = None,
     min_words: MinWords = None,
     min_passage_words: MinPassageWords = None,

@@ -149,6 +149,7 @@ def create_command(
     num_perm: Annotated[int | None, _tuning("num_perm")] = None,
     window: Annotated[int | None, _tuning("window")] = None,
     max_df: Annotated[int | None, _tuning("max_df")] = None,
+    common_df: Annotated[int | None, _tuning("common_df")] = None,
     min_shared: Annotated[int | None, _tuning("min_shared")] = None,
     min_words: Annotated[int | None, _tuning("min_words")] = None,
     min_passage_words: Annotated[int | None, _tuning("min_passage_words")] = None,

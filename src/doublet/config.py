@@ -142,6 +142,10 @@ class Config:
     None derives it from min_words and min_passage_words (6 at the defaults)."""
     max_df: int = 1000
     """Cost bound: content fingerprints in more documents than this propose no pairs (they are not masked)."""
+    common_df: int = 50
+    """Cost bound: content fingerprints in more documents than this (common ones) propose pairs only from documents
+    where another common fingerprint lies within the shortest reported passage: a stock phrase alone in a text
+    proposes none, a popular story's copies hold them side by side."""
     template_rules: tuple[str, ...] = ("shape", "site", "frequency")
     """Template rules that apply: "shape" (template-shaped lines), "site" (recurring within one site only),
     "frequency" (on pages' peripheries, far more common than the text around it)."""
@@ -187,6 +191,8 @@ class Config:
             (self.num_perm >= 2, "num_perm must be >= 2"),
             (self.window is None or self.window >= 1, "window must be >= 1"),
             (self.max_df >= 2, "max_df must be >= 2 (a fingerprint must be shared to be evidence)"),
+            (self.common_df >= 4, "common_df must be >= 4: the rule applies to fingerprints held by 5 documents or "
+                                  "more (the frequency rule's, which it runs with)"),
             (set(self.template_rules) <= {"shape", "site", "frequency"},
              "template_rules may only name 'shape', 'site' and 'frequency'"),
             (0.0 < self.template_share <= 1.0, "template_share must be in (0, 1]"),

@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from .analysis import PairResult, Prepared, compare_prepared, prepare, template_spans
-from .candidates import HashStats, lsh_pairs, postings, ranges, split_keys, supported_pairs
+from .candidates import (HashStats, common, lone_rows, lsh_pairs, postings, ranges, split_keys,
+                         supported_pairs)
 from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_order
 from .documents import Document
 from . import index_frequency as frequency
@@ -378,6 +379,8 @@ class Searcher:
                 key = np.concatenate([key, combo[ext]])
                 doc = np.concatenate([doc, own_doc])
                 pos = np.concatenate([pos, own_pos])
+            near = ~self._lone(snap, queries, dec_, key, doc, pos)
+            key, doc, pos = key[near], doc[near], pos[near]
             order = np.lexsort((pos, doc))
             keys = np.arange(dec_.hash.shape[0], dtype=np.uint64)  # one number per (group, fingerprint)
             user = keys[np.isin(dec_.hash, self.store.user)] if self.store.user.shape[0] else None
@@ -408,6 +411,53 @@ class Searcher:
             found.append(got[np.isin(i, anchors) | np.isin(j, anchors)])
         keys = np.unique(np.concatenate(found)) if found else np.empty(0, np.uint64)
         return keys, dec_
+
+    def _lone(self, snap: Snapshot, queries: Sequence[Query], dec_: Decisions, key: np.ndarray, doc: np.ndarray,
+              pos: np.ndarray) -> np.ndarray:
+        """Which candidate rows (``key``: a (group, fingerprint) row of ``dec_``; document; position) are common
+        fingerprints alone in their document (:func:`doublet.candidates.lone_rows`), as find decides it on the
+        indexed corpus (each outside query added to it alone): the rows of every fingerprint held by more than
+        ``common_df`` documents, and content by every rule but the frequency rule (find's pending rows), of each
+        document holding one of the candidate rows' common fingerprints are read back."""
+        cfg = self.config
+        df = dec_.stats[:, 0]
+        out = np.zeros(key.shape[0], bool)
+        cand = common(df[key], cfg.max_df, cfg.common_df)
+        if not self.store.rules.frequency or not cand.any():  # find settles common rows with the frequency rule
+            return out
+        eligible_rule = (CONTENT, FREQUENCY)
+        for g in np.unique(dec_.group[key[cand]]).tolist():
+            sel = cand & (dec_.group[key] == g)
+            q = queries[g - 1] if g > 0 else None
+            stored_docs = np.unique(doc[sel])
+            if q is not None:
+                stored_docs = stored_docs[stored_docs != q.doc]
+            h, d, p = frequency.StoredSource(snap.con).prints(stored_docs)
+            uh = np.unique(h)
+            st = self.store.hash_stats(snap.con, uh)[np.searchsorted(uh, h)] if h.shape[0] else np.zeros((0, 8),
+                                                                                                       np.int64)
+            hdf, hrule = st[:, 0].copy(), st[:, 6].copy()
+            if q is not None:  # the outside query's own rows, and its counts and rules on the hashes it holds
+                mine = dec_.group == g
+                at = np.searchsorted(dec_.hash[mine], h)
+                at = np.minimum(at, max(0, int(mine.sum()) - 1))
+                held = dec_.hash[mine][at] == h if mine.any() else np.zeros(h.shape[0], bool)
+                hdf[held] = df[mine][at[held]]
+                hrule[held] = dec_.rule[mine][at[held]]
+                assert q.pos is not None
+                h = np.concatenate([h, q.fps])
+                d = np.concatenate([d, np.full(q.fps.shape[0], q.doc, np.int64)])
+                p = np.concatenate([p, q.pos.astype(np.int64)])
+                order = np.searchsorted(dec_.hash[mine], q.fps)
+                hdf = np.concatenate([hdf, df[mine][order]])
+                hrule = np.concatenate([hrule, dec_.rule[mine][order]])
+            keep = common(hdf, cfg.max_df, cfg.common_df) & np.isin(hrule, eligible_rule)
+            d, p = d[keep], p[keep]
+            lone = lone_rows(d, p, cfg.rule.passage_words)
+            lone_at = np.sort((d[lone].astype(np.uint64) << np.uint64(32)) | p[lone].astype(np.uint64))
+            row_key = (doc[sel].astype(np.uint64) << np.uint64(32)) | pos[sel].astype(np.uint64)
+            out[np.flatnonzero(sel)] = np.isin(row_key, lone_at)
+        return out
 
     # --- verification
 

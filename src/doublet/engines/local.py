@@ -34,9 +34,9 @@ import numpy as np
 from .. import __version__
 from ..analysis import Prepared, compare_prepared, fingerprint_batch, prepare
 from ..attribution import pair_credit, summed_credits
-from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, group_records, grouped_occurrences, lsh_pairs, pack_shape,
-                          postings, settle, settled_histogram, split_keys, supported_pairs,
-                          unpack_shape)
+from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, common, group_records, grouped_occurrences, lone_rows,
+                          lsh_pairs, pack_shape, pending_df, postings, settle, settled_histogram, split_keys,
+                          supported_pairs, unpack_shape)
 from ..cluster import COPY_SHARE, cluster_index, components, copy_clusters, id_order, visit_order
 from ..config import Config
 from ..minhash import band_keys
@@ -164,7 +164,8 @@ def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
         # wrote n x 44 cells each time (11 GB at 1M documents)
         keys = np.concatenate([post.doc_buckets[0], n * DF_BUCKETS + post.doc_own[0]]).astype(np.int64)
         counts = np.concatenate([post.doc_buckets[1], post.doc_own[1]]).astype(np.int32)
-        return post.templates, post.df_histogram, bounds, (keys, counts)
+        c = common(pending_df(h), cfg.max_df, cfg.common_df)  # the common rows, in the file's order, for lone_rows
+        return post.templates, post.df_histogram, bounds, (keys, counts, d[c].astype(np.uint32), q[c])
     return post.templates, post.df_histogram, bounds, None
 
 
@@ -176,9 +177,13 @@ def _settle_job(args: tuple[Any, int, Any, Config]) -> tuple[Templates, np.ndarr
     path = occ_root / f"pending-{p:03d}"
     rows = np.fromfile(str(path), FINGERPRINT_ROW)
     path.unlink()
+    lone_path = occ_root / f"lone-{p:03d}.npy"
+    lone = np.zeros(rows.shape[0], bool)
+    lone[common(pending_df(rows["hash"]), cfg.max_df, cfg.common_df)] = np.load(lone_path)
+    lone_path.unlink()
     typical, own_lo, own_hi, n_words = np.load(docs_path, mmap_mode="r")
     keys, pos_a, pos_b, found = settle(rows["hash"], rows["doc"], rows["pos"], typical, own_lo, own_hi, n_words,
-                                       cfg.max_df)
+                                       cfg.max_df, lone=lone)
     rec, bounds = group_records(keys, pos_a, pos_b, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"s{p:03d}"))
     return found, bounds
@@ -410,13 +415,23 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     hist: Counter = Counter()
     files: list[tuple[Any, np.ndarray]] = []
     counts = np.zeros(n * (DF_BUCKETS + POS_BUCKETS) if Rules.of(cfg).frequency else 0, np.int64)
+    common_docs: list[np.ndarray] = []
+    common_pos: list[np.ndarray] = []
     for p, (b_p, h_p, bounds_p, cells) in enumerate(_ordered_map(pool, _postings_job, post_jobs, 2 * cfg.workers)):
         boiler.append(b_p)
         hist.update(h_p)
         files.append((occ_root / f"{p:03d}", bounds_p))
         if cells is not None:
             counts[cells[0]] += cells[1]  # keys are distinct within a partition
+            common_docs.append(cells[2])
+            common_pos.append(cells[3])
         progress.advance()
+    if Rules.of(cfg).frequency:  # which common rows are alone in their document, for each partition's settle
+        lone = lone_rows(np.concatenate(common_docs), np.concatenate(common_pos), cfg.rule.passage_words)
+        at = np.cumsum([0] + [c.shape[0] for c in common_docs])
+        for p in range(len(common_docs)):
+            np.save(occ_root / f"lone-{p:03d}.npy", lone[at[p]:at[p + 1]])
+        del lone, common_docs, common_pos
     if Rules.of(cfg).frequency:  # every document's typical df, then the fingerprints left pending
         own_lo, own_hi = own_text_span(counts[n * DF_BUCKETS:].reshape(n, POS_BUCKETS))
         docs_path = work.path / "doc_text.npy"

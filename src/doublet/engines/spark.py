@@ -75,7 +75,8 @@ from .. import __version__
 from .. import dedup as dedup_rules
 from .. import documents as D
 from ..analysis import PairResult, Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import HashStats, lsh_pairs, postings, settle, settled_histogram, supported_pairs
+from ..candidates import (HashStats, lone_rows, lsh_pairs, postings, settle, settled_histogram,
+                          supported_pairs)
 from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
@@ -269,11 +270,20 @@ def _outlier_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
                                           batch.column("hash").filter(pa.array(out))], names=["bucket", "hash"])
 
 
+def _lone_group(table: pa.Table, reach: int) -> pa.Table:
+    """lone_rows on one group: every common pending row (hash, doc, pos) of the documents in it. Returns the
+    (hash, doc) of the lone ones."""
+    lone = lone_rows(table.column("doc").to_numpy(), table.column("pos").to_numpy(), reach)
+    mask = pa.array(lone)
+    return pa.table({"hash": table.column("hash").filter(mask), "doc": table.column("doc").filter(mask)})
+
+
 def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int) -> pa.Table:
     """settle on one group: the pending rows (hash, doc, pos, df; the first ``max_df + 1`` documents of each
-    hash, df over all of them) and, per hash, the documents in which it is an outlier (hash, n_out; counted over
-    all of its rows: a hash without outliers has no row). Returns the pair occurrences and the FREQUENCY
-    templates, as :func:`_postings_group` does."""
+    hash, df over all of them) and two kinds of side rows: per hash, the documents in which it is an outlier
+    (hash, n_out, doc = -1; counted over all of its rows: a hash without outliers has no row), and the lone
+    common rows (hash, doc; :func:`_lone_group`). Returns the pair occurrences and the FREQUENCY templates, as
+    :func:`_postings_group` does."""
     h, d = _u64(pending.column("hash")), pending.column("doc").to_numpy().astype(np.int64)
     p, df = pending.column("pos").to_numpy().astype(np.uint32), pending.column("df").to_numpy().astype(np.int64)
     order = np.lexsort((d, h))  # grouped by hash, each hash's documents in order (its first is the example)
@@ -281,8 +291,14 @@ def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int) -> pa.Tabl
     uniq, first = np.unique(h, return_index=True)
     n_out = np.zeros(uniq.shape[0], np.int64)
     oh, on = _u64(outlying.column("hash")), outlying.column("n_out").to_numpy().astype(np.int64)
-    n_out[np.searchsorted(uniq, oh)] = on  # every hash with outliers is pending (content held by >= 5)
-    keys, pos_a, pos_b, found = settle(h, d, p, None, None, None, None, max_df, counts=(uniq, df[first], n_out))
+    od = outlying.column("doc").to_numpy().astype(np.int64)
+    counts = od < 0
+    n_out[np.searchsorted(uniq, oh[counts])] = on[counts]  # every hash with outliers is pending (content, df >= 5)
+    # lone rows, matched by (hash number in this group, doc): every common row is pending
+    key = np.searchsorted(uniq, h).astype(np.uint64) << np.uint64(32) | d.astype(np.uint64)
+    lone_key = np.searchsorted(uniq, oh[~counts]).astype(np.uint64) << np.uint64(32) | od[~counts].astype(np.uint64)
+    keys, pos_a, pos_b, found = settle(h, d, p, None, None, None, None, max_df, counts=(uniq, df[first], n_out),
+                                       lone=np.isin(key, lone_key))
     none = (np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int64))
     return _postings_table(keys, pos_a, pos_b, found, none, Counter())
 
@@ -403,7 +419,7 @@ def _plan_group(members: pa.Table, pairs: pa.Table, keep: str, cfg: Config) -> p
 
 
 def _frequency_rule(spark: SparkSession, counted: DataFrame, post: DataFrame, templates: Templates, parts: int,
-                    max_df: int) -> DataFrame:
+                    max_df: int, common_df: int, reach: int) -> DataFrame:
     """The frequency rule (:func:`doublet.candidates.settle`) on the rows :func:`_postings_group` left pending:
     every row of a hash is counted (``counted``: one row per hash and document, before the cap, with the hash's
     df and the position bucket ``pb``), as the local engine's postings jobs count them.
@@ -414,9 +430,11 @@ def _frequency_rule(spark: SparkSession, counted: DataFrame, post: DataFrame, te
     2. Per pending hash (content held by ``OUTLIER_MIN_DF`` documents or more), the documents in which it is an
        outlier (:func:`doublet.template.outliers` per row, :func:`_outlier_rows`, with its document's figures
        joined on), counted over all of its rows.
-    3. :func:`doublet.candidates.settle` per hash bucket on the pending rows (the first ``max_df + 1`` documents
-       of each hash) with those counts (:func:`_settle_group`): pair occurrences and FREQUENCY templates, as
-       :data:`POSTINGS_SCHEMA` rows.
+    3. The common pending rows alone in their document (:func:`doublet.candidates.lone_rows` per document
+       bucket, :func:`_lone_group`), sent to their hash's bucket beside the counts.
+    4. :func:`doublet.candidates.settle` per hash bucket on the pending rows (the first ``max_df + 1`` documents
+       of each hash) with those counts and lone rows (:func:`_settle_group`): pair occurrences and FREQUENCY
+       templates, as :data:`POSTINGS_SCHEMA` rows.
     """
     templ = spark.createDataFrame(pa.table({"hash": pa.array(_i64(templates.hashes))}))
     content = counted.join(F.broadcast(templ), "hash", "left_anti")
@@ -430,6 +448,11 @@ def _frequency_rule(spark: SparkSession, counted: DataFrame, post: DataFrame, te
     pending = post.filter(F.col("kind") == PENDING).select(
         F.col("value").alias("hash"), "doc", F.col("pos_a").alias("pos"), "df").withColumn(
         "bucket", F.pmod("hash", F.lit(parts)))
+    lone = (pending.filter((F.col("df") > common_df) & (F.col("df") <= max_df)).select("hash", "doc", "pos")
+            .groupBy(F.pmod("doc", F.lit(parts)).alias("doc_bucket"))
+            .applyInArrow(_on_group(_lone_group, reach=reach), "hash long, doc long")
+            .select(F.pmod("hash", F.lit(parts)).alias("bucket"), "hash", F.lit(0).cast("long").alias("n_out"), "doc"))
+    outlying = outlying.withColumn("doc", F.lit(-1).cast("long")).unionByName(lone)
     return pending.groupBy("bucket").cogroup(outlying.groupBy("bucket")).applyInArrow(
         _on_cogroup(_settle_group, max_df=max_df), POSTINGS_SCHEMA)
 
@@ -731,7 +754,8 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     templates, hist = _collect_templates(post)
     found, settled = post, None
     if rules.frequency:  # the fingerprints left pending, once every document's typical df is known
-        settled = I.persist(_frequency_rule(spark, counted, post, templates, parts, cfg.max_df), cached)
+        settled = I.persist(_frequency_rule(spark, counted, post, templates, parts, cfg.max_df,
+                                            cfg.common_df, cfg.rule.passage_words), cached)
         frequent, _ = _collect_templates(settled)
         counted.unpersist()
         settled_histogram(hist, frequent, cfg.max_df)
