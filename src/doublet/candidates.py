@@ -238,7 +238,7 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
         pending = (h[rows], d[rows], p[rows])
     if defer_min_df is not None and n_words is not None:
         content = np.repeat(~templ, runs)
-        key = d[content] * DF_BUCKETS + df_bucket(np.repeat(df, runs)[content])
+        key = d[content] * DF_BUCKETS + np.repeat(df_bucket(df), runs)[content]
         doc_buckets = tuple(np.unique(key, return_counts=True))
         own = np.repeat(~templ & ~deferred, runs)
         key = d[own] * POS_BUCKETS + pos_bucket(p[own], np.asarray(n_words)[d[own]])

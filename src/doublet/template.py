@@ -229,10 +229,19 @@ DF_BUCKETS = 24
 """Documents' df histograms use buckets of a factor sqrt(2): bucket b holds df in [2**(b/2), 2**((b+1)/2))."""
 
 
-def df_bucket(df: np.ndarray) -> np.ndarray:
-    """The histogram bucket of each df (uint8; df >= 2**12 all in the last bucket)."""
+def _df_bucket_of(df: np.ndarray) -> np.ndarray:
     d = np.maximum(np.asarray(df, np.float64), 1.0)
     return np.minimum(np.floor(2.0 * np.log2(d) + 1e-9), DF_BUCKETS - 1).astype(np.uint8)
+
+
+_DF_TOP = 1 << ((DF_BUCKETS + 1) // 2)
+_DF_BUCKET = _df_bucket_of(np.arange(_DF_TOP + 1))  # every df from 2**12 on is in the last bucket
+
+
+def df_bucket(df: np.ndarray) -> np.ndarray:
+    """The histogram bucket of each df (uint8; df >= 2**12 all in the last bucket), looked up in a table of
+    ``floor(2 log2 df)``."""
+    return _DF_BUCKET[np.clip(np.asarray(df, np.int64), 0, _DF_TOP)]
 
 
 def doc_histogram(n: int, keys: np.ndarray, counts: np.ndarray, width: int = DF_BUCKETS) -> np.ndarray:
