@@ -426,13 +426,14 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
             common_docs.append(cells[2])
             common_pos.append(cells[3])
         progress.advance()
-    if Rules.of(cfg).frequency:  # which common rows are alone in their document, for each partition's settle
-        lone = lone_rows(np.concatenate(common_docs), np.concatenate(common_pos), cfg.rule.passage_words)
+    if Rules.of(cfg).frequency:  # every document's typical df, which common rows are alone in their document,
+        # then the fingerprints left pending
+        lone = lone_rows(np.concatenate(common_docs or [np.empty(0, np.uint32)]),
+                         np.concatenate(common_pos or [np.empty(0, np.uint32)]), cfg.rule.passage_words)
         at = np.cumsum([0] + [c.shape[0] for c in common_docs])
         for p in range(len(common_docs)):
             np.save(occ_root / f"lone-{p:03d}.npy", lone[at[p]:at[p + 1]])
         del lone, common_docs, common_pos
-    if Rules.of(cfg).frequency:  # every document's typical df, then the fingerprints left pending
         own_lo, own_hi = own_text_span(counts[n * DF_BUCKETS:].reshape(n, POS_BUCKETS))
         docs_path = work.path / "doc_text.npy"
         np.save(docs_path, np.stack([typical_df(counts[:n * DF_BUCKETS].reshape(n, DF_BUCKETS)), own_lo, own_hi,
