@@ -48,6 +48,7 @@ try:
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent / "src"))
     import doublet
+from doublet.align import LEVELS
 
 
 def read_text(path: Path) -> str:
@@ -125,7 +126,7 @@ def run(data: Path, config) -> dict:
             containment_a=round(float(pr.containment_a), 6), jaccard=round(float(pr.jaccard), 6),
             containment_b=round(float(pr.containment_b), 6),
             coverage_a=round(coverage(a, [(p.a_start, p.a_end) for p in pr.passages]), 6),
-            n_passages=len(pr.passages), kind=pr.kind,
+            n_passages=len(pr.passages), kind=pr.kind, level=pr.level if pr.kind is not None else None,
         ))
     elapsed = time.perf_counter() - t0
 
@@ -138,6 +139,7 @@ def run(data: Path, config) -> dict:
             jaccard_mean=round(statistics.fmean(p["jaccard"] for p in sel), 4),
             reported=sum(p["kind"] is not None for p in sel),
             kinds={k: sum(str(p["kind"]) == k for p in sel) for k in sorted({str(p["kind"]) for p in sel})},
+            levels={lv: sum(p["level"] == lv for p in sel) for lv in LEVEL_NAMES},
         )
     labels = [p["category"] != "non" for p in per_answer]
     thresholds = {m: best_threshold([p[m] for p in per_answer], labels) for m in MEASURES}
@@ -150,6 +152,9 @@ def run(data: Path, config) -> dict:
         compare_seconds=round(elapsed, 3),
         per_answer=per_answer,
     )
+
+
+LEVEL_NAMES = [name for name, _ in LEVELS]
 
 
 def markdown(res: dict) -> str:
@@ -170,6 +175,11 @@ def markdown(res: dict) -> str:
     d = res["doublet_decision"]
     lines.append(f"| doublet's own decision (kind is not None) | default Config | "
                  f"{d['accuracy']:.3f} ({d['correct']}/{d['n']}) |")
+    lines += ["", "| category | " + " | ".join(LEVEL_NAMES) + " | not reported |",
+              "|---|" + "---|" * (len(LEVEL_NAMES) + 1)]
+    for c, d in res["categories"].items():
+        lv = d["levels"]
+        lines.append(f"| {c} | " + " | ".join(str(lv[n]) for n in LEVEL_NAMES) + f" | {d['n'] - d['reported']} |")
     return "\n".join(lines)
 
 

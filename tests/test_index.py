@@ -70,16 +70,13 @@ def as_pair_dict(m: Match) -> dict:
     """A match in find's pairs.jsonl schema (a < b)."""
     d = m.to_dict()
     q, t = d["query"], d["match"]
-    ps = d["passages"]
-    if q < t:
-        return {"a": q, "b": t, "kind": d["kind"], "jaccard": d["jaccard"], "containment_a": d["containment_query"],
-                "containment_b": d["containment_match"],
-                "passages": sorted(({"a_start": p["query_start"], "a_end": p["query_end"], "b_start": p["match_start"],
-                                     "b_end": p["match_end"]} for p in ps), key=lambda p: (p["a_start"], p["b_start"]))}
-    return {"a": t, "b": q, "kind": d["kind"], "jaccard": d["jaccard"], "containment_a": d["containment_match"],
-            "containment_b": d["containment_query"],
-            "passages": sorted(({"a_start": p["match_start"], "a_end": p["match_end"], "b_start": p["query_start"],
-                                 "b_end": p["query_end"]} for p in ps), key=lambda p: (p["a_start"], p["b_start"]))}
+    a_is_query = q < t
+    qs, ms = ("query", "match") if a_is_query else ("match", "query")
+    ps = [{"a_start": p[f"{qs}_start"], "a_end": p[f"{qs}_end"], "b_start": p[f"{ms}_start"],
+           "b_end": p[f"{ms}_end"], **({"identity": p["identity"]} if "identity" in p else {})} for p in d["passages"]]
+    return {"a": d[qs], "b": d[ms], "kind": d["kind"], "level": d["level"], "jaccard": d["jaccard"],
+            "containment_a": d[f"containment_{qs}"], "containment_b": d[f"containment_{ms}"],
+            "passages": sorted(ps, key=lambda p: (p["a_start"], p["b_start"]))}
 
 
 def sorted_passages(d: dict) -> dict:
@@ -820,9 +817,11 @@ def test_cli_create_add_query_stats_check(tmp_path):
     lines = [json.loads(x) for x in (out / "matches.jsonl").read_text().splitlines()]
     assert {(m["query"], m["match"]) for m in lines} == {("new", b.id), ("new", a.id), (b.id, a.id)}
     for m in lines:
-        assert set(m) == {"query", "match", "kind", "jaccard", "containment_query", "containment_match", "passages"}
+        assert set(m) == {"query", "match", "kind", "level", "jaccard", "containment_query", "containment_match",
+                          "passages"}
+        assert m["level"] in ("verbatim", "light", "heavy")
         for p in m["passages"]:
-            assert set(p) == {"query_start", "query_end", "match_start", "match_end"}
+            assert set(p) == {"query_start", "query_end", "match_start", "match_end", "identity"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["queries"] == 2 and summary["counts"]["rejected"] == 1
     assert summary["counts"]["matches"] == 3

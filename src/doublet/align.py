@@ -38,7 +38,9 @@ Character offsets index the raw texts. Converting a passage's word span to them 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,12 +57,36 @@ class Passage:
     a_end: int
     b_start: int
     b_end: int
+    identity: float | None = None
+    """Share of the passage's words in verbatim runs (words covered by matching seeds over the longer side's
+    words, as the alignment measures it against ``min_identity``), rounded to 3 decimals; None when unknown."""
 
-    def to_dict(self) -> dict[str, int]:
-        return {"a_start": self.a_start, "a_end": self.a_end, "b_start": self.b_start, "b_end": self.b_end}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"a_start": self.a_start, "a_end": self.a_end, "b_start": self.b_start,
+                               "b_end": self.b_end}
+        if self.identity is not None:
+            out["identity"] = self.identity
+        return out
 
     def swapped(self) -> "Passage":
-        return Passage(self.b_start, self.b_end, self.a_start, self.a_end)
+        return Passage(self.b_start, self.b_end, self.a_start, self.a_end, self.identity)
+
+
+LEVELS = (("verbatim", 0.95), ("light", 0.8), ("heavy", 0.0))
+"""Reuse levels by the identity of a pair's passages (their words in verbatim runs, weighted by length):
+``verbatim`` (a reprint, at most a word changed in twenty), ``light`` (a few words or a phrase changed per
+sentence), ``heavy`` (reworded, down to the ``min_identity`` floor)."""
+
+
+def reuse_level(passages: Sequence["Passage"]) -> str | None:
+    """The reuse level of a pair (:data:`LEVELS`) from its passages' identities, weighted by their lengths in
+    characters on side a; None without passages of known identity."""
+    known = [(p.identity, p.a_end - p.a_start) for p in passages if p.identity is not None]
+    total = sum(n for _, n in known)
+    if not known or total <= 0:
+        return None
+    identity = sum(i * n for i, n in known) / total
+    return next(name for name, floor in LEVELS if identity >= floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +138,13 @@ def to_passages(spans: list[WordSpan], tok_a: Tokens, tok_b: Tokens, text_a: str
     out = _kernel.passages(text_a, tok_a.starts, tok_a.ends, np.ascontiguousarray(tok_a.hashes, np.uint64), _mask(mask_a),
                            text_b, tok_b.starts, tok_b.ends, np.ascontiguousarray(tok_b.hashes, np.uint64), _mask(mask_b),
                            arr, seed_size)
-    return [Passage(*row) for row in np.frombuffer(out, np.int64).reshape(-1, 4).tolist()]
+    rows = np.frombuffer(out, np.int64).reshape(-1, 5).tolist()
+    return [Passage(a0, a1, b0, b1, identity(spans[r])) for a0, a1, b0, b1, r in rows]
+
+
+def identity(w: WordSpan) -> float:
+    """A word span's identity: words covered by matching seeds over the longer side's words (3 decimals)."""
+    return round(min(1.0, w.matched / max(1, w.a1 - w.a0, w.b1 - w.b0)), 3)
 
 
 def _mask(mask: np.ndarray | None) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernel
-from .align import Passage, align_words, seeds, to_passages
+from .align import Passage, align_words, reuse_level, seeds, to_passages
 from .config import Config
 from .fingerprints import boilerplate_mask
 from .template import RULES, other_facts, word_figures, word_shape
@@ -158,11 +158,18 @@ class PairResult:
     other_facts: int = 0
     """Aligned passages left out as one formula with other figures (:func:`doublet.template.other_facts`)."""
 
+    @property
+    def level(self) -> str | None:
+        """How the text was reused: ``verbatim``, ``light`` or ``heavy`` (:func:`doublet.align.reuse_level` of
+        its passages); None for a pair without passages."""
+        return reuse_level(self.passages)
+
     def to_dict(self) -> dict:
         return {
             "a": self.a,
             "b": self.b,
             "kind": self.kind,
+            "level": self.level,
             "jaccard": round(self.jaccard, 4),
             "containment_a": round(self.containment_a, 4),
             "containment_b": round(self.containment_b, 4),

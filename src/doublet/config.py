@@ -165,7 +165,8 @@ class Config:
     max_gap: int = 8
     """Largest gap, in words on either side, bridged between two alignment seeds."""
     min_identity: float = 0.65
-    """Least share of a passage's words covered by matching seeds (verbatim runs)."""
+    """Least share of a passage's words covered by matching seeds (verbatim runs): which reuse levels are
+    reported (0.65: heavy, light and verbatim; 0.8: light and verbatim; 0.95: verbatim reprints only)."""
 
     # --- input
     max_chars: int = 10_000_000

@@ -63,10 +63,14 @@ class MatchPassage:
     query_end: int
     match_start: int
     match_end: int
+    identity: float | None = None  # share of its words in verbatim runs (:attr:`doublet.align.Passage.identity`)
 
-    def to_dict(self) -> dict[str, int]:
-        return {"query_start": self.query_start, "query_end": self.query_end,
-                "match_start": self.match_start, "match_end": self.match_end}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"query_start": self.query_start, "query_end": self.query_end,
+                               "match_start": self.match_start, "match_end": self.match_end}
+        if self.identity is not None:
+            out["identity"] = self.identity
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +84,11 @@ class Match:
     containment_query: float  # share of the query's word shingles found in the match
     containment_match: float  # share of the match's word shingles found in the query
     passages: tuple[MatchPassage, ...]
+    level: str | None = None  # verbatim | light | heavy (:attr:`doublet.analysis.PairResult.level`)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "match": self.match, "kind": self.kind, "jaccard": round(self.jaccard, 4),
+        return {"query": self.query, "match": self.match, "kind": self.kind, "level": self.level,
+                "jaccard": round(self.jaccard, 4),
                 "containment_query": round(self.containment_query, 4),
                 "containment_match": round(self.containment_match, 4),
                 "passages": [p.to_dict() for p in self.passages]}
@@ -91,12 +97,12 @@ class Match:
     def from_pair(pair: PairResult, query: str, query_is_a: bool) -> Match:
         if query_is_a:
             match, cq, cm = pair.b, pair.containment_a, pair.containment_b
-            ps = [MatchPassage(p.a_start, p.a_end, p.b_start, p.b_end) for p in pair.passages]
+            ps = [MatchPassage(p.a_start, p.a_end, p.b_start, p.b_end, p.identity) for p in pair.passages]
         else:
             match, cq, cm = pair.a, pair.containment_b, pair.containment_a
-            ps = [MatchPassage(p.b_start, p.b_end, p.a_start, p.a_end) for p in pair.passages]
+            ps = [MatchPassage(p.b_start, p.b_end, p.a_start, p.a_end, p.identity) for p in pair.passages]
         ps.sort(key=lambda p: (p.query_start, p.match_start))
-        return Match(query, match, pair.kind or "", pair.jaccard, cq, cm, tuple(ps))
+        return Match(query, match, pair.kind or "", pair.jaccard, cq, cm, tuple(ps), pair.level)
 
 
 @dataclass(frozen=True, slots=True)

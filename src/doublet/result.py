@@ -34,7 +34,8 @@ from .attribution import Attribution, attribute, attribute_scored
 def pair_from_dict(d: dict[str, Any]) -> PairResult:
     """Inverse of :meth:`PairResult.to_dict`."""
     return PairResult(d["a"], d["b"], d["kind"], d["jaccard"], d["containment_a"], d["containment_b"],
-                      tuple(Passage(p["a_start"], p["a_end"], p["b_start"], p["b_end"]) for p in d["passages"]))
+                      tuple(Passage(p["a_start"], p["a_end"], p["b_start"], p["b_end"], p.get("identity"))
+                            for p in d["passages"]))
 
 
 CLUSTER_COLUMNS = ("id", "cluster", "cluster_size", "near_duplicate_cluster", "original", "original_reason")

@@ -420,12 +420,15 @@ class PassageOut(BaseModel):
     query_end: int
     match_start: int
     match_end: int
+    identity: float | None = Field(default=None, description="Share of the passage's words in verbatim runs.")
 
 
 class MatchOut(BaseModel):
     query: str
     match: str = Field(description="The indexed document's id.")
     kind: str = Field(description="near-duplicate or reuse")
+    level: str | None = Field(default=None, description="How the text was reused: verbatim, light or heavy (by the "
+                                                        "identity of its passages).")
     jaccard: float = Field(description="Word 5-gram Jaccard of the query and the match.")
     containment_query: float = Field(description="Share of the query's word 5-grams found in the match.")
     containment_match: float = Field(description="Share of the match's word 5-grams found in the query.")
@@ -491,12 +494,14 @@ class PairPassageOut(BaseModel):
     a_end: int
     b_start: int
     b_end: int
+    identity: float | None = None
 
 
 class PairOut(BaseModel):
     a: str
     b: str
     kind: str
+    level: str | None = None
     jaccard: float
     containment_a: float
     containment_b: float

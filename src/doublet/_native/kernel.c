@@ -1547,7 +1547,7 @@ static PyObject *py_passages(PyObject *self, PyObject *args) {
     }
     Py_ssize_t kept = 0;
     for (Py_ssize_t r = 0; r < ns; r++) kept += settle_edges(&A, &B, &tk, r);
-    res = PyBytes_FromStringAndSize(NULL, kept * 4 * 8);
+    res = PyBytes_FromStringAndSize(NULL, kept * 5 * 8);
     if (!res) goto done;
     int64_t *out = (int64_t *)PyBytes_AS_STRING(res);
     const Side *sd[2] = {&A, &B};
@@ -1563,6 +1563,7 @@ static PyObject *py_passages(PyObject *self, PyObject *args) {
             while (hi < limit && is_closer(at(s->t, hi))) hi++;
             *out++ = lo; *out++ = hi;
         }
+        *out++ = r;  /* the span it came from */
     }
 done:
     free(cur);
@@ -1871,8 +1872,8 @@ static PyMethodDef methods[] = {
      "doc_view(word_hashes, shingle_size, window) -> (sorted unique shingle hashes u64, fp hashes u64, fp pos u32)."},
     {"passages", py_passages, METH_VARARGS,
      "passages(text_a, starts_a, ends_a, hashes_a, mask_a, text_b, starts_b, ends_b, hashes_b, mask_b, "
-     "spans (n, 5) int64, seed_size) -> (m, 4) int64 character offsets a_start, a_end, b_start, b_end (m <= n: "
-     "a passage left with no word is dropped); masks: one byte per word, or empty for none."},
+     "spans (n, 5) int64, seed_size) -> (m, 5) int64 character offsets a_start, a_end, b_start, b_end and the "
+     "span's index (m <= n: a passage left with no word is dropped); masks: one byte per word, or empty for none."},
     {"group_rows", py_group_rows, METH_VARARGS,
      "group_rows(hashes u64, docs u32, pos u32) -> the rows grouped by hash, stably, as three byte columns."},
     {"run_pairs", py_run_pairs, METH_VARARGS,

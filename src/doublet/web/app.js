@@ -86,7 +86,7 @@
       browse.title = "Browse the cluster of this document";
       browse.addEventListener("click", function () { browseCluster(m.match); });
       list.appendChild(D.el("li", "match", [open, " ",
-        D.scores(m.kind, m.jaccard, m.containment_query, m.containment_match, "query", "match"),
+        D.scores(m.kind, m.jaccard, m.containment_query, m.containment_match, "query", "match", m.level),
         " · " + m.passages.length + " passage" + (m.passages.length === 1 ? "" : "s") + " ", browse]));
     });
     if (n) { select(0); showMatch(res.matches[0]); }
@@ -140,7 +140,7 @@
         open.type = "button";
         open.addEventListener("click", function () { showPair(p); });
         pairs.appendChild(D.el("li", "match", [open, " ",
-          D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b")]));
+          D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b", p.level)]));
       });
       body.appendChild(pairs);
       box.scrollIntoView({block: "start"});

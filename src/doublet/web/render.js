@@ -111,11 +111,12 @@ var Doublet = (function () {
     return el("div", "pane pane-" + side, [head, highlighted(doc.text, spans, side, t)]);
   }
 
-  /** "reuse · Jaccard 0.256 · 55.6 % of A in B · 32.2 % of B in A" as an element. */
-  function scores(kind, jaccard, cAB, cBA, aName, bName) {
+  /** "reuse (light) · Jaccard 0.256 · 55.6 % of A in B · 32.2 % of B in A" as an element (level: verbatim,
+   * light or heavy, or none). */
+  function scores(kind, jaccard, cAB, cBA, aName, bName, level) {
     return el("span", "scores", [el("span", "kind kind-" + (kind === "near-duplicate" ? "dup" : "reuse"), [kind]),
-      " · Jaccard " + num(jaccard) + " · " + pct(cAB) + " of " + aName + " in " + bName + " · " + pct(cBA) +
-      " of " + bName + " in " + aName]);
+      (level ? " (" + level + ")" : "") + " · Jaccard " + num(jaccard) + " · " + pct(cAB) + " of " + aName +
+      " in " + bName + " · " + pct(cBA) + " of " + bName + " in " + aName]);
   }
 
   /** Passages of a pair (a/b offsets) as [[aStart, aEnd, bStart, bEnd], ...]. */
