@@ -101,13 +101,14 @@ PRINTS_SCHEMA = ("doc long, site long, n_words long, n_chars long, has_sig boole
 # position, df = documents holding it), HISTOGRAM (a df histogram entry: label, value)
 POSTINGS_SCHEMA = "kind byte, value long, label string, pos_a int, pos_b int, doc long, df long"
 OCCURRENCE, TEMPLATE, PENDING, HISTOGRAM = 0, 1, 2, 3
-PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long>"
-PAIRS_SCHEMA = (f"a string, b string, kind string, jaccard double, containment_a double, containment_b double, "
-                f"passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
-PAIR_COLUMNS = ["a", "b", "kind", "jaccard", "containment_a", "containment_b", "passages"]
+PASSAGE = "struct<a_start:long,a_end:long,b_start:long,b_end:long,identity:double>"
+PAIRS_SCHEMA = (f"a string, b string, kind string, level string, jaccard double, containment_a double, "
+                f"containment_b double, passages array<{PASSAGE}>, doc_a long, doc_b long, line string")
+PAIR_COLUMNS = ["a", "b", "kind", "level", "jaccard", "containment_a", "containment_b", "passages"]
 ATTRIBUTION_SCHEMA = "att_doc long, original boolean, original_reason string"
 REMOVED_SCHEMA = "doc long, id string, kept string, jaccard double, cluster string, via string, line string"
-_PASSAGE_TYPE = pa.list_(pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")]))
+_PASSAGE_TYPE = pa.list_(pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")] +
+                                   [("identity", pa.float64())]))
 _NEAR_DUP = "near-duplicate"
 _CACHE_DOCS = 512  # prepared documents cached per verification task (pairs arrive grouped by document)
 # summary.json's keys, in the local engine's order (its summary is built inline in engines/local.py)
@@ -352,7 +353,7 @@ def _verify(batches: Iterator[pa.RecordBatch], cfg: Config, templates: Any) -> I
 
 
 PAIRS_SCHEMA_NAMES = [c.split()[0] for c in PAIRS_SCHEMA.replace(f"array<{PASSAGE}>", "x").split(", ")]
-_PAIR_TYPES = [pa.string()] * 3 + [pa.float64()] * 3 + [_PASSAGE_TYPE, pa.int64(), pa.int64(), pa.string()]
+_PAIR_TYPES = [pa.string()] * 4 + [pa.float64()] * 3 + [_PASSAGE_TYPE, pa.int64(), pa.int64(), pa.string()]
 
 
 def _attribute_group(members: pa.Table, pairs: pa.Table) -> pa.Table:
