@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import PairResult, Prepared, compare_prepared, prepare, template_spans
-from .candidates import (HashStats, common, lone_rows, lsh_pairs, postings, ranges, split_keys,
+from .candidates import (HashStats, common, lone_rows, lsh_pairs, pair_keys, postings, ranges, split_keys,
                          supported_pairs)
 from .cluster import COPY_SHARE, cluster_ids, cluster_index, copy_clusters, id_order
 from .documents import Document
@@ -460,9 +460,8 @@ class Searcher:
             keep = common(hdf, cfg.max_df, cfg.common_df) & np.isin(hrule, eligible_rule)
             d, p = d[keep], p[keep]
             lone = lone_rows(d, p, cfg.rule.passage_words)
-            lone_at = np.sort((d[lone].astype(np.uint64) << np.uint64(32)) | p[lone].astype(np.uint64))
-            row_key = (doc[sel].astype(np.uint64) << np.uint64(32)) | pos[sel].astype(np.uint64)
-            out[np.flatnonzero(sel)] = np.isin(row_key, lone_at)
+            # (document, position) names a row: a position holds one fingerprint
+            out[np.flatnonzero(sel)] = np.isin(pair_keys(doc[sel], pos[sel]), pair_keys(d[lone], p[lone]))
         return out
 
     # --- verification

@@ -5,10 +5,11 @@
 >>> kept, removed = doublet.spark.dedup(df, keep="first")                      # near-duplicate copies removed
 
 ``pairs`` has ``pairs.jsonl``'s columns (``a < b``, ``kind``, ``level``, ``jaccard``, ``containment_a``,
-``containment_b``, ``passages`` as an array of ``{a_start, a_end, b_start, b_end, identity}``); ``clusters`` has one row per document with
-``clusters.jsonl``'s columns plus ``doc`` (the document's position in the input). Rows are read in the
-DataFrame's own order (partition by partition); ids must be unique (the first row of an id wins, the others
-are listed in :attr:`SparkRun.problems`). Everything runs distributed: see :mod:`doublet.engines.spark`.
+``containment_b``, ``passages`` as an array of ``{a_start, a_end, b_start, b_end, identity}``); ``clusters`` has
+one row per document with ``clusters.jsonl``'s columns plus ``doc`` (the document's position in the input).
+Rows are read in the DataFrame's own order (partition by partition); ids must be unique (the first row of an id
+wins, the others are listed in :attr:`SparkRun.problems`). Everything runs distributed: see
+:mod:`doublet.engines.spark`.
 
 Needs ``pip install 'doublet[spark]'`` on the driver and the executors (the C kernel is imported there),
 Java 17+, and executors that run the same Python (``PYSPARK_PYTHON``).

@@ -75,7 +75,7 @@ from .. import __version__
 from .. import dedup as dedup_rules
 from .. import documents as D
 from ..analysis import PairResult, Prepared, compare_prepared, fingerprint_batch, prepare
-from ..candidates import (HashStats, lone_rows, lsh_pairs, postings, settle, settled_histogram,
+from ..candidates import (HashStats, lone_rows, lsh_pairs, pair_keys, postings, settle, settled_histogram,
                           supported_pairs)
 from ..config import Config
 from ..documents import InputProblem
@@ -296,10 +296,9 @@ def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int) -> pa.Tabl
     counts = od < 0
     n_out[np.searchsorted(uniq, oh[counts])] = on[counts]  # every hash with outliers is pending (content, df >= 5)
     # lone rows, matched by (hash number in this group, doc): every common row is pending
-    key = np.searchsorted(uniq, h).astype(np.uint64) << np.uint64(32) | d.astype(np.uint64)
-    lone_key = np.searchsorted(uniq, oh[~counts]).astype(np.uint64) << np.uint64(32) | od[~counts].astype(np.uint64)
+    lone = np.isin(pair_keys(np.searchsorted(uniq, h), d), pair_keys(np.searchsorted(uniq, oh[~counts]), od[~counts]))
     keys, pos_a, pos_b, found = settle(h, d, p, None, None, None, None, max_df, counts=(uniq, df[first], n_out),
-                                       lone=np.isin(key, lone_key))
+                                       lone=lone)
     none = (np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int64))
     return _postings_table(keys, pos_a, pos_b, found, none, Counter())
 

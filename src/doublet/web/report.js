@@ -67,7 +67,8 @@
     var b = D.el("button", "match-open", [p.a + " ↔ " + p.b]);
     b.type = "button";
     b.addEventListener("click", function () { showPair(k); });
-    return D.el("li", "match", [b, " ", D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b", p.level),
+    return D.el("li", "match", [b, " ",
+      D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b", p.level),
       " · " + p.passages.length + " passage" + (p.passages.length === 1 ? "" : "s")]);
   }
 
@@ -86,7 +87,8 @@
     if (!p) return;
     var box = D.clear($("compare"));
     box.appendChild(D.el("h2", null, [D.el("span", "doc-id", [p.a]), " ↔ ", D.el("span", "doc-id", [p.b])]));
-    box.appendChild(D.el("p", null, [D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b", p.level)]));
+    box.appendChild(D.el("p", null,
+      [D.scores(p.kind, p.jaccard, p.containment_a, p.containment_b, "a", "b", p.level)]));
     box.appendChild(D.sideBySide({title: p.a, text: data.texts[p.a], templates: data.templates[p.a]},
                                  {title: p.b, text: data.texts[p.b], templates: data.templates[p.b]},
                                  D.pairPassages(p)));
