@@ -151,13 +151,14 @@ class Postings:
     """Content fingerprints held by ``defer_min_df`` documents or more, left for :func:`settle` (the frequency
     rule needs every document's typical df first): (hash, doc, position) of each one's first occurrence in each
     of its documents, grouped by hash."""
-    doc_buckets: tuple[np.ndarray, np.ndarray] | None = None
-    """The documents' df histograms, for :func:`doublet.template.typical_df`: distinct keys ``doc *
-    DF_BUCKETS + df_bucket(df)`` over the content fingerprints of each document, and their counts."""
-    doc_own: tuple[np.ndarray, np.ndarray] | None = None
-    """Where each document's own text lies, for :func:`doublet.template.own_text_span`: distinct keys ``doc *
-    POS_BUCKETS + pos_bucket(pos)`` over its content fingerprints held by fewer than ``defer_min_df`` documents,
-    and their counts."""
+    doc_buckets: tuple[np.ndarray, None] | None = None
+    """The documents' df histograms, for :func:`doublet.template.typical_df`: one key ``doc * DF_BUCKETS +
+    df_bucket(df)`` per content fingerprint of each document (keys repeat; counts None: each counts 1, as
+    :func:`doublet.template.doc_histogram` adds them)."""
+    doc_own: tuple[np.ndarray, None] | None = None
+    """Where each document's own text lies, for :func:`doublet.template.own_text_span`: one key ``doc *
+    POS_BUCKETS + pos_bucket(pos)`` per content fingerprint held by fewer than ``defer_min_df`` documents
+    (counts None, as ``doc_buckets``)."""
 
 
 _FLAG_BITS = np.uint32(3 << 30)
@@ -206,8 +207,9 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
         df, votes, weak, tail, site_lo, site_hi = stats.lookup(h[starts])
     else:
         df = runs
-        votes, weak, tail = (np.add.reduceat((flag == f).astype(np.int64), starts) if starts.shape[0]
-                             else np.empty(0, np.int64) for f in (1, 2, 3))
+        by_flag = np.bincount(np.repeat(np.arange(starts.shape[0], dtype=np.int64) * 4, runs) + flag,
+                              minlength=4 * starts.shape[0]).reshape(-1, 4)  # documents per hash and flag
+        votes, weak, tail = by_flag[:, 1], by_flag[:, 2], by_flag[:, 3]
         if site_of_doc is not None and starts.shape[0]:
             site = np.asarray(site_of_doc, np.int64)[d]
             site_lo, site_hi = np.minimum.reduceat(site, starts), np.maximum.reduceat(site, starts)
@@ -238,11 +240,9 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
         pending = (h[rows], d[rows], p[rows])
     if defer_min_df is not None and n_words is not None:
         content = np.repeat(~templ, runs)
-        key = d[content] * DF_BUCKETS + np.repeat(df_bucket(df), runs)[content]
-        doc_buckets = tuple(np.unique(key, return_counts=True))
+        doc_buckets = (d[content] * DF_BUCKETS + np.repeat(df_bucket(df), runs)[content], None)
         own = np.repeat(~templ & ~deferred, runs)
-        key = d[own] * POS_BUCKETS + pos_bucket(p[own], np.asarray(n_words)[d[own]])
-        doc_own = tuple(np.unique(key, return_counts=True))
+        doc_own = (d[own] * POS_BUCKETS + pos_bucket(p[own], np.asarray(n_words)[d[own]]), None)
     return Postings(np.frombuffer(keys, np.uint64), np.frombuffer(pos_a, np.uint32), np.frombuffer(pos_b, np.uint32),
                     found, hist, pending, doc_buckets, doc_own)
 

@@ -244,11 +244,23 @@ def df_bucket(df: np.ndarray) -> np.ndarray:
     return _DF_BUCKET[np.clip(np.asarray(df, np.int64), 0, _DF_TOP)]
 
 
-def doc_histogram(n: int, keys: np.ndarray, counts: np.ndarray, width: int = DF_BUCKETS) -> np.ndarray:
-    """(n, width) histogram from ``doc * width + bucket`` keys and their counts (summed over partitions)."""
+def doc_histogram(n: int, keys: np.ndarray, counts: np.ndarray | None, width: int = DF_BUCKETS) -> np.ndarray:
+    """(n, width) histogram from ``doc * width + bucket`` keys and their counts (summed over partitions; None:
+    each key counts 1, keys may repeat)."""
     hist = np.zeros(n * width, np.int64)
-    np.add.at(hist, np.asarray(keys, np.int64), np.asarray(counts, np.int64))
+    if counts is None:
+        add_counts(hist, keys)
+    else:
+        np.add.at(hist, np.asarray(keys, np.int64), np.asarray(counts, np.int64))
     return hist.reshape(n, width)
+
+
+def add_counts(hist: np.ndarray, keys: np.ndarray) -> None:
+    """``hist[k] += 1`` for every key (repeats count each time; int64 ``hist``, C kernel): how the documents'
+    histogram cells of many partitions are added up."""
+    keys = np.asarray(keys)
+    wide = keys.dtype != np.uint32
+    _kernel.add_counts(hist, np.ascontiguousarray(keys, np.int64 if wide else np.uint32), wide)
 
 
 def typical_df(hist: np.ndarray) -> np.ndarray:

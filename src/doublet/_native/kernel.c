@@ -1865,6 +1865,26 @@ done:
     return res;
 }
 
+/* counts[keys[i]] += 1 for every key (uint32 or int64 keys; counts: a writable int64 buffer). Keys outside
+   counts are an error. The documents' histogram cells a partition sends, added up where they land. */
+static PyObject *py_add_counts(PyObject *self, PyObject *args) {
+    Py_buffer cb, kb;
+    int wide;
+    if (!PyArg_ParseTuple(args, "w*y*p", &cb, &kb, &wide)) return NULL;
+    int64_t *c = cb.buf;
+    size_t nc = (size_t)cb.len / 8, nk = (size_t)kb.len / (wide ? 8 : 4), bad = 0;
+    if (wide) {
+        const int64_t *k = kb.buf;
+        for (size_t i = 0; i < nk; i++) { if ((uint64_t)k[i] < nc) c[k[i]]++; else bad++; }
+    } else {
+        const uint32_t *k = kb.buf;
+        for (size_t i = 0; i < nk; i++) { if (k[i] < nc) c[k[i]]++; else bad++; }
+    }
+    PyBuffer_Release(&cb); PyBuffer_Release(&kb);
+    if (bad) { PyErr_SetString(PyExc_IndexError, "add_counts: key outside the counts array"); return NULL; }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"tokenize", py_tokenize, METH_VARARGS,
      "tokenize(text) -> (starts, ends, hashes, flags): int64/int64/uint64 arrays as bytes; flags bit 0 = mojibake."},
@@ -1906,6 +1926,9 @@ static PyMethodDef methods[] = {
      "figures(text, starts i64, ends i64[, names[, hashes u64, facts u64]]) -> one uint64 per word: the hash of "
      "the figure it belongs to (digits joined by . , / - :), or with names of the name it is (a capitalised word "
      "not opening a sentence), or its word hash if it is among the sorted fact-word hashes, 0 if none."},
+    {"add_counts", py_add_counts, METH_VARARGS,
+     "add_counts(counts writable i64, keys, wide) -> None: counts[k] += 1 for each key (wide: int64 keys, else "
+     "uint32)."},
     {"shape", py_shape, METH_VARARGS,
      "shape(text, starts i64, ends i64) -> one byte per word: 1 if the word sits in a template-shaped line."},
     {NULL, NULL, 0, NULL}};

@@ -43,8 +43,8 @@ from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
 from ..spill import GroupedSpill, TextReader, TextStore, WorkDir, read_group, read_texts
-from ..template import (DF_BUCKETS, OUTLIER_MIN_DF, POS_BUCKETS, Rules, SiteNumbers, Templates, own_text_span,
-                        site_of, typical_df, user_hashes)
+from ..template import (DF_BUCKETS, OUTLIER_MIN_DF, POS_BUCKETS, Rules, SiteNumbers, Templates, add_counts,
+                        own_text_span, site_of, typical_df, user_hashes)
 from ..template import blocks as template_blocks
 from ..template import summary as template_summary
 
@@ -162,10 +162,11 @@ def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
         # the documents' df and own-text position histogram cells this partition adds to (keys distinct), for
         # the parent to sum: a few bytes per row here, where adding into an n-document file per partition
         # wrote n x 44 cells each time (11 GB at 1M documents)
-        keys = np.concatenate([post.doc_buckets[0], n * DF_BUCKETS + post.doc_own[0]]).astype(np.int64)
-        counts = np.concatenate([post.doc_buckets[1], post.doc_own[1]]).astype(np.int32)
+        keys = np.concatenate([post.doc_buckets[0], n * DF_BUCKETS + post.doc_own[0]])
+        if n * (DF_BUCKETS + POS_BUCKETS) < 1 << 32:  # half the bytes through the pipe
+            keys = keys.astype(np.uint32)
         c = common(pending_df(h), cfg.max_df, cfg.common_df)  # the common rows, in the file's order, for lone_rows
-        return post.templates, post.df_histogram, bounds, (keys, counts, d[c].astype(np.uint32), q[c])
+        return post.templates, post.df_histogram, bounds, (keys, d[c].astype(np.uint32), q[c])
     return post.templates, post.df_histogram, bounds, None
 
 
@@ -422,9 +423,9 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         hist.update(h_p)
         files.append((occ_root / f"{p:03d}", bounds_p))
         if cells is not None:
-            counts[cells[0]] += cells[1]  # keys are distinct within a partition
-            common_docs.append(cells[2])
-            common_pos.append(cells[3])
+            add_counts(counts, cells[0])
+            common_docs.append(cells[1])
+            common_pos.append(cells[2])
         progress.advance()
     if Rules.of(cfg).frequency:  # every document's typical df, which common rows are alone in their document,
         # then the fingerprints left pending
