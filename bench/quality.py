@@ -16,7 +16,7 @@ What it runs (all deterministic, default settings, no per-corpus tuning):
    the datasketch baseline's verdict (estimated Jaccard >= 0.5) on the same answer/source pairs.
 4. Web input (bench/extraction.py): extraction quality vs trafilatura's defaults, and the WARC sample.
 
-Writes bench/results/quality.json and quality.md (the Markdown tables quoted in the README) and prints them.
+Writes bench/results/quality.json and quality.md (the Markdown tables quoted in docs/quality.md) and prints them.
 ``--skip-extraction`` leaves step 4 out (it takes about a minute).
 """
 
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def markdown(dev: dict, sd: dict, cl: dict, cd: dict, runs: int) -> str:
-    """The README's quality tables."""
+    """The quality tables of docs/quality.md."""
     d, b = dev["dev-reuters"]["doublet"], dev["dev-reuters"]["datasketch"]
     at = d["attribution"]
     lines = ["| set | system | P | R | F1 | R at J5 < 0.2 | boilerplate-only FPs | passage F1 | ARI |",

@@ -85,7 +85,7 @@ def test_seed_pair_level_written_by_find_and_compare(tmp_path):
 
 def test_clough_levels_follow_the_labels():
     """Clough & Stevenson's answers against their sources: copy-paste answers are reported mostly verbatim,
-    heavily revised ones never mostly verbatim, independent ones never (the 4-way table in the README)."""
+    heavily revised ones never mostly verbatim, independent ones never (the 4-way table in docs/quality.md)."""
     if not CLOUGH.is_dir():
         pytest.skip("../shared/data is not present")
 

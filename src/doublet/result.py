@@ -1,6 +1,6 @@
 """The outcome of a run and its files: ``pairs.jsonl``, ``clusters.jsonl``, ``summary.json``.
 
-Schemas (see the README): one line per reusing pair ``{"a","b","kind","jaccard","containment_a",
+Schemas (see docs/inputs-and-outputs.md): one line per reusing pair ``{"a","b","kind","jaccard","containment_a",
 "containment_b","passages":[{"a_start","a_end","b_start","b_end"}]}`` with ``a < b``; one line per input
 document ``{"id","cluster","cluster_size","near_duplicate_cluster","original","original_reason"}``, singletons
 included (``original``: the cluster's most likely original, by :mod:`doublet.attribution`); a summary with
