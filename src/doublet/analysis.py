@@ -23,7 +23,7 @@ import numpy as np
 from . import _kernel
 from .align import Passage, align_words, reuse_level, seeds, to_passages
 from .config import Config
-from .fingerprints import boilerplate_mask
+from .fingerprints import HashSet, boilerplate_mask, member
 from .template import RULES, other_facts, word_figures, word_shape
 from .tokens import Tokens, _scan, ngram_hashes, repaired_text, tokenize
 from .verify import overlap
@@ -103,13 +103,12 @@ class DocView:
     fp_hashes: np.ndarray  # winnowed fingerprint hashes
     fp_pos: np.ndarray  # their positions (index of the shingle's first word)
 
-    def mask(self, text: str, boilerplate: np.ndarray, cfg: Config) -> np.ndarray:
-        """Mask (uint8 per word, 1 = boilerplate) of this document's words, given sorted boilerplate hashes."""
-        if boilerplate.shape[0] == 0 or self.fp_hashes.shape[0] == 0:
+    def mask(self, text: str, boilerplate: "np.ndarray | HashSet", cfg: Config) -> np.ndarray:
+        """Mask (uint8 per word, 1 = boilerplate) of this document's words, given sorted boilerplate hashes (or a
+        :class:`doublet.fingerprints.HashSet` of them)."""
+        if len(boilerplate) == 0 or self.fp_hashes.shape[0] == 0:
             return np.zeros(len(self.tokens), dtype=np.uint8)
-        idx = np.searchsorted(boilerplate, self.fp_hashes)
-        idx[idx == boilerplate.shape[0]] = 0
-        hit = boilerplate[idx] == self.fp_hashes
+        hit = member(boilerplate, self.fp_hashes)
         if not hit.any():
             return np.zeros(len(self.tokens), dtype=np.uint8)
         return boilerplate_mask(text, self.tokens, self.fp_pos[hit], cfg.shingle_size, cfg.rule.window)
@@ -134,10 +133,11 @@ class Prepared:
     figures: np.ndarray  # uint64 per word: its figure or fact word, 0 = none (template.word_figures)
 
 
-def prepare(text: str, cfg: Config, boilerplate: np.ndarray | None = None) -> Prepared:
-    """Everything :func:`compare_prepared` needs about one document, given the corpus's boilerplate hashes."""
+def prepare(text: str, cfg: Config, boilerplate: "np.ndarray | HashSet | None" = None) -> Prepared:
+    """Everything :func:`compare_prepared` needs about one document, given the corpus's boilerplate hashes
+    (sorted, or a :class:`doublet.fingerprints.HashSet` of them when many documents are prepared)."""
     v = view(text, cfg)
-    if boilerplate is None or boilerplate.shape[0] == 0:
+    if boilerplate is None or len(boilerplate) == 0:
         mask = np.zeros(len(v.tokens), dtype=np.uint8)
     else:
         mask = v.mask(text, boilerplate, cfg)

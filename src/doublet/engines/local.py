@@ -39,6 +39,7 @@ from ..candidates import (FINGERPRINT_ROW, OCCURRENCE, common, group_records, gr
                           supported_pairs, unpack_shape)
 from ..cluster import COPY_SHARE, cluster_index, components, copy_clusters, id_order, visit_order
 from ..config import Config
+from ..fingerprints import HashSet
 from ..minhash import band_keys
 from ..progress import NullProgress, Progress
 from ..result import Result
@@ -76,7 +77,7 @@ class _Verifier:
     """Per-process state of the verification stage: texts, boilerplate and a cache of document views."""
 
     def __init__(self, reader: TextReader, boilerplate: np.ndarray, cfg: Config, cache_size: int):
-        self.reader, self.boilerplate, self.cfg, self.cache_size = reader, boilerplate, cfg, cache_size
+        self.reader, self.boilerplate, self.cfg, self.cache_size = reader, HashSet(boilerplate), cfg, cache_size
         self.views: OrderedDict[int, Prepared] = OrderedDict()
         self.prepared = 0  # documents prepared (cache misses), for the summary
 
