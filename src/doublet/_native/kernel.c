@@ -82,6 +82,27 @@ typedef struct {
 
 static inline Py_UCS4 at(const Text *t, Py_ssize_t i) { return PyUnicode_READ(t->kind, t->data, i); }
 
+/* The index of the first '\n' at or after i (t->n if none), with the character width chosen once per call. */
+static Py_ssize_t next_newline(const Text *t, Py_ssize_t i) {
+    if (i >= t->n) return t->n;
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = t->data, *q = memchr(p + i, '\n', (size_t)(t->n - i));
+        return q ? q - p : t->n;
+    }
+    if (t->kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *p = t->data;
+        while (i < t->n && p[i] != '\n') i++;
+        return i;
+    }
+    const Py_UCS4 *p = t->data;
+    while (i < t->n && p[i] != '\n') i++;
+    return i;
+}
+
+/* Upper and lower case, with ASCII answered without the Unicode database. */
+static inline int is_upper(Py_UCS4 c) { return c < 128 ? c >= 'A' && c <= 'Z' : Py_UNICODE_ISUPPER(c); }
+static inline int is_lower(Py_UCS4 c) { return c < 128 ? c >= 'a' && c <= 'z' : Py_UNICODE_ISLOWER(c); }
+
 static inline int is_space(Py_UCS4 c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 static inline int url_stop(Py_UCS4 c) { return is_space(c) || c == '<' || c == '>' || c == '"' || c == 0x201C || c == 0x201D; }
 static inline int ascii_alpha(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -440,7 +461,7 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
     if (nw == 0) return 0;
     Py_ssize_t n = t->n;
     int64_t np_ = 1;
-    for (Py_ssize_t i = 0; i < n; i++) if (at(t, i) == '\n') np_++;
+    for (Py_ssize_t i = next_newline(t, 0); i < n; i = next_newline(t, i + 1)) np_++;
     PLine *P = malloc(sizeof(PLine) * (size_t)np_);
     LLine *L = malloc(sizeof(LLine) * (size_t)np_);
     int64_t *lens = malloc(sizeof(int64_t) * (size_t)(2 * np_ + 2));
@@ -448,8 +469,7 @@ static int shape_words(const Text *t, const int64_t *st, const int64_t *en, int6
     /* physical lines, their words and cues */
     int64_t k = 0, nonblank = 0, w = 0;
     for (Py_ssize_t i = 0; i <= n; k++) {
-        Py_ssize_t j = i;
-        while (j < n && at(t, j) != '\n') j++;
+        Py_ssize_t j = next_newline(t, i);
         Py_ssize_t e = j;
         while (e > i && is_space(at(t, e - 1))) e--;
         Py_ssize_t f = i;
@@ -647,9 +667,9 @@ done:
 static int is_name(const Text *t, int64_t s, int64_t e) {
     if (s >= e || s >= t->n) return 0;
     Py_UCS4 c = at(t, s);
-    if (!Py_UNICODE_ISUPPER(c)) return 0;
+    if (!is_upper(c)) return 0;
     int lower = 0;
-    for (int64_t i = s + 1; i < e && i < t->n && !lower; i++) lower = Py_UNICODE_ISLOWER(at(t, i));
+    for (int64_t i = s + 1; i < e && i < t->n && !lower; i++) lower = is_lower(at(t, i));
     if (!lower) return 0;
     int newlines = 0;
     int64_t i = s - 1;
@@ -673,12 +693,14 @@ static PyObject *py_figures(PyObject *self, PyObject *args) {
     PyObject *res = NULL;
     const uint64_t *wh = NULL, *facts = NULL;  /* optional: word hashes and sorted fact-word hashes */
     int64_t nfacts = 0;
+    uint64_t fact_bits = 0;  /* which top-6-bit values the fact words have: most words need no search */
     if (hobj != Py_None && fobj != Py_None) {
         if (PyObject_GetBuffer(hobj, &hb, PyBUF_SIMPLE) < 0) goto done;
         if (PyObject_GetBuffer(fobj, &fb, PyBUF_SIMPLE) < 0) goto done;
         wh = hb.buf;
         facts = fb.buf;
         nfacts = fb.len / 8;
+        for (int64_t i = 0; i < nfacts; i++) fact_bits |= 1ULL << (facts[i] >> 58);
     }
     Text t;
     if (load_text(text, &t)) goto done;
@@ -697,7 +719,7 @@ static PyObject *py_figures(PyObject *self, PyObject *args) {
                 uint64_t h = FNV_INIT ^ 0x4E414D45ULL;  /* "NAME": apart from figures */
                 for (int64_t i = st[w]; i < en[w] && i < t.n; i++) h = (h ^ at(&t, i)) * 0x100000001B3ULL;
                 out[w] = mix64(h) | 1;
-            } else if (wh && nfacts) {  /* a number, month or weekday in words: its word hash */
+            } else if (wh && nfacts && (fact_bits >> (wh[w] >> 58) & 1)) {  /* a number, month or weekday in words */
                 int64_t lo = 0, hi = nfacts;
                 while (lo < hi) { int64_t mid = (lo + hi) / 2; if (facts[mid] < wh[w]) lo = mid + 1; else hi = mid; }
                 if (lo < nfacts && facts[lo] == wh[w]) out[w] = wh[w];
