@@ -28,13 +28,14 @@ from typer.core import TyperGroup
 
 from . import __version__, dedup
 from .config import CandidateRuleWarning, Config
-from .console import RichProgress, line, show_problems, stderr, unwrap
-from .documents import Document, InputProblem, read_documents, write_kept
+from .console import RichProgress, line, plural, show_problems, stderr, unwrap
+from .documents import Document, InputProblem, SkippedFiles, read_documents, write_kept
 from .engines import local
 from .progress import NullProgress, Progress
 from .result import Result
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "templates.parquet", "summary.json")
 
 # typer >= 0.20 vendors click; older versions use click itself. Both raise this class for usage errors.
@@ -43,6 +44,15 @@ _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if
 
 class CliError(Exception):
     """A mistake the user can fix (bad path, format or option value): one red line, exit code 2."""
+
+    code = EXIT_USAGE
+
+
+class RunFailed(CliError):
+    """The command ran but could not do its job (no document could be read; a run scored against the wrong
+    gold): one red line saying what to do, exit code 1. Outputs already written stay, for diagnosis."""
+
+    code = EXIT_FAILED
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,7 +142,8 @@ KeepBoilerplate = Annotated[bool, typer.Option(
                                "instead of its main text.", rich_help_panel=INPUT_PANEL)]
 
 FORMATS_HELP = (
-    "INPUT is a folder of .txt files (.txt, .txt.gz, .txt.zst; the id is the path inside the folder), "
+    "INPUT is a folder of .txt files (.txt, .txt.gz, .txt.zst; the id is the path inside the folder; other files "
+    "in it are counted as skipped), a single .txt, .md or .html file (one document; the id is the path as given), "
     "or a JSON Lines (.jsonl, .ndjson, .json), CSV (.csv), TSV (.tsv) or Parquet (.parquet) file with "
     "an id and a text field; JSONL/CSV/TSV may be compressed as .gz or .zst. Web pages: .html/.htm files in a "
     "folder (id = path) and WARC files (.warc, .warc.gz; id = WARC-Record-ID) are reduced to their main text; "
@@ -190,15 +201,20 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     total = t["total"] + (d["write_s"] if d is not None else 0.0)
     console.print(Text(f"doublet {command}: done in {total:.2f} s", style="bold green"), soft_wrap=True)
     line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
-          f"  ({c['input_records']:,} input records, {c['characters']:,} characters, {c['words']:,} words)")
+          f"  ({plural(c['input_records'], 'input record')}, {plural(c['characters'], 'character')}, "
+          f"{plural(c['words'], 'word')})")
+    skipped_files = summary.get("skipped_files") or {}
+    if skipped_files.get("count"):
+        line(console, "skipped", skipped_files_line(skipped_files))
     if summary.get("skipped"):
         line(console, "skipped", f"{c['skipped_records']:,} WARC records that are not HTML pages: "
               + ", ".join(f"{n:,} {reason}" for reason, n in summary["skipped"].items()))
     line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
           f" · {c['passages']:,} passages")
-    line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
-    line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
-          f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
+    line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest "
+          f"{plural(c['largest_cluster'], 'document')}")
+    line(console, "duplicates", f"{plural(c['documents_removable_as_near_duplicates'], 'near-duplicate copy', 'near-duplicate copies')}"
+          f" removable (from {plural(c['near_duplicate_clusters_with_copies'], 'cluster')})")
     if "templates" in summary:
         tm = summary["templates"]
         rules = ", ".join(f"{n:,} {r}" for r, n in tm["by_rule"].items() if n)
@@ -219,6 +235,31 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     show_problems(console, problems, str(outdir / "summary.json"))
 
 
+def skipped_files_line(skipped: Mapping[str, Any]) -> str:
+    """``2 files in input folders not read (not .txt/.html): corpus/LICENSE, corpus/x.jsonl``."""
+    n, examples = skipped["count"], skipped.get("examples", [])
+    more = ", …" if n > len(examples) else ""
+    return (f"{plural(n, 'file')} in input folders not read (not .txt or .html/.htm; give such a file directly, "
+            f"or convert it): {', '.join(examples)}{more}")
+
+
+def check_read(summary: Mapping[str, Any], problems: Sequence[InputProblem], where: str) -> None:
+    """Raise :class:`RunFailed` when not one document could be read, saying why and what to do."""
+    c = summary["counts"]
+    if c["documents"]:
+        return
+    rejected = [p for p in problems if p.action == "rejected"]
+    if rejected:
+        first = rejected[0].message()
+        raise RunFailed(f"no document could be read: {plural(len(rejected), 'input record')} rejected (the first: "
+                        f"{first}). Fix the inputs or the options it names (e.g. --id-field, --text-field) and "
+                        f"run again; every rejected record is listed in {where}")
+    skipped = summary.get("skipped_files") or {}
+    hint = (f"; {skipped_files_line(skipped)}" if skipped.get("count") else "")
+    raise RunFailed(f"no document could be read: the inputs hold no documents{hint}. Give folders of .txt / .html "
+                    "files, text files, or JSON Lines / CSV / TSV / Parquet / WARC files")
+
+
 # --------------------------------------------------------------------------------------------
 # Shared steps
 
@@ -234,12 +275,13 @@ def _prepare_outdir(outdir: Path) -> None:
 
 def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
           problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None,
-          site_field: str | None = None) -> Any:
+          site_field: str | None = None, skipped_files: SkippedFiles | None = None) -> Any:
     """Check the inputs (existence, format, Parquet columns) and stream their documents."""
     try:
         return read_documents(list(inputs), id_field=id_field, text_field=text_field,
                               max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
-                              skipped=skipped, workers=cfg.workers, site_field=site_field)
+                              skipped=skipped, workers=cfg.workers, site_field=site_field,
+                              skipped_files=skipped_files)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
@@ -255,12 +297,15 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
         _prepare_outdir(outdir)
         return _run_spark(inputs, cfg, id_field, text_field, site_field)
     skipped: Counter[str] = Counter()
-    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field)
+    skipped_files = SkippedFiles()
+    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field, skipped_files)
     _prepare_outdir(outdir)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
     result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
+    result.summary["counts"]["skipped_files"] = skipped_files.count  # folder files that are not .txt/.html
     result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+    result.summary["skipped_files"] = skipped_files.to_dict()
     return result, problems
 
 
@@ -279,7 +324,9 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
     result.summary["counts"]["skipped_records"] = 0  # as the local path: Spark reads no WARC, so skips none
+    result.summary["counts"]["skipped_files"] = 0
     result.summary["skipped"] = {}
+    result.summary["skipped_files"] = {"count": 0, "examples": []}
     return result, result.problems
 
 
@@ -308,7 +355,7 @@ class _Group(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         except CliError as exc:
             _error(str(exc))
-            code = EXIT_USAGE
+            code = exc.code
         except _ClickException as exc:
             code = getattr(exc, "exit_code", EXIT_USAGE)
             if type(exc).__name__ == "NoArgsIsHelpError":  # plain `doublet`: show the help
@@ -371,12 +418,12 @@ and line in summary.json; the run still succeeds.
 """
 
 DEDUP_HELP = f"""\
-Remove near-duplicate documents from one input, keeping one document per near-duplicate cluster.
+Remove near-duplicate documents from one or more inputs, keeping one document per near-duplicate cluster.
 
 {FORMATS_HELP}
 
-Writes the kept records to OUTDIR in the input's own format and compression, byte for byte (a txt
-folder becomes OUTDIR/<folder name>/), OUTDIR/removed.jsonl (each removed document, the kept document
+Writes the kept records to OUTDIR in each input's own format and compression, byte for byte (a txt
+folder becomes OUTDIR/<folder name>/, a kept text file OUTDIR/<file name>), OUTDIR/removed.jsonl (each removed document, the kept document
 it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.json as [bold]find[/bold] does.
 
 [bold]Examples[/bold]
@@ -422,11 +469,8 @@ def _root(
 
 
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False,
-                                              help="Folders of .txt / .html files, or JSONL / CSV / TSV / Parquet / "
-                                                   "WARC files.")]
-Input = Annotated[str, typer.Argument(metavar="INPUT", show_default=False,
-                                       help="A folder of .txt / .html files, or a JSONL / CSV / TSV / Parquet / WARC "
-                                            "file.")]
+                                              help="Any mix of folders of .txt / .html files, single .txt / .md / "
+                                                   ".html files, and JSONL / CSV / TSV / Parquet / WARC files.")]
 KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
 Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
@@ -479,12 +523,13 @@ def find_command(
     result.write(outdir)
     if not quiet:
         _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
+    check_read(result.summary, problems, str(outdir / "summary.json"))
 
 
 @app.command("dedup", help=unwrap(DEDUP_HELP), no_args_is_help=True)
 def dedup_command(
     ctx: typer.Context,
-    input_: Input,
+    inputs: Inputs,
     outdir: OutDir,
     keep: Keep = KeepPolicy.first,  # type: ignore[attr-defined]
     id_field: IdField = "id",
@@ -519,21 +564,22 @@ def dedup_command(
 ) -> None:
     cfg = _config(ctx.params)
     policy = keep.value
-    source = Path(input_)
-    target = outdir / source.resolve().name  # where write_kept puts the kept records
-    _check_dedup_target(source, target)
+    targets = _dedup_targets(inputs, outdir)  # where write_kept puts each input's kept records
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
+        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_corpus=True,
                                 keep_boilerplate=keep_boilerplate, engine=engine.value, site_field=site_field)
         kept_ids, removals = result.plan(policy) if engine.value == "spark" else dedup.plan(result, policy, cfg)
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
+        seen_ids: set[str] = set()  # ids across inputs, as read_documents checks them
         try:
-            write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
-                       seen_ids=set(), problems=rereading, keep_boilerplate=keep_boilerplate, workers=cfg.workers)
+            for input_ in inputs:
+                write_kept(input_, written, outdir, id_field=id_field, text_field=text_field,
+                           max_chars=cfg.max_chars, seen_ids=seen_ids, problems=rereading,
+                           keep_boilerplate=keep_boilerplate, workers=cfg.workers)
         except (FileExistsError, ValueError) as exc:
             raise CliError(str(exc)) from None
         progress.done()
@@ -548,17 +594,35 @@ def dedup_command(
         raise AssertionError(  # explicit, not `assert`: must hold under python -O too
             f"dedup lost records: kept {written.n} (planned {len(kept_ids)}) + removed {len(removals)} + rejected "
             f"{counts['rejected']} (again when writing: {rejected_again}) != {counts['input_records']} input "
-            f"records; did {input_} change during the run?")
-    kept_name = target.name + ("/" if target.is_dir() else "")
-    outputs = (kept_name, "removed.jsonl", *FIND_OUTPUTS)
+            f"records; did {', '.join(inputs)} change during the run?")
+    kept_names = [t.name + ("/" if t.is_dir() else "") for t in targets if t.exists()]
+    outputs = (*kept_names, "removed.jsonl", *FIND_OUTPUTS)
     result.summary["outputs"] = list(outputs)
     result.summary["dedup"] = {"keep": policy, "kept": written.n, "removed": len(removals),
-                               "rejected": counts["rejected"], "output": str(target), "write_s": round(write_s, 3)}
+                               "rejected": counts["rejected"], "output": ", ".join(map(str, targets)),
+                               "kept_outputs": [str(t) for t in targets if t.exists()],
+                               "write_s": round(write_s, 3)}
     with open(outdir / "removed.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in removals)
     result.write(outdir)
     if not quiet:
         _report(console, "dedup", result.summary, outdir, outputs, problems)
+    check_read(result.summary, problems, str(outdir / "summary.json"))
+
+
+def _dedup_targets(inputs: Sequence[str], outdir: Path) -> list[Path]:
+    """Where each input's kept records go (OUTDIR/<its name>), refused before the run if they collide or would
+    overwrite an input (what write_kept would refuse after it). A text file whose document is removed gets no
+    copy."""
+    targets = [outdir / Path(i).resolve().name for i in inputs]
+    names = Counter(t.name for t in targets)
+    clash = sorted(n for n, k in names.items() if k > 1)
+    if clash:
+        raise CliError(f"two inputs have the name {clash[0]}: their kept records would both go to {outdir / clash[0]};"
+                       " rename one, or dedup them one at a time")
+    for i, t in zip(inputs, targets):
+        _check_dedup_target(Path(i), t)
+    return targets
 
 
 def _check_dedup_target(input_: Path, target: Path) -> None:

@@ -284,7 +284,7 @@ def txt_records(batches: Iterator[pa.RecordBatch], sources: Sequence[Source], sp
     for batch in batches:
         out = _Rows()
         for ord_, src, rel in zip(*(batch.column(c).to_pylist() for c in ("ord", "src", "rel"))):
-            out.add(checker, D._txt_record(Path(sources[src].path), rel, spec.max_chars), src, ord_, problems)
+            out.add(checker, D._txt_record(Path(sources[src].path) / rel, rel, spec.max_chars), src, ord_, problems)
         yield out.batch()
 
 
