@@ -29,10 +29,11 @@ from typer.core import TyperGroup
 from . import __version__, dedup
 from .config import CandidateRuleWarning, Config
 from .console import RichProgress, line, plural, show_problems, stderr, unwrap
-from .documents import Document, InputProblem, SkippedFiles, read_documents, write_kept
+from .documents import Document, InputProblem, SkippedFiles, decode_text, read_documents, write_kept
 from .engines import local
 from .progress import NullProgress, Progress
 from .result import Result
+from .show import DEFAULT_SHOWN_CHARS, pair_with_text, render_pair, strength
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -302,6 +303,7 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
     _prepare_outdir(outdir)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
+    result.summary["fields"] = {"id": id_field, "text": text_field}  # how to read them again (show, report)
     result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
     result.summary["counts"]["skipped_files"] = skipped_files.count  # folder files that are not .txt/.html
     result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -648,6 +650,154 @@ class _KeptCounter:
             self.n += 1
             return True
         return False
+
+# --------------------------------------------------------------------------------------------
+# doublet compare / doublet show: passages as text, in the terminal (doublet.show)
+
+COMPARE_HELP = """\
+Compare two documents: the verdict (near-duplicate or reuse, and its level: verbatim, light or heavy), their
+similarity (Jaccard of word 5-grams), how much of each is contained in the other, and each reused passage's
+text from both side by side. The same answer as [bold]doublet find[/bold] on these two documents.
+
+A and B are text files (.txt, .md, .html, ...; an HTML page is reduced to its main text) or any input
+holding exactly one document; '-' reads one of them from stdin (UTF-8). Offsets are character offsets into
+the decoded text, \\r\\n counted as two characters.
+
+[bold]Examples[/bold]
+
+  doublet compare original.txt copy.txt
+  curl -s https://example.org/story.html | doublet compare - archive/story.txt
+  doublet compare a.txt b.txt --json | jq .containment_a
+"""
+
+SHOW_HELP = """\
+Print the reused passages of a find run as text: for each pair, its verdict and figures, then each passage
+from both documents side by side. The texts are read again from the run's inputs (as listed in its
+summary.json, or the INPUT... given), as [bold]doublet report[/bold] does.
+
+Without --pair, shows the strongest pairs first (near-duplicates, then verbatim, light and heavy reuse, then
+by containment). --json prints JSON Lines: each pairs.jsonl row with "a_text" and "b_text" added to every
+passage.
+
+[bold]Examples[/bold]
+
+  doublet show out/ --pair 000_b11279ffa2e6de7c.txt 003_f7c337c5b85d0f0e.txt
+  doublet show out/ --max-pairs 3
+  doublet show out/ --json > passages.jsonl
+"""
+
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of the side-by-side view.")]
+Full = Annotated[bool, typer.Option("--full", help=f"Show whole passages (else the middle of passages longer than "
+                                                    f"{DEFAULT_SHOWN_CHARS:,} characters is elided).")]
+
+
+def _one_document(arg: str, cfg: Config, keep_boilerplate: bool) -> tuple[str, str]:
+    """(name, text) of the one document in ``arg`` ('-': stdin)."""
+    if arg == "-":
+        text, _ = decode_text(sys.stdin.buffer.read())
+        if not text.strip():
+            raise RunFailed("stdin is empty: pipe a text into doublet compare, or give a file")
+        if len(text) > cfg.max_chars:
+            raise RunFailed(f"stdin holds {len(text):,} characters, more than --max-chars {cfg.max_chars:,}")
+        return "stdin", text
+    problems: list[InputProblem] = []
+    docs = []
+    for doc in _read([arg], cfg, "id", "text", problems, keep_boilerplate):
+        docs.append(doc)
+        if len(docs) > 1:
+            raise CliError(f"{arg} holds more than one document; compare takes one document per side (a text "
+                           "file or '-'); to compare a collection use doublet find")
+    if not docs:
+        reason = next((p.message() for p in problems if p.action == "rejected"), f"{arg} holds no document")
+        raise RunFailed(f"cannot compare: {reason}")
+    return arg, docs[0].text
+
+
+@app.command("compare", help=unwrap(COMPARE_HELP), no_args_is_help=True)
+def compare_command(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(metavar="A", show_default=False, help="A text file, or - for stdin.")],
+    b: Annotated[str, typer.Argument(metavar="B", show_default=False, help="A text file, or - for stdin.")],
+    json_out: JsonOut = False,
+    full: Full = False,
+    threshold: Threshold = None,
+    shingle_size: ShingleSize = None,
+    min_words: MinWords = None,
+    min_passage_words: MinPassageWords = None,
+    min_identity: MinIdentity = None,
+    max_gap: MaxGap = None,
+    max_chars: MaxChars = None,
+    seed_size: SeedSize = None,
+    template_rules: TemplateRules = None,
+    template: TemplateFiles = None,
+    keep_boilerplate: KeepBoilerplate = False,
+) -> None:
+    from .api import compare
+
+    if a == "-" and b == "-":
+        raise CliError("only one of A and B can be read from stdin (-)")
+    cfg = _config({**ctx.params, "workers": 1})
+    (name_a, text_a), (name_b, text_b) = _one_document(a, cfg, keep_boilerplate), _one_document(b, cfg,
+                                                                                                keep_boilerplate)
+    pair = compare(text_a, text_b, cfg).to_dict()
+    pair["a"], pair["b"] = name_a, name_b
+    if json_out:
+        typer.echo(json.dumps(pair_with_text(pair, text_a, text_b), ensure_ascii=False, indent=1))
+        return
+    render_pair(Console(highlight=False), pair, text_a, text_b, max_chars=None if full else DEFAULT_SHOWN_CHARS)
+
+
+@app.command("show", help=unwrap(SHOW_HELP), no_args_is_help=True)
+def show_command(
+    run: Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
+                                        help="Output folder of doublet find or dedup.")],
+    inputs: Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
+                                                       help="The inputs of that run (default: as listed in "
+                                                            "its summary.json).")] = None,
+    pair_ids: Annotated[tuple[str, str] | None, typer.Option(
+        "--pair", metavar="A B", show_default=False, help="Show the pair of these two documents (either order).")]
+    = None,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", "-n", min=1, help="Pairs shown, strongest first "
+                                                                           "(without --pair).")] = 10,
+    id_field: Annotated[str | None, typer.Option("--id-field", show_default=False, help="Field or column that "
+                                                 "holds the document id [default: the run's].")] = None,
+    text_field: Annotated[str | None, typer.Option("--text-field", show_default=False, help="Field or column "
+                                                   "that holds the text [default: the run's].")] = None,
+    json_out: JsonOut = False,
+    full: Full = False,
+) -> None:
+    from .report import ReportError, check_offsets, read_run_pairs, read_texts
+
+    try:
+        summary, rows = read_run_pairs(run)
+        if pair_ids is not None:
+            wanted = {tuple(pair_ids), tuple(reversed(pair_ids))}
+            rows = [r for r in rows if (r["a"], r["b"]) in wanted]
+            if not rows:
+                raise ReportError(f"{pair_ids[0]!r} and {pair_ids[1]!r} are not a pair of this run (pairs.jsonl); "
+                                  f"`doublet show {run}` lists its strongest pairs, or compare them directly with "
+                                  "`doublet compare A B`")
+        else:
+            rows = sorted(rows, key=strength, reverse=True)[:max_pairs]
+        fields_used = summary.get("fields") or {}
+        texts, warnings = read_texts(summary, inputs, {r["a"] for r in rows} | {r["b"] for r in rows},
+                                     id_field or fields_used.get("id", "id"),
+                                     text_field or fields_used.get("text", "text"))
+        check_offsets(rows, texts)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    for w in warnings:
+        stderr().print(Text("warning: " + w, style="yellow"), soft_wrap=True)
+    if json_out:
+        for r in rows:
+            typer.echo(json.dumps(pair_with_text(r, texts[r["a"]], texts[r["b"]]), ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    if not rows:
+        stderr().print(Text(f"doublet show: {run} has no pairs", style="bold"), soft_wrap=True)
+    for r in rows:
+        render_pair(console, r, texts[r["a"]], texts[r["b"]], max_chars=None if full else DEFAULT_SHOWN_CHARS)
+
 
 # --------------------------------------------------------------------------------------------
 # doublet serve / doublet report (doublet.serve, doublet.report; imported when used: serve needs the

@@ -90,6 +90,7 @@ __all__ = [
     "Document",
     "InputFormat",
     "SkippedFiles",
+    "decode_text",
     "InputProblem",
     "detect_format",
     "documents_from_items",
@@ -662,6 +663,13 @@ def _count_chars(chunks: Iterable[bytes], encoding: str) -> int:
         except UnicodeDecodeError:
             pass
     return n_bytes
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """Decode the bytes of a text as a txt file is decoded (UTF-8 with its BOM dropped, else Windows-1252;
+    UTF-16 with a BOM): (text, repair note or None)."""
+    text, note = _decode_text(data, data.startswith(_UTF16_BOMS))
+    return text or "", note
 
 
 def _decode_text(data: bytes, utf16: bool) -> tuple[str | None, str | None]:

@@ -36,7 +36,8 @@ from . import __version__
 from .config import Config
 from .documents import InputProblem, read_documents
 
-__all__ = ["DEFAULT_MAX_PAIRS", "ReportData", "ReportError", "load_run", "render_html", "write_report"]
+__all__ = ["DEFAULT_MAX_PAIRS", "ReportData", "ReportError", "load_run", "check_offsets", "read_run_pairs", "read_texts", "render_html",
+           "write_report"]
 
 DEFAULT_MAX_PAIRS = 1000
 """Pairs shown in one report (the first ones in pairs.jsonl's (a, b) order); the report says how many exist."""
@@ -107,8 +108,8 @@ def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, 
             pairs.append(row)
     needed = {p["a"] for p in pairs} | {p["b"] for p in pairs}
     clusters = _clusters(out / "clusters.jsonl", needed)
-    texts, warnings = _texts(summary, inputs, needed, id_field, text_field)
-    _check_offsets(pairs, texts)
+    texts, warnings = read_texts(summary, inputs, needed, id_field, text_field)
+    check_offsets(pairs, texts)
     if total > len(pairs):
         warnings.insert(0, f"showing the first {len(pairs):,} of {total:,} pairs (raise --max-pairs to see more)")
     given = [str(i) for i in (inputs or summary.get("inputs") or [])]
@@ -153,9 +154,24 @@ def _clusters(path: Path, ids: set[str]) -> list[dict[str, Any]]:
                                                                                                        kv[0]))]
 
 
-def _texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed: set[str], id_field: str,
-           text_field: str) -> tuple[dict[str, str], list[str]]:
-    """Texts of the ``needed`` ids from the inputs given, or else from the run's own inputs."""
+def read_run_pairs(outdir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(summary.json, every pairs.jsonl row) of a find run's output folder."""
+    out = Path(outdir)
+    missing = [n for n in ("pairs.jsonl", "summary.json") if not (out / n).is_file()]
+    if missing:
+        raise ReportError(f"{out} is not a doublet find output folder ({', '.join(missing)} missing); run "
+                          f"`doublet find INPUT... -o {out}` first")
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{out / 'summary.json'} is not JSON ({exc.msg})") from None
+    return summary, list(_jsonl(out / "pairs.jsonl"))
+
+
+def read_texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed: set[str], id_field: str,
+               text_field: str) -> tuple[dict[str, str], list[str]]:
+    """Texts of the ``needed`` ids (and warnings) read again from the ``inputs`` given, or else from the inputs
+    the run's ``summary`` lists."""
     warnings: list[str] = []
     if not needed:
         return {}, warnings
@@ -191,7 +207,7 @@ def _texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed:
     return texts, warnings
 
 
-def _check_offsets(pairs: list[dict[str, Any]], texts: dict[str, str]) -> None:
+def check_offsets(pairs: list[dict[str, Any]], texts: dict[str, str]) -> None:
     for p in pairs:
         la, lb = len(texts[p["a"]]), len(texts[p["b"]])
         for s in p["passages"]:
