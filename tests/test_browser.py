@@ -271,7 +271,7 @@ def test_report_does_not_run_document_payloads(browser: WebDriver, tmp_path: Pat
         assert title.startswith("doublet report")
         wait(browser, lambda d: marks(d, "left") and marks(d, "right"))
         for k, p in enumerate(data.pairs):
-            browser.get(target.as_uri() + f"#pair={k}")
+            browser.get(target.as_uri() + f"#pair={k + 1}")  # numbered from 1, as in the list
             browser.refresh()
             wait(browser, lambda d, p=p: d.find_element(By.CSS_SELECTOR, ".pane-left .doc-id").text == p["a"])
             # offsets are exact after astral characters (emoji, math letters) on either side
@@ -335,7 +335,7 @@ def test_report_lists_templates_and_mutes_their_words(browser: WebDriver, tmp_pa
     report = tmp_path / "report.html"
     data = write_report(out, report)
     k = next(n for n, p in enumerate(data.pairs) if (p["a"], p["b"]) == ("p1", "p3"))
-    browser.get(report.as_uri() + f"#pair={k}")
+    browser.get(report.as_uri() + f"#pair={k + 1}")
     browser.refresh()
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#template-blocks li.template-block")) == 2)
     first = browser.find_element(By.CSS_SELECTOR, "#template-blocks li.template-block")

@@ -143,7 +143,7 @@ def test_cli(seeds_run: Path, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "doublet.cli", "report", str(seeds_run), str(SEEDS), "-o", str(out)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "wrote" in r.stderr and "1 shown of 1" in r.stderr and out.is_file()
+    assert "wrote" in r.stderr and "1 of 1 pair shown" in r.stderr and out.is_file()
     r = subprocess.run([sys.executable, "-m", "doublet.cli", "report", str(tmp_path), "-o", str(out)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr

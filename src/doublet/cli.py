@@ -8,6 +8,7 @@ mistakes a user can make into one ``error: ...`` line and exit code 2.  Bugs kee
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sys
@@ -769,16 +770,16 @@ def show_command(
     from .report import ReportError, check_offsets, read_run_pairs, read_texts
 
     try:
-        summary, rows = read_run_pairs(run)
+        summary, stream = read_run_pairs(run)
         if pair_ids is not None:
             wanted = {tuple(pair_ids), tuple(reversed(pair_ids))}
-            rows = [r for r in rows if (r["a"], r["b"]) in wanted]
+            rows = [r for r in stream if (r["a"], r["b"]) in wanted]
             if not rows:
                 raise ReportError(f"{pair_ids[0]!r} and {pair_ids[1]!r} are not a pair of this run (pairs.jsonl); "
                                   f"`doublet show {run}` lists its strongest pairs, or compare them directly with "
                                   "`doublet compare A B`")
         else:
-            rows = sorted(rows, key=strength, reverse=True)[:max_pairs]
+            rows = heapq.nlargest(max_pairs, stream, key=strength)
         fields_used = summary.get("fields") or {}
         texts, warnings = read_texts(summary, inputs, {r["a"] for r in rows} | {r["b"] for r in rows},
                                      id_field or fields_used.get("id", "id"),
@@ -882,8 +883,9 @@ def report_command(
     = Path("report.html"),
     id_field: IdField = "id",
     text_field: TextField = "text",
-    max_pairs: Annotated[int, typer.Option("--max-pairs", min=1, help="Pairs shown (the first ones in "
-                                                                     "pairs.jsonl).")] = 1000,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", min=1, help="Pairs shown, the strongest: "
+                                                                     "near-duplicates, then verbatim, light and "
+                                                                     "heavy reuse, then by containment.")] = 1000,
     quiet: Quiet = False,
 ) -> None:
     from .report import ReportError, write_report
@@ -895,8 +897,8 @@ def report_command(
     if not quiet:
         console = stderr()
         console.print(Text(f"doublet report: wrote {out}", style="bold green"), soft_wrap=True)
-        line(console, "pairs", f"{len(data.pairs):,} shown of {data.total_pairs:,} · {len(data.clusters):,} "
-             f"clusters · {len(data.texts):,} documents")
+        line(console, "pairs", f"{len(data.pairs):,} of {plural(data.total_pairs, 'pair')} shown · "
+             f"{plural(len(data.clusters), 'cluster')} · {plural(len(data.texts), 'document')}")
         for w in data.warnings:
             console.print(Text("  " + w, style="yellow"), soft_wrap=True)
 
@@ -930,7 +932,7 @@ def eval_command(
                                              help="Also write the JSON scores to this file.")] = None,
     quiet: Quiet = False,
 ) -> None:
-    from .evaluate import evaluate, load_gold, load_run, summary_line
+    from .evaluate import evaluate, id_mismatch, load_gold, load_run, summary_line
 
     try:
         gold = load_gold(gold_dir)
@@ -939,6 +941,10 @@ def eval_command(
         raise CliError(str(exc)) from None
     except (ValueError, KeyError) as exc:
         raise CliError(f"cannot read the gold or the run: {type(exc).__name__}: {exc}") from None
+    mismatch = id_mismatch(gold, run)
+    if mismatch is not None:
+        raise RunFailed(f"{run_dir} is not a run of {gold_dir}: {mismatch}. Score a run of the gold's own corpus: "
+                        f"`doublet find {gold_dir / 'corpus.jsonl'} -o OUT` then `doublet eval {gold_dir} OUT`")
     scores = evaluate(gold, run)
     text = json.dumps(scores, indent=1)
     typer.echo(text)
