@@ -385,14 +385,28 @@ def templates_command(
 
 @_command("stats")
 def stats_command(path: IndexPath) -> None:
-    """Print the index's counts, document-frequency histogram, size on disk and parameters (JSON, stdout)."""
+    """Print the index's counts, document-frequency histogram, size on disk and parameters (JSON, stdout). Dates
+    are ISO 8601 in UTC (``created``, ``last_write``), with the Unix times beside them (``created_unix``, ...)."""
     idx = _open(path)
     try:
         with _user_errors():
             stats = idx.stats()
     finally:
         idx.close()
-    typer.echo(json.dumps(stats, ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(readable_dates(stats), ensure_ascii=False, indent=1))
+
+
+def readable_dates(stats: dict[str, Any]) -> dict[str, Any]:
+    """``stats`` with its Unix times (``created``, ``last_write``) as ISO 8601 UTC strings, the numbers kept under
+    ``<name>_unix``."""
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if key in ("created", "last_write"):
+            out[key] = None if value is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+            out[key + "_unix"] = value
+        else:
+            out[key] = value
+    return out
 
 
 @_command("check")
