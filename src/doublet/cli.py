@@ -123,6 +123,8 @@ EngineOpt = Annotated[EngineName, typer.Option(  # type: ignore[valid-type]
     "--engine", help="local: this machine's cores; spark: Apache Spark (pip install 'doublet[spark]'), on the "
     "master of spark-submit or local[workers]; same pairs and clusters.", rich_help_panel=ADVANCED_PANEL)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
+Verbose = Annotated[bool, typer.Option("--verbose", help="--engine spark: show Spark's own log (Java warnings); by "
+                                                         "default only its errors are.", rich_help_panel=ADVANCED_PANEL)]
 TemplateShare = Annotated[float | None, _tuning("template_share", ADVANCED_PANEL)]
 SiteField = Annotated[str | None, typer.Option(
     "--site-field", help="JSON Lines / CSV / Parquet: the field or column saying which site each record comes "
@@ -290,14 +292,14 @@ def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False, keep_boilerplate: bool = False,
-         engine: str = "local", site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
+         engine: str = "local", site_field: str | None = None, verbose: bool = False) -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
     if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
         if keep_boilerplate:
             raise CliError("--keep-boilerplate applies to HTML and WARC input, which the Spark engine does not "
                            "read: drop it, or use --engine local")
         _prepare_outdir(outdir)
-        return _run_spark(inputs, cfg, id_field, text_field, site_field)
+        return _run_spark(inputs, cfg, id_field, text_field, site_field, progress, verbose)
     skipped: Counter[str] = Counter()
     skipped_files = SkippedFiles()
     docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field, skipped_files)
@@ -313,7 +315,8 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
 
 
 def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
-               site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
+               site_field: str | None = None, progress: Progress | None = None,
+               verbose: bool = False) -> tuple[Any, list[InputProblem]]:
     """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
     try:
         from .engines import spark as spark_engine
@@ -321,8 +324,10 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
         raise CliError(str(exc)) from None
     try:
         spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
-        result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
-                                        text_field=text_field, site_field=site_field)
+        if progress is not None:
+            progress.start("spark start", None)  # starting a JVM takes a while
+        result = spark_engine.run_files(spark_engine.session(cfg, verbose=verbose), inputs, cfg, id_field=id_field,
+                                        text_field=text_field, site_field=site_field, progress=progress)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
@@ -512,6 +517,7 @@ def find_command(
     site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
+    verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -519,7 +525,7 @@ def find_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate,
-                                engine=engine.value, site_field=site_field)
+                                engine=engine.value, site_field=site_field, verbose=verbose)
     finally:
         _close(progress)
     result.summary["outputs"] = list(FIND_OUTPUTS)
@@ -563,6 +569,7 @@ def dedup_command(
     site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
+    verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -572,7 +579,8 @@ def dedup_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_corpus=True,
-                                keep_boilerplate=keep_boilerplate, engine=engine.value, site_field=site_field)
+                                keep_boilerplate=keep_boilerplate, engine=engine.value, site_field=site_field,
+                                verbose=verbose)
         kept_ids, removals = result.plan(policy) if engine.value == "spark" else dedup.plan(result, policy, cfg)
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
