@@ -128,7 +128,7 @@ def test_max_pairs(tmp_path: Path) -> None:
         (folder / f"c{k}.txt").write_text(base + f" copy {k}", encoding="utf-8")
     run = find([folder], tmp_path / "out")
     data = load_run(run, max_pairs=2)
-    assert len(data.pairs) == 2 and data.total_pairs == 6 and "first 2 of 6 pairs" in data.warnings[0]
+    assert len(data.pairs) == 2 and data.total_pairs == 6 and "strongest 2 of 6 pairs" in data.warnings[0]
     assert set(data.texts) == {p["a"] for p in data.pairs} | {p["b"] for p in data.pairs}
     assert data.clusters == [{"cluster": "c0.txt", "members": [f"c{k}.txt" for k in range(4)]}]
 

@@ -234,7 +234,7 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     line(console, "time", f"{total:.2f} s  ({stages})")
     rate = (f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · " if tp.get("docs_per_s") is not None
             else "")
-    line(console, "throughput", f"{rate}{summary['workers']} workers")
+    line(console, "throughput", f"{rate}{plural(summary['workers'], 'worker')}")
     line(console, "outputs", f"{outdir}/  " + ", ".join(outputs))
     show_problems(console, problems, str(outdir / "summary.json"))
 

@@ -274,7 +274,7 @@ def add_command(
     tp = c["throughput"]
     if tp["docs_per_s"] is not None:
         line(con, "throughput", f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · "
-              f"{idx.config.workers} workers")
+              f"{plural(idx.config.workers, 'worker')}")
     if skipped.count:
         from .cli import skipped_files_line
 
