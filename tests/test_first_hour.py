@@ -288,3 +288,17 @@ def test_overview_of_the_index(tmp_path: Path) -> None:
     assert {o["sample"]["query"], o["sample"]["match"]} == {A, B} and o["sample"]["kind"] == "reuse"
     with Index.create(tmp_path / "empty.idx") as empty:
         assert empty.overview() == {"documents": 0, "characters": 0, "recent": [], "sample": None}
+
+
+def test_show_and_report_read_with_the_runs_fields(seeds: Path) -> None:
+    """A run made with --id-field/--text-field is shown and reported without repeating them."""
+    rows = [{"doc": "a", "body": (seeds / "a.txt").read_text(encoding="utf-8")},
+            {"doc": "b", "body": (seeds / "b.md").read_text(encoding="utf-8")}]
+    (seeds / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert invoke("find", "docs.jsonl", "-o", "out", "--id-field", "doc", "--text-field", "body", "-q").exit_code == 0
+    summary = json.loads((seeds / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["fields"] == {"id": "doc", "text": "body"}
+    r = invoke("show", "out", "--pair", "a", "b")
+    assert r.exit_code == 0 and "The Russian president said that he" in one_line(r.stdout), r.stderr
+    r = invoke("report", "out", "-o", "r.html", "-q")
+    assert r.exit_code == 0 and (seeds / "r.html").is_file(), r.stderr

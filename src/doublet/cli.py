@@ -695,6 +695,15 @@ passage.
   doublet show out/ --json > passages.jsonl
 """
 
+RunDir = Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
+                                         help="Output folder of doublet find or dedup.")]
+RunInputs = Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
+                                                        help="The inputs of that run (default: as listed in its "
+                                                             "summary.json).")]
+RunIdField = Annotated[str | None, typer.Option("--id-field", show_default=False, help="Field or column that holds "
+                                                "the document id [default: the run's, from its summary.json].")]
+RunTextField = Annotated[str | None, typer.Option("--text-field", show_default=False, help="Field or column that "
+                                                  "holds the text [default: the run's, from its summary.json].")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of the side-by-side view.")]
 Full = Annotated[bool, typer.Option("--full", help=f"Show whole passages (else the middle of passages longer than "
                                                     f"{DEFAULT_SHOWN_CHARS:,} characters is elided).")]
@@ -758,20 +767,15 @@ def compare_command(
 
 @app.command("show", help=unwrap(SHOW_HELP), no_args_is_help=True)
 def show_command(
-    run: Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
-                                        help="Output folder of doublet find or dedup.")],
-    inputs: Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
-                                                       help="The inputs of that run (default: as listed in "
-                                                            "its summary.json).")] = None,
+    run: RunDir,
+    inputs: RunInputs = None,
     pair_ids: Annotated[tuple[str, str] | None, typer.Option(
         "--pair", metavar="A B", show_default=False, help="Show the pair of these two documents (either order).")]
     = None,
     max_pairs: Annotated[int, typer.Option("--max-pairs", "-n", min=1, help="Pairs shown, strongest first "
                                                                            "(without --pair).")] = 10,
-    id_field: Annotated[str | None, typer.Option("--id-field", show_default=False, help="Field or column that "
-                                                 "holds the document id [default: the run's].")] = None,
-    text_field: Annotated[str | None, typer.Option("--text-field", show_default=False, help="Field or column "
-                                                   "that holds the text [default: the run's].")] = None,
+    id_field: RunIdField = None,
+    text_field: RunTextField = None,
     json_out: JsonOut = False,
     full: Full = False,
 ) -> None:
@@ -788,10 +792,8 @@ def show_command(
                                   "`doublet compare A B`")
         else:
             rows = heapq.nlargest(max_pairs, stream, key=strength)
-        fields_used = summary.get("fields") or {}
-        texts, warnings = read_texts(summary, inputs, {r["a"] for r in rows} | {r["b"] for r in rows},
-                                     id_field or fields_used.get("id", "id"),
-                                     text_field or fields_used.get("text", "text"))
+        texts, warnings = read_texts(summary, inputs, {r["a"] for r in rows} | {r["b"] for r in rows}, id_field,
+                                     text_field)
         check_offsets(rows, texts)
     except ReportError as exc:
         raise CliError(str(exc)) from None
@@ -882,15 +884,12 @@ def serve_command(
 
 @app.command("report", help=unwrap(REPORT_HELP), no_args_is_help=True)
 def report_command(
-    run: Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
-                                        help="Output folder of doublet find.")],
-    inputs: Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
-                                                       help="The inputs of that run (default: as listed in "
-                                                            "its summary.json).")] = None,
+    run: RunDir,
+    inputs: RunInputs = None,
     out: Annotated[Path, typer.Option("--out", "-o", show_default=False, help="The HTML file to write.")]
     = Path("report.html"),
-    id_field: IdField = "id",
-    text_field: TextField = "text",
+    id_field: RunIdField = None,
+    text_field: RunTextField = None,
     max_pairs: Annotated[int, typer.Option("--max-pairs", min=1, help="Pairs shown, the strongest: "
                                                                      "near-duplicates, then verbatim, light and "
                                                                      "heavy reuse, then by containment.")] = 1000,

@@ -88,8 +88,8 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     raise ReportError(f"{path}:{n}: not JSON ({exc.msg}); is this a doublet find output?") from None
 
 
-def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, id_field: str = "id",
-             text_field: str = "text", max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
+def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, id_field: str | None = None,
+             text_field: str | None = None, max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
     """Read a find run's output folder and the texts of its ``max_pairs`` strongest pairs (see the module doc)."""
     out = Path(outdir)
     missing = [n for n in RUN_FILES if not (out / n).is_file()]
@@ -181,10 +181,12 @@ def read_run_pairs(outdir: str | Path) -> tuple[dict[str, Any], Iterator[dict[st
     return summary, _jsonl(out / "pairs.jsonl")
 
 
-def read_texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed: set[str], id_field: str,
-               text_field: str) -> tuple[dict[str, str], list[str]]:
+def read_texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed: set[str],
+               id_field: str | None = None, text_field: str | None = None) -> tuple[dict[str, str], list[str]]:
     """Texts of the ``needed`` ids (and warnings) read again from the ``inputs`` given, or else from the inputs
-    the run's ``summary`` lists."""
+    the run's ``summary`` lists; the id and text fields default to the run's (``summary["fields"]``)."""
+    fields = summary.get("fields") or {}
+    id_field, text_field = id_field or fields.get("id", "id"), text_field or fields.get("text", "text")
     warnings: list[str] = []
     if not needed:
         return {}, warnings
@@ -288,7 +290,8 @@ def render_html(data: ReportData) -> str:
 
 
 def write_report(outdir: str | Path, out: str | Path, inputs: Sequence[str | Path] | None = None, *,
-                 id_field: str = "id", text_field: str = "text", max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
+                 id_field: str | None = None, text_field: str | None = None,
+                 max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
     """Read the run at ``outdir`` (and its texts) and write the report to ``out``; returns what it shows."""
     data = load_run(outdir, inputs, id_field=id_field, text_field=text_field, max_pairs=max_pairs)
     target = Path(out)
