@@ -123,12 +123,18 @@ def test_dedup_refuses_inputs_with_one_name(seeds: Path) -> None:
 
 def test_index_add_and_query_take_single_files(seeds: Path) -> None:
     assert invoke("index", "create", "i.idx", "-q").exit_code == 0
-    r = invoke("index", "add", "i.idx", "a.txt", "-w", "1")
+    (seeds / "more").mkdir()
+    (seeds / "more" / "LICENSE").write_text("MIT", encoding="utf-8")
+    r = invoke("index", "add", "i.idx", "a.txt", "more", "-w", "1", "--report", "rep.json")
     assert r.exit_code == 0, r.stderr
-    r = invoke("index", "query", "i.idx", "b.md", "-o", "q", "-q")
+    assert "1 file in input folders not read" in one_line(r.stderr) and "1 worker" in r.stderr
+    assert json.loads((seeds / "rep.json").read_text(encoding="utf-8"))["skipped_files"]["count"] == 1
+    r = invoke("index", "query", "i.idx", "b.md", "more", "-o", "q", "-q")
     assert r.exit_code == 0, r.stderr
     (m,) = read_jsonl(seeds / "q" / "matches.jsonl")
     assert (m["query"], m["match"], m["kind"]) == ("b.md", "a.txt", "reuse")
+    summary = json.loads((seeds / "q" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["skipped_files"] == {"count": 1, "examples": ["more/LICENSE"]}
 
 
 # --------------------------------------------------------------------------------------------- 2. compare

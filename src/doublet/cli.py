@@ -393,21 +393,24 @@ character offsets. Boilerplate that recurs across many documents (navigation, fo
 is ignored.
 
 [bold]doublet find[/bold] reports pairs, passages and clusters; [bold]doublet dedup[/bold] also writes a copy of
-the input without its near-duplicate copies.
+the input without its near-duplicate copies; [bold]doublet compare[/bold] A B compares two documents and
+[bold]doublet show[/bold] prints a run's reused passages as text, side by side.
 
-Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or Parquet files; web pages
-as folders of .html files or WARC files. [bold]doublet eval[/bold] scores a run against labelled gold.
+Inputs: folders of .txt files, single .txt/.md/.html files, JSON Lines, CSV/TSV (all optionally .gz/.zst)
+or Parquet files; web pages as folders of .html files or WARC files. [bold]doublet eval[/bold] scores a run against labelled gold.
 
 [bold]Examples[/bold]
 
   doublet find corpus/ -o out/
+  doublet find a.txt b.txt -o out/ && doublet show out/
+  doublet compare original.txt copy.txt
   doublet find news.jsonl.gz more.parquet -o out/ --text-field body
   doublet dedup crawl.csv -o deduped/ --keep longest
 
 Outputs go to the -o folder: pairs.jsonl (one reusing pair per line, with passages), clusters.jsonl
 (every document and its cluster), summary.json (counts, parameters, timings, every rejected record);
 dedup adds the kept records in the input's own format and removed.jsonl. Progress and a summary go
-to stderr; nothing is printed on stdout.
+to stderr; find and dedup print nothing on stdout, compare, show and eval print their results there.
 """
 
 FIND_HELP = f"""\
@@ -417,7 +420,8 @@ Find near-duplicate documents and reused passages in one or more inputs.
 
 Writes OUTDIR/pairs.jsonl, OUTDIR/clusters.jsonl and OUTDIR/summary.json. Records that cannot be read
 (bad JSON, no id, no text, duplicate id, binary file, too long, ...) are skipped and listed with file
-and line in summary.json; the run still succeeds.
+and line in summary.json; the run still succeeds, unless not one document could be read (exit status 1,
+saying what to fix).
 
 [bold]Examples[/bold]
 
