@@ -324,10 +324,11 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
         raise CliError(str(exc)) from None
     try:
         spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
-        if progress is not None:
-            progress.start("spark start", None)  # starting a JVM takes a while
+        shown = progress if isinstance(progress, RichProgress) else None  # -q: no progress, no status polling
+        if shown is not None:
+            shown.start("spark start", None)  # starting a JVM takes a while
         result = spark_engine.run_files(spark_engine.session(cfg, verbose=verbose), inputs, cfg, id_field=id_field,
-                                        text_field=text_field, site_field=site_field, progress=progress)
+                                        text_field=text_field, site_field=site_field, progress=shown)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
