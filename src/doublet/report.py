@@ -193,12 +193,12 @@ def read_texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, nee
     given = [str(i) for i in inputs] if inputs else [str(i) for i in summary.get("inputs") or []]
     if not given:
         raise ReportError("summary.json lists no inputs: give them after the output folder, "
-                          "e.g. `doublet report OUTDIR INPUT... -o report.html`")
+                          "e.g. `doublet report OUTDIR INPUT... -o report.html` or `doublet show OUTDIR INPUT...`")
     absent = [i for i in given if not Path(i).exists()]
     if absent:
         how = "" if inputs else " (as listed in summary.json: the texts are not in the output folder)"
         raise ReportError(f"input {absent[0]} not found{how}; give the inputs that find read after the output "
-                          "folder: `doublet report OUTDIR INPUT... -o report.html`")
+                          "folder: `doublet report OUTDIR INPUT... -o report.html` or `doublet show OUTDIR INPUT...`")
     max_chars = int((summary.get("parameters") or {}).get("max_chars") or Config().max_chars)
     problems: list[InputProblem] = []
     texts: dict[str, str] = {}

@@ -341,7 +341,8 @@ def reader_of(fmt: InputFormat, path: str) -> str:
         if fmt.kind == "jsonl" and path.lower().endswith(".zstd"):
             raise ValueError(f"{path}: Spark reads Zstandard files named .zst; rename the file to .zst")
         return fmt.kind
-    raise ValueError(f"{path}: the Spark engine reads JSON Lines, Parquet and txt folders, not {fmt.kind.upper()}; "
+    what = "a single text file" if fmt.kind == "textfile" else fmt.kind.upper()
+    raise ValueError(f"{path}: the Spark engine reads JSON Lines, Parquet and txt folders, not {what}; "
                      "convert the file (e.g. to Parquet) or use --engine local")
 
 
