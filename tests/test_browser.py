@@ -167,6 +167,57 @@ def test_paste_seed_000_shows_003_highlighted(browser: WebDriver, served_seeds: 
     save(browser, tmp_path, "page-seeds.png")
 
 
+def test_start_page_shows_what_is_indexed(browser: WebDriver, served_seeds: str, tmp_path: Path) -> None:
+    """Before any search, the page says what is indexed and offers a reusing pair to open, and the documents
+    added last: clicking one searches for what reuses it."""
+    browser.get(served_seeds + "/")
+    wait(browser, lambda d: d.find_elements(By.ID, "sample-pair"))
+    body = browser.find_element(By.ID, "overview-body").text
+    assert "2 documents · 5,744 characters" in body
+    sample = browser.find_element(By.ID, "sample-pair")
+    assert sample.text in (f"{A} ↔ {B}", f"{B} ↔ {A}")
+    sample.click()
+    wait(browser, lambda d: len(marks(d, "left")) == 4 and len(marks(d, "right")) == 4)
+    save(browser, tmp_path, "page-start.png")
+    browser.find_element(By.CSS_SELECTOR, "#overview details summary").click()
+    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#recent-docs button") if b.text == A)
+    button.click()
+    wait(browser, lambda d: match_button(d, B) is not None)
+
+
+def test_report_pairs_strongest_first_with_a_filter(browser: WebDriver, tmp_path: Path) -> None:
+    """The report lists pairs strongest first, numbered from 1 (#pair=N opens the Nth of the list); the filter
+    box keeps the pairs whose line holds every word typed."""
+    from doublet.cli import main
+
+    base = seed(A)
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "x0.txt").write_text(base, encoding="utf-8")
+    (folder / "x1.txt").write_text(base + " one more sentence at the end of it.", encoding="utf-8")
+    (folder / "y.txt").write_text(seed(B), encoding="utf-8")
+    assert main(["find", str(folder), "-o", str(tmp_path / "out"), "-q", "-w", "1"]) == 0
+    report = tmp_path / "report.html"
+    data = write_report(tmp_path / "out", report)
+    assert len(data.pairs) == 3 and data.pairs[0]["kind"] == "near-duplicate"
+    browser.get(report.as_uri() + "#pair=2")
+    browser.refresh()
+    second = data.pairs[1]
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".pane-left .doc-id").text == second["a"])
+    assert browser.find_element(By.CSS_SELECTOR, ".pane-right .doc-id").text == second["b"]
+    items = browser.find_elements(By.CSS_SELECTOR, "#pair-list li")
+    assert [i.find_element(By.CSS_SELECTOR, "button").text for i in items] == \
+        [f"{p['a']} ↔ {p['b']}" for p in data.pairs]
+    box = browser.find_element(By.ID, "pair-filter")
+    box.send_keys("reuse y.txt")
+    wait(browser, lambda d: len([i for i in d.find_elements(By.CSS_SELECTOR, "#pair-list li") if i.is_displayed()]) == 2)
+    assert "2 of 3 shown" in browser.find_element(By.ID, "pair-count").text
+    box.send_keys(" x1")
+    shown = [i for i in browser.find_elements(By.CSS_SELECTOR, "#pair-list li") if i.is_displayed()]
+    assert len(shown) == 1 and "x1.txt" in shown[0].text
+    save(browser, tmp_path, "report-filter.png")
+
+
 def test_browse_cluster(browser: WebDriver, served_seeds: str, tmp_path: Path) -> None:
     browser.get(served_seeds + "/#cluster=" + quote(B, safe=""))
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#cluster-body ol.pairs button"))
@@ -271,7 +322,7 @@ def test_report_does_not_run_document_payloads(browser: WebDriver, tmp_path: Pat
         assert title.startswith("doublet report")
         wait(browser, lambda d: marks(d, "left") and marks(d, "right"))
         for k, p in enumerate(data.pairs):
-            browser.get(target.as_uri() + f"#pair={k}")
+            browser.get(target.as_uri() + f"#pair={k + 1}")  # numbered from 1, as in the list
             browser.refresh()
             wait(browser, lambda d, p=p: d.find_element(By.CSS_SELECTOR, ".pane-left .doc-id").text == p["a"])
             # offsets are exact after astral characters (emoji, math letters) on either side
@@ -335,7 +386,7 @@ def test_report_lists_templates_and_mutes_their_words(browser: WebDriver, tmp_pa
     report = tmp_path / "report.html"
     data = write_report(out, report)
     k = next(n for n, p in enumerate(data.pairs) if (p["a"], p["b"]) == ("p1", "p3"))
-    browser.get(report.as_uri() + f"#pair={k}")
+    browser.get(report.as_uri() + f"#pair={k + 1}")
     browser.refresh()
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#template-blocks li.template-block")) == 2)
     first = browser.find_element(By.CSS_SELECTOR, "#template-blocks li.template-block")

@@ -128,7 +128,7 @@ def test_max_pairs(tmp_path: Path) -> None:
         (folder / f"c{k}.txt").write_text(base + f" copy {k}", encoding="utf-8")
     run = find([folder], tmp_path / "out")
     data = load_run(run, max_pairs=2)
-    assert len(data.pairs) == 2 and data.total_pairs == 6 and "first 2 of 6 pairs" in data.warnings[0]
+    assert len(data.pairs) == 2 and data.total_pairs == 6 and "strongest 2 of 6 pairs" in data.warnings[0]
     assert set(data.texts) == {p["a"] for p in data.pairs} | {p["b"] for p in data.pairs}
     assert data.clusters == [{"cluster": "c0.txt", "members": [f"c{k}.txt" for k in range(4)]}]
 
@@ -143,7 +143,7 @@ def test_cli(seeds_run: Path, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "doublet.cli", "report", str(seeds_run), str(SEEDS), "-o", str(out)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "wrote" in r.stderr and "1 shown of 1" in r.stderr and out.is_file()
+    assert "wrote" in r.stderr and "1 of 1 pair shown" in r.stderr and out.is_file()
     r = subprocess.run([sys.executable, "-m", "doublet.cli", "report", str(tmp_path), "-o", str(out)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr

@@ -389,3 +389,22 @@ def test_components_are_cluster_py_components(spark):
     want = local_components(n, i, j)
     on_edges = {int(x) for a, b in zip(i, j) if a != b for x in (a, b)}
     assert got == {k: int(want[k]) for k in on_edges}
+
+
+def test_cli_shows_stages_and_keeps_java_quiet(tmp_path):
+    """`doublet find --engine spark` as a user runs it (its own JVM): each stage shown as it runs, and none of
+    Java's log4j WARN lines nor PySpark's "Setting default log level" notice on stderr; the same pairs as the
+    local engine."""
+    import subprocess
+
+    script = Path(sys.executable).with_name("doublet")
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "COLUMNS": "120"}
+    proc = subprocess.run([str(script), "find", str(SEEDS), "-o", str(tmp_path / "spark"), "--engine", "spark",
+                           "-w", "2"], capture_output=True, text=True, timeout=900, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr
+    for stage in ("spark start", "spark read", "spark fingerprint", "spark candidates", "spark cluster"):
+        assert stage in err, stage
+    assert " WARN " not in err and "log4j" not in err and "Setting default log level" not in err, err[:2000]
+    _find(str(SEEDS), "-o", str(tmp_path / "local"), "-w", "1")
+    assert (tmp_path / "spark" / "pairs.jsonl").read_bytes() == (tmp_path / "local" / "pairs.jsonl").read_bytes()

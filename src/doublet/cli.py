@@ -8,6 +8,7 @@ mistakes a user can make into one ``error: ...`` line and exit code 2.  Bugs kee
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sys
@@ -28,13 +29,15 @@ from typer.core import TyperGroup
 
 from . import __version__, dedup
 from .config import CandidateRuleWarning, Config
-from .console import RichProgress, line, show_problems, stderr, unwrap
-from .documents import Document, InputProblem, read_documents, write_kept
+from .console import RichProgress, line, plural, show_problems, stderr, unwrap
+from .documents import Document, InputProblem, SkippedFiles, decode_text, read_documents, write_kept
 from .engines import local
 from .progress import NullProgress, Progress
 from .result import Result
+from .show import DEFAULT_SHOWN_CHARS, pair_with_text, render_pair, strength
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 FIND_OUTPUTS = ("pairs.jsonl", "clusters.jsonl", "boilerplate.jsonl", "templates.parquet", "summary.json")
 
 # typer >= 0.20 vendors click; older versions use click itself. Both raise this class for usage errors.
@@ -43,6 +46,15 @@ _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if
 
 class CliError(Exception):
     """A mistake the user can fix (bad path, format or option value): one red line, exit code 2."""
+
+    code = EXIT_USAGE
+
+
+class RunFailed(CliError):
+    """The command ran but could not do its job (no document could be read; a run scored against the wrong
+    gold): one red line saying what to do, exit code 1. Outputs already written stay, for diagnosis."""
+
+    code = EXIT_FAILED
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,6 +123,8 @@ EngineOpt = Annotated[EngineName, typer.Option(  # type: ignore[valid-type]
     "--engine", help="local: this machine's cores; spark: Apache Spark (pip install 'doublet[spark]'), on the "
     "master of spark-submit or local[workers]; same pairs and clusters.", rich_help_panel=ADVANCED_PANEL)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr (errors still shown).")]
+Verbose = Annotated[bool, typer.Option("--verbose", help="--engine spark: show Spark's own log (Java warnings); by "
+                                                         "default only its errors are.", rich_help_panel=ADVANCED_PANEL)]
 TemplateShare = Annotated[float | None, _tuning("template_share", ADVANCED_PANEL)]
 SiteField = Annotated[str | None, typer.Option(
     "--site-field", help="JSON Lines / CSV / Parquet: the field or column saying which site each record comes "
@@ -132,7 +146,8 @@ KeepBoilerplate = Annotated[bool, typer.Option(
                                "instead of its main text.", rich_help_panel=INPUT_PANEL)]
 
 FORMATS_HELP = (
-    "INPUT is a folder of .txt files (.txt, .txt.gz, .txt.zst; the id is the path inside the folder), "
+    "INPUT is a folder of .txt files (.txt, .txt.gz, .txt.zst; the id is the path inside the folder; other files "
+    "in it are counted as skipped), a single .txt, .md or .html file (one document; the id is the path as given), "
     "or a JSON Lines (.jsonl, .ndjson, .json), CSV (.csv), TSV (.tsv) or Parquet (.parquet) file with "
     "an id and a text field; JSONL/CSV/TSV may be compressed as .gz or .zst. Web pages: .html/.htm files in a "
     "folder (id = path) and WARC files (.warc, .warc.gz; id = WARC-Record-ID) are reduced to their main text; "
@@ -190,15 +205,20 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     total = t["total"] + (d["write_s"] if d is not None else 0.0)
     console.print(Text(f"doublet {command}: done in {total:.2f} s", style="bold green"), soft_wrap=True)
     line(console, "documents", f"{c['documents']:,} read · {c['rejected']:,} rejected · {c['repaired']:,} repaired"
-          f"  ({c['input_records']:,} input records, {c['characters']:,} characters, {c['words']:,} words)")
+          f"  ({plural(c['input_records'], 'input record')}, {plural(c['characters'], 'character')}, "
+          f"{plural(c['words'], 'word')})")
+    skipped_files = summary.get("skipped_files") or {}
+    if skipped_files.get("count"):
+        line(console, "skipped", skipped_files_line(skipped_files))
     if summary.get("skipped"):
         line(console, "skipped", f"{c['skipped_records']:,} WARC records that are not HTML pages: "
               + ", ".join(f"{n:,} {reason}" for reason, n in summary["skipped"].items()))
     line(console, "pairs", f"{c['pairs']:,}: {c['near_duplicate_pairs']:,} near-duplicate, {c['reuse_pairs']:,} reuse"
           f" · {c['passages']:,} passages")
-    line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
-    line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
-          f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
+    line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest "
+          f"{plural(c['largest_cluster'], 'document')}")
+    line(console, "duplicates", f"{plural(c['documents_removable_as_near_duplicates'], 'near-duplicate copy', 'near-duplicate copies')}"
+          f" removable (from {plural(c['near_duplicate_clusters_with_copies'], 'cluster')})")
     if "templates" in summary:
         tm = summary["templates"]
         rules = ", ".join(f"{n:,} {r}" for r, n in tm["by_rule"].items() if n)
@@ -214,9 +234,34 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     line(console, "time", f"{total:.2f} s  ({stages})")
     rate = (f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · " if tp.get("docs_per_s") is not None
             else "")
-    line(console, "throughput", f"{rate}{summary['workers']} workers")
+    line(console, "throughput", f"{rate}{plural(summary['workers'], 'worker')}")
     line(console, "outputs", f"{outdir}/  " + ", ".join(outputs))
     show_problems(console, problems, str(outdir / "summary.json"))
+
+
+def skipped_files_line(skipped: Mapping[str, Any]) -> str:
+    """``2 files in input folders not read (not .txt/.html): corpus/LICENSE, corpus/x.jsonl``."""
+    n, examples = skipped["count"], skipped.get("examples", [])
+    more = ", …" if n > len(examples) else ""
+    return (f"{plural(n, 'file')} in input folders not read (not .txt or .html/.htm; give such a file directly, "
+            f"or convert it): {', '.join(examples)}{more}")
+
+
+def check_read(summary: Mapping[str, Any], problems: Sequence[InputProblem], where: str) -> None:
+    """Raise :class:`RunFailed` when not one document could be read, saying why and what to do."""
+    c = summary["counts"]
+    if c["documents"]:
+        return
+    rejected = [p for p in problems if p.action == "rejected"]
+    if rejected:
+        first = rejected[0].message()
+        raise RunFailed(f"no document could be read: {plural(len(rejected), 'input record')} rejected (the first: "
+                        f"{first}). Fix the inputs or the options it names (e.g. --id-field, --text-field) and "
+                        f"run again; every rejected record is listed in {where}")
+    skipped = summary.get("skipped_files") or {}
+    hint = (f"; {skipped_files_line(skipped)}" if skipped.get("count") else "")
+    raise RunFailed(f"no document could be read: the inputs hold no documents{hint}. Give folders of .txt / .html "
+                    "files, text files, or JSON Lines / CSV / TSV / Parquet / WARC files")
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,38 +279,44 @@ def _prepare_outdir(outdir: Path) -> None:
 
 def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
           problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None,
-          site_field: str | None = None) -> Any:
+          site_field: str | None = None, skipped_files: SkippedFiles | None = None) -> Any:
     """Check the inputs (existence, format, Parquet columns) and stream their documents."""
     try:
         return read_documents(list(inputs), id_field=id_field, text_field=text_field,
                               max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
-                              skipped=skipped, workers=cfg.workers, site_field=site_field)
+                              skipped=skipped, workers=cfg.workers, site_field=site_field,
+                              skipped_files=skipped_files)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False, keep_boilerplate: bool = False,
-         engine: str = "local", site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
+         engine: str = "local", site_field: str | None = None, verbose: bool = False) -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
     if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
         if keep_boilerplate:
             raise CliError("--keep-boilerplate applies to HTML and WARC input, which the Spark engine does not "
                            "read: drop it, or use --engine local")
         _prepare_outdir(outdir)
-        return _run_spark(inputs, cfg, id_field, text_field, site_field)
+        return _run_spark(inputs, cfg, id_field, text_field, site_field, progress, verbose)
     skipped: Counter[str] = Counter()
-    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field)
+    skipped_files = SkippedFiles()
+    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field, skipped_files)
     _prepare_outdir(outdir)
     result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
     result.summary["inputs"] = list(inputs)  # as given
+    result.summary["fields"] = {"id": id_field, "text": text_field}  # how to read them again (show, report)
     result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
+    result.summary["counts"]["skipped_files"] = skipped_files.count  # folder files that are not .txt/.html
     result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+    result.summary["skipped_files"] = skipped_files.to_dict()
     return result, problems
 
 
 def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
-               site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
+               site_field: str | None = None, progress: Progress | None = None,
+               verbose: bool = False) -> tuple[Any, list[InputProblem]]:
     """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
     try:
         from .engines import spark as spark_engine
@@ -273,13 +324,18 @@ def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: st
         raise CliError(str(exc)) from None
     try:
         spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
-        result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
-                                        text_field=text_field, site_field=site_field)
+        shown = progress if isinstance(progress, RichProgress) else None  # -q: no progress, no status polling
+        if shown is not None:
+            shown.start("spark start", None)  # starting a JVM takes a while
+        result = spark_engine.run_files(spark_engine.session(cfg, verbose=verbose), inputs, cfg, id_field=id_field,
+                                        text_field=text_field, site_field=site_field, progress=shown)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
     result.summary["counts"]["skipped_records"] = 0  # as the local path: Spark reads no WARC, so skips none
+    result.summary["counts"]["skipped_files"] = 0
     result.summary["skipped"] = {}
+    result.summary["skipped_files"] = {"count": 0, "examples": []}
     return result, result.problems
 
 
@@ -308,7 +364,7 @@ class _Group(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         except CliError as exc:
             _error(str(exc))
-            code = EXIT_USAGE
+            code = exc.code
         except _ClickException as exc:
             code = getattr(exc, "exit_code", EXIT_USAGE)
             if type(exc).__name__ == "NoArgsIsHelpError":  # plain `doublet`: show the help
@@ -338,21 +394,24 @@ character offsets. Boilerplate that recurs across many documents (navigation, fo
 is ignored.
 
 [bold]doublet find[/bold] reports pairs, passages and clusters; [bold]doublet dedup[/bold] also writes a copy of
-the input without its near-duplicate copies.
+the input without its near-duplicate copies; [bold]doublet compare[/bold] A B compares two documents and
+[bold]doublet show[/bold] prints a run's reused passages as text, side by side.
 
-Inputs: folders of .txt files, JSON Lines, CSV/TSV (all optionally .gz/.zst) or Parquet files; web pages
-as folders of .html files or WARC files. [bold]doublet eval[/bold] scores a run against labelled gold.
+Inputs: folders of .txt files, single .txt/.md/.html files, JSON Lines, CSV/TSV (all optionally .gz/.zst)
+or Parquet files; web pages as folders of .html files or WARC files. [bold]doublet eval[/bold] scores a run against labelled gold.
 
 [bold]Examples[/bold]
 
   doublet find corpus/ -o out/
+  doublet find a.txt b.txt -o out/ && doublet show out/
+  doublet compare original.txt copy.txt
   doublet find news.jsonl.gz more.parquet -o out/ --text-field body
   doublet dedup crawl.csv -o deduped/ --keep longest
 
 Outputs go to the -o folder: pairs.jsonl (one reusing pair per line, with passages), clusters.jsonl
 (every document and its cluster), summary.json (counts, parameters, timings, every rejected record);
 dedup adds the kept records in the input's own format and removed.jsonl. Progress and a summary go
-to stderr; nothing is printed on stdout.
+to stderr; find and dedup print nothing on stdout, compare, show and eval print their results there.
 """
 
 FIND_HELP = f"""\
@@ -362,7 +421,8 @@ Find near-duplicate documents and reused passages in one or more inputs.
 
 Writes OUTDIR/pairs.jsonl, OUTDIR/clusters.jsonl and OUTDIR/summary.json. Records that cannot be read
 (bad JSON, no id, no text, duplicate id, binary file, too long, ...) are skipped and listed with file
-and line in summary.json; the run still succeeds.
+and line in summary.json; the run still succeeds, unless not one document could be read (exit status 1,
+saying what to fix).
 
 [bold]Examples[/bold]
 
@@ -371,12 +431,12 @@ and line in summary.json; the run still succeeds.
 """
 
 DEDUP_HELP = f"""\
-Remove near-duplicate documents from one input, keeping one document per near-duplicate cluster.
+Remove near-duplicate documents from one or more inputs, keeping one document per near-duplicate cluster.
 
 {FORMATS_HELP}
 
-Writes the kept records to OUTDIR in the input's own format and compression, byte for byte (a txt
-folder becomes OUTDIR/<folder name>/), OUTDIR/removed.jsonl (each removed document, the kept document
+Writes the kept records to OUTDIR in each input's own format and compression, byte for byte (a txt
+folder becomes OUTDIR/<folder name>/, a kept text file OUTDIR/<file name>), OUTDIR/removed.jsonl (each removed document, the kept document
 it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.json as [bold]find[/bold] does.
 
 [bold]Examples[/bold]
@@ -422,11 +482,8 @@ def _root(
 
 
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False,
-                                              help="Folders of .txt / .html files, or JSONL / CSV / TSV / Parquet / "
-                                                   "WARC files.")]
-Input = Annotated[str, typer.Argument(metavar="INPUT", show_default=False,
-                                       help="A folder of .txt / .html files, or a JSONL / CSV / TSV / Parquet / WARC "
-                                            "file.")]
+                                              help="Any mix of folders of .txt / .html files, single .txt / .md / "
+                                                   ".html files, and JSONL / CSV / TSV / Parquet / WARC files.")]
 KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
 Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
@@ -465,6 +522,7 @@ def find_command(
     site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
+    verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -472,19 +530,20 @@ def find_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate,
-                                engine=engine.value, site_field=site_field)
+                                engine=engine.value, site_field=site_field, verbose=verbose)
     finally:
         _close(progress)
     result.summary["outputs"] = list(FIND_OUTPUTS)
     result.write(outdir)
     if not quiet:
         _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
+    check_read(result.summary, problems, str(outdir / "summary.json"))
 
 
 @app.command("dedup", help=unwrap(DEDUP_HELP), no_args_is_help=True)
 def dedup_command(
     ctx: typer.Context,
-    input_: Input,
+    inputs: Inputs,
     outdir: OutDir,
     keep: Keep = KeepPolicy.first,  # type: ignore[attr-defined]
     id_field: IdField = "id",
@@ -515,25 +574,28 @@ def dedup_command(
     site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
+    verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
     policy = keep.value
-    source = Path(input_)
-    target = outdir / source.resolve().name  # where write_kept puts the kept records
-    _check_dedup_target(source, target)
+    targets = _dedup_targets(inputs, outdir)  # where write_kept puts each input's kept records
     console = stderr()
     progress = _progress(quiet, console)
     try:
-        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
-                                keep_boilerplate=keep_boilerplate, engine=engine.value, site_field=site_field)
+        result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_corpus=True,
+                                keep_boilerplate=keep_boilerplate, engine=engine.value, site_field=site_field,
+                                verbose=verbose)
         kept_ids, removals = result.plan(policy) if engine.value == "spark" else dedup.plan(result, policy, cfg)
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
+        seen_ids: set[str] = set()  # ids across inputs, as read_documents checks them
         try:
-            write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
-                       seen_ids=set(), problems=rereading, keep_boilerplate=keep_boilerplate, workers=cfg.workers)
+            for input_ in inputs:
+                write_kept(input_, written, outdir, id_field=id_field, text_field=text_field,
+                           max_chars=cfg.max_chars, seen_ids=seen_ids, problems=rereading,
+                           keep_boilerplate=keep_boilerplate, workers=cfg.workers)
         except (FileExistsError, ValueError) as exc:
             raise CliError(str(exc)) from None
         progress.done()
@@ -548,17 +610,35 @@ def dedup_command(
         raise AssertionError(  # explicit, not `assert`: must hold under python -O too
             f"dedup lost records: kept {written.n} (planned {len(kept_ids)}) + removed {len(removals)} + rejected "
             f"{counts['rejected']} (again when writing: {rejected_again}) != {counts['input_records']} input "
-            f"records; did {input_} change during the run?")
-    kept_name = target.name + ("/" if target.is_dir() else "")
-    outputs = (kept_name, "removed.jsonl", *FIND_OUTPUTS)
+            f"records; did {', '.join(inputs)} change during the run?")
+    kept_names = [t.name + ("/" if t.is_dir() else "") for t in targets if t.exists()]
+    outputs = (*kept_names, "removed.jsonl", *FIND_OUTPUTS)
     result.summary["outputs"] = list(outputs)
     result.summary["dedup"] = {"keep": policy, "kept": written.n, "removed": len(removals),
-                               "rejected": counts["rejected"], "output": str(target), "write_s": round(write_s, 3)}
+                               "rejected": counts["rejected"], "output": ", ".join(map(str, targets)),
+                               "kept_outputs": [str(t) for t in targets if t.exists()],
+                               "write_s": round(write_s, 3)}
     with open(outdir / "removed.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in removals)
     result.write(outdir)
     if not quiet:
         _report(console, "dedup", result.summary, outdir, outputs, problems)
+    check_read(result.summary, problems, str(outdir / "summary.json"))
+
+
+def _dedup_targets(inputs: Sequence[str], outdir: Path) -> list[Path]:
+    """Where each input's kept records go (OUTDIR/<its name>), refused before the run if they collide or would
+    overwrite an input (what write_kept would refuse after it). A text file whose document is removed gets no
+    copy."""
+    targets = [outdir / Path(i).resolve().name for i in inputs]
+    names = Counter(t.name for t in targets)
+    clash = sorted(n for n, k in names.items() if k > 1)
+    if clash:
+        raise CliError(f"two inputs have the name {clash[0]}: their kept records would both go to {outdir / clash[0]};"
+                       " rename one, or dedup them one at a time")
+    for i, t in zip(inputs, targets):
+        _check_dedup_target(Path(i), t)
+    return targets
 
 
 def _check_dedup_target(input_: Path, target: Path) -> None:
@@ -584,6 +664,156 @@ class _KeptCounter:
             self.n += 1
             return True
         return False
+
+# --------------------------------------------------------------------------------------------
+# doublet compare / doublet show: passages as text, in the terminal (doublet.show)
+
+COMPARE_HELP = """\
+Compare two documents: the verdict (near-duplicate or reuse, and its level: verbatim, light or heavy), their
+similarity (Jaccard of word 5-grams), how much of each is contained in the other, and each reused passage's
+text from both side by side. The same answer as [bold]doublet find[/bold] on these two documents.
+
+A and B are text files (.txt, .md, .html, ...; an HTML page is reduced to its main text) or any input
+holding exactly one document; '-' reads one of them from stdin (UTF-8). Offsets are character offsets into
+the decoded text, \\r\\n counted as two characters.
+
+[bold]Examples[/bold]
+
+  doublet compare original.txt copy.txt
+  curl -s https://example.org/story.html | doublet compare - archive/story.txt
+  doublet compare a.txt b.txt --json | jq .containment_a
+"""
+
+SHOW_HELP = """\
+Print the reused passages of a find run as text: for each pair, its verdict and figures, then each passage
+from both documents side by side. The texts are read again from the run's inputs (as listed in its
+summary.json, or the INPUT... given), as [bold]doublet report[/bold] does.
+
+Without --pair, shows the strongest pairs first (near-duplicates, then verbatim, light and heavy reuse, then
+by containment). --json prints JSON Lines: each pairs.jsonl row with "a_text" and "b_text" added to every
+passage.
+
+[bold]Examples[/bold]
+
+  doublet show out/ --pair 000_b11279ffa2e6de7c.txt 003_f7c337c5b85d0f0e.txt
+  doublet show out/ --max-pairs 3
+  doublet show out/ --json > passages.jsonl
+"""
+
+RunDir = Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
+                                         help="Output folder of doublet find or dedup.")]
+RunInputs = Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
+                                                        help="The inputs of that run (default: as listed in its "
+                                                             "summary.json).")]
+RunIdField = Annotated[str | None, typer.Option("--id-field", show_default=False, help="Field or column that holds "
+                                                "the document id [default: the run's, from its summary.json].")]
+RunTextField = Annotated[str | None, typer.Option("--text-field", show_default=False, help="Field or column that "
+                                                  "holds the text [default: the run's, from its summary.json].")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of the side-by-side view.")]
+Full = Annotated[bool, typer.Option("--full", help=f"Show whole passages (else the middle of passages longer than "
+                                                    f"{DEFAULT_SHOWN_CHARS:,} characters is elided).")]
+
+
+def _one_document(arg: str, cfg: Config, keep_boilerplate: bool) -> tuple[str, str]:
+    """(name, text) of the one document in ``arg`` ('-': stdin)."""
+    if arg == "-":
+        text, _ = decode_text(sys.stdin.buffer.read())
+        if not text.strip():
+            raise RunFailed("stdin is empty: pipe a text into doublet compare, or give a file")
+        if len(text) > cfg.max_chars:
+            raise RunFailed(f"stdin holds {len(text):,} characters, more than --max-chars {cfg.max_chars:,}")
+        return "stdin", text
+    problems: list[InputProblem] = []
+    docs = []
+    for doc in _read([arg], cfg, "id", "text", problems, keep_boilerplate):
+        docs.append(doc)
+        if len(docs) > 1:
+            raise CliError(f"{arg} holds more than one document; compare takes one document per side (a text "
+                           "file or '-'); to compare a collection use doublet find")
+    if not docs:
+        reason = next((p.message() for p in problems if p.action == "rejected"), f"{arg} holds no document")
+        raise RunFailed(f"cannot compare: {reason}")
+    return arg, docs[0].text
+
+
+@app.command("compare", help=unwrap(COMPARE_HELP), no_args_is_help=True)
+def compare_command(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(metavar="A", show_default=False, help="A text file, or - for stdin.")],
+    b: Annotated[str, typer.Argument(metavar="B", show_default=False, help="A text file, or - for stdin.")],
+    json_out: JsonOut = False,
+    full: Full = False,
+    threshold: Threshold = None,
+    shingle_size: ShingleSize = None,
+    min_words: MinWords = None,
+    min_passage_words: MinPassageWords = None,
+    min_identity: MinIdentity = None,
+    max_gap: MaxGap = None,
+    max_chars: MaxChars = None,
+    seed_size: SeedSize = None,
+    template_rules: TemplateRules = None,
+    template: TemplateFiles = None,
+    keep_boilerplate: KeepBoilerplate = False,
+) -> None:
+    from .api import compare
+
+    if a == "-" and b == "-":
+        raise CliError("only one of A and B can be read from stdin (-)")
+    cfg = _config({**ctx.params, "workers": 1})
+    (name_a, text_a), (name_b, text_b) = _one_document(a, cfg, keep_boilerplate), _one_document(b, cfg,
+                                                                                                keep_boilerplate)
+    pair = compare(text_a, text_b, cfg).to_dict()
+    pair["a"], pair["b"] = name_a, name_b
+    if json_out:
+        typer.echo(json.dumps(pair_with_text(pair, text_a, text_b), ensure_ascii=False, indent=1))
+        return
+    render_pair(Console(highlight=False), pair, text_a, text_b, max_chars=None if full else DEFAULT_SHOWN_CHARS)
+
+
+@app.command("show", help=unwrap(SHOW_HELP), no_args_is_help=True)
+def show_command(
+    run: RunDir,
+    inputs: RunInputs = None,
+    pair_ids: Annotated[tuple[str, str] | None, typer.Option(
+        "--pair", metavar="A B", show_default=False, help="Show the pair of these two documents (either order).")]
+    = None,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", "-n", min=1, help="Pairs shown, strongest first "
+                                                                           "(without --pair).")] = 10,
+    id_field: RunIdField = None,
+    text_field: RunTextField = None,
+    json_out: JsonOut = False,
+    full: Full = False,
+) -> None:
+    from .report import ReportError, check_offsets, read_run_pairs, read_texts
+
+    try:
+        summary, stream = read_run_pairs(run)
+        if pair_ids is not None:
+            wanted = {tuple(pair_ids), tuple(reversed(pair_ids))}
+            rows = [r for r in stream if (r["a"], r["b"]) in wanted]
+            if not rows:
+                raise ReportError(f"{pair_ids[0]!r} and {pair_ids[1]!r} are not a pair of this run (pairs.jsonl); "
+                                  f"`doublet show {run}` lists its strongest pairs, or compare them directly with "
+                                  "`doublet compare A B`")
+        else:
+            rows = heapq.nlargest(max_pairs, stream, key=strength)
+        texts, warnings = read_texts(summary, inputs, {r["a"] for r in rows} | {r["b"] for r in rows}, id_field,
+                                     text_field)
+        check_offsets(rows, texts)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    for w in warnings:
+        stderr().print(Text("warning: " + w, style="yellow"), soft_wrap=True)
+    if json_out:
+        for r in rows:
+            typer.echo(json.dumps(pair_with_text(r, texts[r["a"]], texts[r["b"]]), ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    if not rows:
+        stderr().print(Text(f"doublet show: {run} has no pairs", style="bold"), soft_wrap=True)
+    for r in rows:
+        render_pair(console, r, texts[r["a"]], texts[r["b"]], max_chars=None if full else DEFAULT_SHOWN_CHARS)
+
 
 # --------------------------------------------------------------------------------------------
 # doublet serve / doublet report (doublet.serve, doublet.report; imported when used: serve needs the
@@ -659,17 +889,15 @@ def serve_command(
 
 @app.command("report", help=unwrap(REPORT_HELP), no_args_is_help=True)
 def report_command(
-    run: Annotated[Path, typer.Argument(metavar="OUTDIR", show_default=False,
-                                        help="Output folder of doublet find.")],
-    inputs: Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False,
-                                                       help="The inputs of that run (default: as listed in "
-                                                            "its summary.json).")] = None,
+    run: RunDir,
+    inputs: RunInputs = None,
     out: Annotated[Path, typer.Option("--out", "-o", show_default=False, help="The HTML file to write.")]
     = Path("report.html"),
-    id_field: IdField = "id",
-    text_field: TextField = "text",
-    max_pairs: Annotated[int, typer.Option("--max-pairs", min=1, help="Pairs shown (the first ones in "
-                                                                     "pairs.jsonl).")] = 1000,
+    id_field: RunIdField = None,
+    text_field: RunTextField = None,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", min=1, help="Pairs shown, the strongest: "
+                                                                     "near-duplicates, then verbatim, light and "
+                                                                     "heavy reuse, then by containment.")] = 1000,
     quiet: Quiet = False,
 ) -> None:
     from .report import ReportError, write_report
@@ -681,8 +909,8 @@ def report_command(
     if not quiet:
         console = stderr()
         console.print(Text(f"doublet report: wrote {out}", style="bold green"), soft_wrap=True)
-        line(console, "pairs", f"{len(data.pairs):,} shown of {data.total_pairs:,} · {len(data.clusters):,} "
-             f"clusters · {len(data.texts):,} documents")
+        line(console, "pairs", f"{len(data.pairs):,} of {plural(data.total_pairs, 'pair')} shown · "
+             f"{plural(len(data.clusters), 'cluster')} · {plural(len(data.texts), 'document')}")
         for w in data.warnings:
             console.print(Text("  " + w, style="yellow"), soft_wrap=True)
 
@@ -716,7 +944,7 @@ def eval_command(
                                              help="Also write the JSON scores to this file.")] = None,
     quiet: Quiet = False,
 ) -> None:
-    from .evaluate import evaluate, load_gold, load_run, summary_line
+    from .evaluate import evaluate, id_mismatch, load_gold, load_run, summary_line
 
     try:
         gold = load_gold(gold_dir)
@@ -725,6 +953,10 @@ def eval_command(
         raise CliError(str(exc)) from None
     except (ValueError, KeyError) as exc:
         raise CliError(f"cannot read the gold or the run: {type(exc).__name__}: {exc}") from None
+    mismatch = id_mismatch(gold, run)
+    if mismatch is not None:
+        raise RunFailed(f"{run_dir} is not a run of {gold_dir}: {mismatch}. Score a run of the gold's own corpus: "
+                        f"`doublet find {gold_dir / 'corpus.jsonl'} -o OUT` then `doublet eval {gold_dir} OUT`")
     scores = evaluate(gold, run)
     text = json.dumps(scores, indent=1)
     typer.echo(text)

@@ -27,9 +27,9 @@ from rich.markup import escape
 from rich.text import Text
 
 from .config import Config
-from .console import MAX_PROBLEMS_SHOWN, RichProgress, line, show_problems, stderr, unwrap
+from .console import MAX_PROBLEMS_SHOWN, RichProgress, line, plural, show_problems, stderr, unwrap
 from .engines.local import default_workers
-from .documents import InputProblem, read_documents
+from .documents import InputProblem, SkippedFiles, read_documents
 from .index import BATCH_SIZE, DoubletIndexError, Index, IndexBusy
 
 EXIT_USAGE = 2
@@ -70,13 +70,26 @@ def _open(path: Path, workers: int | None = None, wait: float = 10.0) -> Index:
 
 
 def _read(inputs: list[str], idx: Index, id_field: str, text_field: str, problems: list[InputProblem],
-          keep_boilerplate: bool = False, site_field: str | None = None) -> Any:
+          keep_boilerplate: bool = False, site_field: str | None = None,
+          skipped_files: SkippedFiles | None = None) -> Any:
     try:
         return read_documents(inputs, id_field=id_field, text_field=text_field, max_chars=idx.config.max_chars,
                               problems=problems, keep_boilerplate=keep_boilerplate, workers=idx.config.workers,
-                              site_field=site_field)
+                              site_field=site_field, skipped_files=skipped_files)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
+
+
+def _nothing_read(n_documents: int, problems: list[InputProblem], skipped: SkippedFiles, where: str) -> None:
+    """Exit 1 with what to do when not one document could be read (as doublet find does)."""
+    if n_documents:
+        return
+    from .cli import RunFailed, check_read
+
+    try:
+        check_read({"counts": {"documents": 0}, "skipped_files": skipped.to_dict()}, problems, where)
+    except RunFailed as exc:
+        raise _fail(str(exc), EXIT_FAILED) from None
 
 
 def _progress(quiet: bool) -> Any:
@@ -229,8 +242,9 @@ def add_command(
     """
     idx = _open(path, workers if workers is not None else default_workers(), wait)
     problems: list[InputProblem] = []
+    skipped = SkippedFiles()
     try:
-        docs = _read(inputs, idx, id_field, text_field, problems, keep_boilerplate, site_field)
+        docs = _read(inputs, idx, id_field, text_field, problems, keep_boilerplate, site_field, skipped)
         progress = _progress(quiet)
         try:
             with _user_errors():
@@ -242,9 +256,11 @@ def add_command(
         idx.close()
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps({"index": str(path), "inputs": inputs, **rep.to_dict()}, ensure_ascii=False,
-                                     indent=1) + "\n", encoding="utf-8")
+        report.write_text(json.dumps({"index": str(path), "inputs": inputs, "skipped_files": skipped.to_dict(),
+                                      **rep.to_dict()}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    where = str(report) if report is not None else "the --report file"
     if quiet or stats is None:
+        _nothing_read(rep.documents, rep.problems, skipped, where)
         return
     con = stderr()
     c = rep.to_dict(ids=False)
@@ -258,9 +274,14 @@ def add_command(
     tp = c["throughput"]
     if tp["docs_per_s"] is not None:
         line(con, "throughput", f"{tp['docs_per_s']:,.0f} docs/s · {tp['mb_per_s']:,.2f} MB/s · "
-              f"{idx.config.workers} workers")
-    line(con, "index", f"{path}: {stats['documents']:,} documents · {stats['bytes_on_disk'] / 1e6:,.1f} MB")
-    show_problems(con, rep.problems, str(report) if report is not None else "the --report file")
+              f"{plural(idx.config.workers, 'worker')}")
+    if skipped.count:
+        from .cli import skipped_files_line
+
+        line(con, "skipped", skipped_files_line(skipped.to_dict()))
+    line(con, "index", f"{path}: {plural(stats['documents'], 'document')} · {stats['bytes_on_disk'] / 1e6:,.1f} MB")
+    show_problems(con, rep.problems, where)
+    _nothing_read(rep.documents, rep.problems, skipped, where)
 
 
 @_command("query")
@@ -286,10 +307,11 @@ def query_command(
     idx = _open(path)
     t0 = time.perf_counter()
     problems: list[InputProblem] = []
+    skipped = SkippedFiles()
     counts = {"queries": 0, "queries_with_matches": 0, "matches": 0, "near_duplicate_matches": 0,
               "reuse_matches": 0, "passages": 0, "characters": 0}
     try:
-        docs = _read(inputs, idx, id_field, text_field, problems, site_field=site_field)
+        docs = _read(inputs, idx, id_field, text_field, problems, site_field=site_field, skipped_files=skipped)
         outdir.mkdir(parents=True, exist_ok=True)
         progress = _progress(quiet)
         try:
@@ -314,7 +336,9 @@ def query_command(
         idx.close()
     seconds = time.perf_counter() - t0
     counts["rejected"] = sum(p.action == "rejected" and p.scope == "record" for p in problems)
+    counts["skipped_files"] = skipped.count
     summary = {"index": str(path), "index_documents": n_docs, "inputs": inputs, "counts": counts,
+               "skipped_files": skipped.to_dict(),
                "seconds": round(seconds, 3),
                "throughput": {"docs_per_s": round(counts["queries"] / seconds, 1) if seconds else None},
                "outputs": ["matches.jsonl", "summary.json"], "problems": [p.to_dict() for p in problems]}
@@ -328,8 +352,13 @@ def query_command(
               f"{counts['queries_with_matches']:,} with matches")
         line(con, "matches", f"{counts['matches']:,}: {counts['near_duplicate_matches']:,} near-duplicate, "
               f"{counts['reuse_matches']:,} reuse · {counts['passages']:,} passages")
+        if skipped.count:
+            from .cli import skipped_files_line
+
+            line(con, "skipped", skipped_files_line(skipped.to_dict()))
         line(con, "outputs", f"{outdir}/  matches.jsonl, summary.json")
         show_problems(con, problems, str(outdir / "summary.json"))
+    _nothing_read(counts["queries"], problems, skipped, str(outdir / "summary.json"))
 
 
 @_command("templates")
@@ -356,14 +385,28 @@ def templates_command(
 
 @_command("stats")
 def stats_command(path: IndexPath) -> None:
-    """Print the index's counts, document-frequency histogram, size on disk and parameters (JSON, stdout)."""
+    """Print the index's counts, document-frequency histogram, size on disk and parameters (JSON, stdout). Dates
+    are ISO 8601 in UTC (``created``, ``last_write``), with the Unix times beside them (``created_unix``, ...)."""
     idx = _open(path)
     try:
         with _user_errors():
             stats = idx.stats()
     finally:
         idx.close()
-    typer.echo(json.dumps(stats, ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(readable_dates(stats), ensure_ascii=False, indent=1))
+
+
+def readable_dates(stats: dict[str, Any]) -> dict[str, Any]:
+    """``stats`` with its Unix times (``created``, ``last_write``) as ISO 8601 UTC strings, the numbers kept under
+    ``<name>_unix``."""
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if key in ("created", "last_write"):
+            out[key] = None if value is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+            out[key + "_unix"] = value
+        else:
+            out[key] = value
+    return out
 
 
 @_command("check")

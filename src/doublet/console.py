@@ -23,16 +23,25 @@ def unwrap(text: str) -> str:
     return "\n\n".join(b if b.startswith("  ") else " ".join(b.split("\n")) for b in blocks)
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 pair``, ``2 pairs``, ``1,000 documents``: the count with the word agreeing with it."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
 def show_problems(console: Console, problems: Sequence[InputProblem], where: str) -> None:
-    """The first input problems (rejected in red, repaired in yellow) and where the rest are listed."""
-    if not problems:
-        return
-    n = len(problems)
-    console.print(Text(f"{n:,} input problem{'s' if n != 1 else ''}:", style="bold"), soft_wrap=True)
-    for p in problems[:MAX_PROBLEMS_SHOWN]:
-        console.print(Text("  " + p.message(), style="red" if p.action == "rejected" else "yellow"), soft_wrap=True)
-    if n > MAX_PROBLEMS_SHOWN:
-        console.print(Text(f"  … and {n - MAX_PROBLEMS_SHOWN:,} more in {where}"), soft_wrap=True)
+    """The first records rejected (in red) and repaired (in yellow: read after a fix, e.g. decoded as
+    Windows-1252; not a problem to act on), each group counted apart, and where the rest are listed."""
+    for action, style, head in (("rejected", "red", "rejected"), ("repaired", "yellow", "repaired (read after a fix)")):
+        group = [p for p in problems if p.action == action]
+        if not group:
+            continue
+        n = len(group)
+        what = plural(n, "input record") if all(p.scope == "record" for p in group) else plural(n, "input")
+        console.print(Text(f"{what} {head}:", style="bold"), soft_wrap=True)
+        for p in group[:MAX_PROBLEMS_SHOWN]:
+            console.print(Text("  " + p.message(), style=style), soft_wrap=True)
+        if n > MAX_PROBLEMS_SHOWN:
+            console.print(Text(f"  … and {n - MAX_PROBLEMS_SHOWN:,} more in {where}"), soft_wrap=True)
 
 
 class _StateColumn(SpinnerColumn):

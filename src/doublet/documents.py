@@ -7,7 +7,11 @@ Input formats (see :func:`detect_format`)
   with ``.``) and all other files are ignored, symlinked folders are not followed.  The id is the
   path relative to the folder with forward slashes, suffix included (``"sub/a.txt"``).  Files are
   read in sorted id order.  Text is UTF-8 (a BOM is dropped); a file with a UTF-16 byte order mark
-  is decoded as UTF-16.
+  is decoded as UTF-16.  Other files in the folder (a ``LICENSE``, a ``.jsonl``, a ``.md``) are not
+  read but counted, with their first few names, in :class:`SkippedFiles`.
+* **one text file** -- a file given directly whose name ends in ``.txt``, ``.md``, ``.html`` or
+  ``.htm`` (each optionally ``.gz``/``.zst``) is one document, read as a folder's file is; its id
+  is its path as given (``str(Path(arg))``: ``./a.txt`` -> ``a.txt``).
 * **JSON Lines** -- ``.jsonl``, ``.ndjson`` or ``.json``: one JSON object per line, blank lines
   skipped.  Lines are read as bytes and decoded one at a time, so one bad line never spoils the
   rest.
@@ -85,6 +89,8 @@ __all__ = [
     "REPAIRED",
     "Document",
     "InputFormat",
+    "SkippedFiles",
+    "decode_text",
     "InputProblem",
     "detect_format",
     "documents_from_items",
@@ -97,9 +103,9 @@ REJECTED = "rejected"
 REPAIRED = "repaired"
 
 SUPPORTED_FORMATS = (
-    "a folder of .txt and .html/.htm files (each optionally .gz or .zst), or a file ending in "
-    ".jsonl, .ndjson, .json (JSON Lines), .csv or .tsv -- each optionally followed by .gz or .zst "
-    "-- or .parquet, .warc or .warc.gz"
+    "a folder of .txt and .html/.htm files (each optionally .gz or .zst), a single .txt, .md or .html/.htm "
+    "file (one document), or a file ending in .jsonl, .ndjson, .json (JSON Lines), .csv or .tsv -- each "
+    "optionally followed by .gz or .zst -- or .parquet, .warc or .warc.gz"
 )
 
 _CHUNK = 1 << 20
@@ -110,6 +116,7 @@ _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _TXT_SUFFIXES = (".txt", ".txt.gz", ".txt.zst")
 _HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz", ".html.zst", ".htm.zst")
+_ONE_FILE_SUFFIXES = _TXT_SUFFIXES + _HTML_SUFFIXES + (".md", ".md.gz", ".md.zst")  # one document when given directly
 _LINE_EXTS = (".jsonl", ".ndjson", ".json")
 _COMPRESSION_SUFFIXES = ((".gz", "gz"), (".zst", "zst"), (".zstd", "zst"))
 # Control bytes that do not occur in text (tab, newlines, form feed and escape are allowed).
@@ -178,11 +185,28 @@ class InputProblem:
         }
 
 
+@dataclass(slots=True)
+class SkippedFiles:
+    """Files in input folders that were not read (not .txt or .html/.htm): how many, and the first names."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+    max_examples: int = 5
+
+    def add(self, path: str) -> None:
+        self.count += 1
+        if len(self.examples) < self.max_examples:
+            self.examples.append(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "examples": list(self.examples)}
+
+
 @dataclass(slots=True, frozen=True)
 class InputFormat:
     """How to read an input.  ``delimiter`` only matters for ``kind == "csv"`` (tab for .tsv)."""
 
-    kind: str  # "txtdir" | "jsonl" | "parquet" | "csv" | "warc"
+    kind: str  # "txtdir" | "textfile" | "jsonl" | "parquet" | "csv" | "warc"
     compression: str | None  # None | "gz" | "zst"
     delimiter: str = ","
 
@@ -192,6 +216,8 @@ def detect_format(path: str | Path) -> InputFormat:
     p = Path(path)
     if p.is_dir():
         return InputFormat("txtdir", None)
+    if p.name.lower().endswith(_ONE_FILE_SUFFIXES):
+        return InputFormat("textfile", _split_compression(p.name.lower())[1])
     name, compression = _split_compression(p.name.lower())
     ext = os.path.splitext(name)[1]
     if ext == ".warc":
@@ -231,6 +257,7 @@ class _Spec:
     keep_fields: bool
     keep_boilerplate: bool = False
     skipped: Counter[str] | None = field(default=None, compare=False)  # skipped WARC records by reason
+    skipped_files: SkippedFiles | None = field(default=None, compare=False)  # folder files not read
     workers: int = 1  # processes that extract web pages
     site_field: str | None = None  # field or column naming each record's site (a URL, host or name)
 
@@ -271,7 +298,8 @@ class _Checker:
         self._seen: dict[str, tuple[int, Any]] = {}
 
     def add_source(self, source: str, fmt: InputFormat) -> int:
-        kind = {"txtdir": "path", "parquet": "row", "api": "item", "warc": "offset"}.get(fmt.kind, "line")
+        kind = {"txtdir": "path", "textfile": "file", "parquet": "row", "api": "item",
+                "warc": "offset"}.get(fmt.kind, "line")
         self._sources.append((source, kind))
         return len(self._sources) - 1
 
@@ -312,6 +340,8 @@ class _Checker:
 
     def _location(self, src: int, value: Any) -> str:
         source, kind = self._sources[src]
+        if kind == "file":
+            return source
         return f"{source}/{value}" if kind == "path" else f"{source}:{kind} {value}"
 
     def _document(self, doc_id: str | None, rec: _Record, src: int) -> Document:
@@ -503,6 +533,8 @@ def _records(
 ) -> Iterator[_Record]:
     if fmt.kind == "txtdir":
         inner = _with_pages(_txtdir_records(path, spec), spec.workers)
+    elif fmt.kind == "textfile":
+        inner = _with_pages(iter([_text_file_record(path, str(path), spec)]), spec.workers)
     elif fmt.kind == "jsonl":
         inner = _jsonl_records(path, fmt, spec)
     elif fmt.kind == "csv":
@@ -519,7 +551,7 @@ def _records(
 
 
 def _txtdir_records(folder: Path, spec: _Spec) -> Iterator[_Record]:
-    files, errors = _list_txt_files(folder)
+    files, errors = _list_txt_files(folder, spec.skipped_files)
     for exc in errors:
         yield _Record(
             ("path", ""),
@@ -528,28 +560,36 @@ def _txtdir_records(folder: Path, spec: _Spec) -> Iterator[_Record]:
             reject=f"cannot list this folder ({_describe(exc)}); the files in it were skipped",
         )
     for rel in files:
-        if rel.lower().endswith(_HTML_SUFFIXES):
-            yield _html_file_record(folder, rel, spec)
-        else:
-            yield _txt_record(folder, rel, spec.max_chars)
+        yield _text_file_record(folder / rel, rel, spec)
 
 
-def _list_txt_files(folder: Path) -> tuple[list[str], list[OSError]]:
+def _text_file_record(path: Path, doc_id: str, spec: _Spec) -> _Record:
+    """One document from one file: a web page if its name says HTML, else text."""
+    if path.name.lower().endswith(_HTML_SUFFIXES):
+        return _html_file_record(path, doc_id, spec)
+    return _txt_record(path, doc_id, spec.max_chars)
+
+
+def _list_txt_files(folder: Path, skipped: SkippedFiles | None = None) -> tuple[list[str], list[OSError]]:
+    """The .txt / .html files below ``folder`` (relative, sorted); other non-hidden files go to ``skipped``."""
     errors: list[OSError] = []
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, onerror=errors.append):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if not name.startswith(".") and name.lower().endswith(_TXT_SUFFIXES + _HTML_SUFFIXES):
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            if name.lower().endswith(_TXT_SUFFIXES + _HTML_SUFFIXES):
                 rel = os.path.relpath(os.path.join(dirpath, name), folder)
                 found.append(rel.replace(os.sep, "/"))
+            elif skipped is not None:
+                skipped.add(os.path.join(dirpath, name))
     found.sort()
     return found, errors
 
 
-def _txt_record(folder: Path, rel: str, max_chars: int) -> _Record:
-    path = folder / rel
-    rec = _Record(("path", rel), doc_id=rel, source=str(path), raw=path)
+def _txt_record(path: Path, doc_id: str, max_chars: int) -> _Record:
+    rec = _Record(("path", doc_id), doc_id=doc_id, source=str(path), raw=path)
     try:
         rec.text, rec.reject, rec.repair = _load_text_file(path, max_chars)
     except _READ_ERRORS as exc:
@@ -623,6 +663,13 @@ def _count_chars(chunks: Iterable[bytes], encoding: str) -> int:
         except UnicodeDecodeError:
             pass
     return n_bytes
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """Decode the bytes of a text as a txt file is decoded (UTF-8 with its BOM dropped, else Windows-1252;
+    UTF-16 with a BOM): (text, repair note or None)."""
+    text, note = _decode_text(data, data.startswith(_UTF16_BOMS))
+    return text or "", note
 
 
 def _decode_text(data: bytes, utf16: bool) -> tuple[str | None, str | None]:
@@ -724,9 +771,8 @@ def _with_pages(records: Iterator[_Record], workers: int) -> Iterator[_Record]:
             pool.shutdown(cancel_futures=True)
 
 
-def _html_file_record(folder: Path, rel: str, spec: _Spec) -> _Record:
-    path = folder / rel
-    rec = _Record(("path", rel), doc_id=rel, source=str(path), raw=path)
+def _html_file_record(path: Path, doc_id: str, spec: _Spec) -> _Record:
+    rec = _Record(("path", doc_id), doc_id=doc_id, source=str(path), raw=path)
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             rec.reject = "not a regular file"
@@ -1091,11 +1137,12 @@ def _prepare_input(path: Path, spec: _Spec) -> InputFormat:
 
 
 def _make_spec(id_field: str, text_field: str, max_chars: int, keep_fields: bool, keep_boilerplate: bool = False,
-               skipped: Counter[str] | None = None, workers: int = 1, site_field: str | None = None) -> _Spec:
+               skipped: Counter[str] | None = None, workers: int = 1, site_field: str | None = None,
+               skipped_files: SkippedFiles | None = None) -> _Spec:
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
-    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, max(1, workers),
-                 site_field or None)
+    return _Spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, skipped_files,
+                 max(1, workers), site_field or None)
 
 
 def read_documents(
@@ -1110,6 +1157,7 @@ def read_documents(
     skipped: Counter[str] | None = None,
     workers: int = 1,
     site_field: str | None = None,
+    skipped_files: SkippedFiles | None = None,
 ) -> Iterator[Document]:
     """Stream the documents of all ``inputs`` in order; append every problem to ``problems``.
 
@@ -1120,10 +1168,12 @@ def read_documents(
     are extracted in ``workers`` processes (documents still come in input order). ``site_field`` names the
     JSON Lines / CSV / Parquet field that says which site each record comes from (``meta["site"]``: a URL,
     host or site name), for the template rule that text recurring within one site is that site's template.
+    Files in input folders that are not read (not .txt or .html/.htm) are counted in ``skipped_files``.
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
-    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers, site_field)
+    spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers, site_field,
+                      skipped_files)
     plan = [(Path(p), _prepare_input(Path(p), spec)) for p in inputs]
     return _read_all(plan, spec, _Checker(spec, problems))
 
@@ -1220,6 +1270,8 @@ def write_kept(
     src = checker.add_source(str(path), fmt)
     if fmt.kind == "txtdir":
         _write_txtdir(path, spec, checker, src, kept, target)
+    elif fmt.kind == "textfile":
+        _write_text_file(path, spec, checker, src, kept, target)
     elif fmt.kind == "parquet":
         _write_parquet(path, spec, checker, src, kept, target)
     elif fmt.kind == "warc":
@@ -1271,6 +1323,16 @@ def _write_txtdir(
             dest = target / rec.locator[1]
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(rec.raw, dest)
+
+
+def _write_text_file(
+    path: Path, spec: _Spec, checker: _Checker, src: int, kept: Callable[[Document], bool], target: Path
+) -> None:
+    """One text file given directly: copied to ``target`` if its document is kept (else nothing is written)."""
+    for rec in _records(path, detect_format(path), spec):
+        doc = checker.check(rec, src)
+        if doc is not None and kept(doc):
+            shutil.copy2(path, target)
 
 
 def _write_parquet(

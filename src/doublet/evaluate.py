@@ -38,7 +38,8 @@ import numpy as np
 
 from .cluster import components
 
-__all__ = ["GOLD_FILES", "Gold", "Run", "adjusted_rand_index", "evaluate", "load_gold", "load_run", "summary_line"]
+__all__ = ["GOLD_FILES", "Gold", "Run", "adjusted_rand_index", "evaluate", "id_mismatch", "load_gold", "load_run",
+           "summary_line"]
 
 JACCARD_BUCKETS = ("<0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", ">=0.8")
 WORD_BUCKETS = ("25-49", "50-99", "100-199", ">=200")
@@ -76,6 +77,7 @@ class Run:
     self_pairs: int = 0
     unknown_ids: int = 0
     path: str = ""
+    unknown_example: str | None = None  # the first id not in the gold, for messages
 
 
 def load_gold(gold_dir: str | Path) -> Gold:
@@ -115,6 +117,8 @@ def load_run(run: str | Path, ids: set[str]) -> Run:
             continue
         if a not in ids or b not in ids:
             out.unknown_ids += 1
+            if out.unknown_example is None:
+                out.unknown_example = a if a not in ids else b
             continue
         swap = a > b
         key = (b, a) if swap else (a, b)
@@ -128,6 +132,22 @@ def load_run(run: str | Path, ids: set[str]) -> Run:
     if clusters_path.is_file():
         out.clusters = {str(r["id"]): str(r["cluster"]) for r in _jsonl(clusters_path)}
     return out
+
+
+def id_mismatch(gold: Gold, run: Run) -> str | None:
+    """Why the run cannot be of the gold's corpus, or None: most of its pairs name ids the gold does not have,
+    or its clusters.jsonl shares no id with the gold (scores against it would be all zeros, and mean nothing)."""
+    lines = run.lines - run.self_pairs
+    if lines and run.unknown_ids * 2 > lines:
+        return (f"{run.unknown_ids:,} of the run's {lines:,} pairs name ids that are not in the gold's corpus.jsonl "
+                f"(e.g. {run.unknown_example!r})")
+    if run.clusters:
+        gold_ids = set(gold.ids)
+        if not any(i in gold_ids for i in run.clusters):
+            example = next(iter(run.clusters))
+            return f"none of the run's {len(run.clusters):,} documents (clusters.jsonl, e.g. {example!r}) is in the " \
+                   "gold's corpus.jsonl"
+    return None
 
 
 # --------------------------------------------------------------------------------------------- measures

@@ -232,6 +232,20 @@ class Index:
         """Every indexed id, in order of first addition."""
         return self._store.ids()
 
+    def overview(self, n: int = 10, tries: int = 10) -> dict[str, Any]:
+        """What is indexed, for a start page: ``documents``, ``characters``, the ``n`` documents added last
+        (``recent``: id, chars, site, added) and ``sample``: the best match of the first of the last ``tries``
+        documents that has one (:meth:`search` of that document: ``Match.to_dict()``), or None."""
+        count, chars, recent = self._store.recent(max(n, tries))
+        sample = None
+        for row in recent[:tries]:
+            doc = self.get(row["id"])
+            matches = self.search(doc, limit=1) if doc is not None else []
+            if matches:
+                sample = matches[0].to_dict()
+                break
+        return {"documents": count, "characters": chars, "recent": recent[:n], "sample": sample}
+
     # --- adding
 
     def add(self, documents: Iterable[Any], *, problems: list[InputProblem] | None = None,

@@ -650,6 +650,15 @@ class Store:
         with self.read() as snap:
             return [dec(i) for (i,) in snap.con.execute("SELECT id FROM docs ORDER BY doc")]
 
+    def recent(self, n: int) -> tuple[int, int, list[dict[str, Any]]]:
+        """(documents, characters, the ``n`` documents added last: ``{"id", "chars", "site", "added"}``)."""
+        with self.read() as snap:
+            count, chars = snap.con.execute("SELECT COUNT(*), COALESCE(SUM(chars), 0) FROM docs").fetchone()
+            rows = snap.con.execute("SELECT d.id, d.chars, s.key, d.added FROM docs d LEFT JOIN sites s ON "
+                                    "s.site = d.site ORDER BY d.doc DESC LIMIT ?", (n,)).fetchall()
+        return int(count), int(chars), [{"id": dec(i), "chars": int(c), "site": None if k is None else dec(k),
+                                          "added": float(t)} for i, c, k, t in rows]
+
     # --- adding
 
     @contextmanager

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import html
 import json
 import time
@@ -35,11 +36,14 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .documents import InputProblem, read_documents
+from .show import strength
 
-__all__ = ["DEFAULT_MAX_PAIRS", "ReportData", "ReportError", "load_run", "render_html", "write_report"]
+__all__ = ["DEFAULT_MAX_PAIRS", "ReportData", "ReportError", "load_run", "check_offsets", "read_run_pairs", "read_texts", "render_html",
+           "write_report"]
 
 DEFAULT_MAX_PAIRS = 1000
-"""Pairs shown in one report (the first ones in pairs.jsonl's (a, b) order); the report says how many exist."""
+"""Pairs shown in one report (the strongest, by :func:`doublet.show.strength`: near-duplicates, then verbatim,
+light and heavy reuse, then by containment); the report says how many exist."""
 
 RUN_FILES = ("pairs.jsonl", "clusters.jsonl", "summary.json")
 MAX_BLOCKS = 200
@@ -84,9 +88,9 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     raise ReportError(f"{path}:{n}: not JSON ({exc.msg}); is this a doublet find output?") from None
 
 
-def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, id_field: str = "id",
-             text_field: str = "text", max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
-    """Read a find run's output folder and the texts of its first ``max_pairs`` pairs (see the module doc)."""
+def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, id_field: str | None = None,
+             text_field: str | None = None, max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
+    """Read a find run's output folder and the texts of its ``max_pairs`` strongest pairs (see the module doc)."""
     out = Path(outdir)
     missing = [n for n in RUN_FILES if not (out / n).is_file()]
     if missing:
@@ -99,18 +103,16 @@ def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, 
     except json.JSONDecodeError as exc:
         raise ReportError(f"{out / 'summary.json'} is not JSON ({exc.msg})") from None
 
-    pairs: list[dict[str, Any]] = []
-    total = 0
-    for row in _jsonl(out / "pairs.jsonl"):
-        total += 1
-        if len(pairs) < max_pairs:
-            pairs.append(row)
+    counted = _Counted(_jsonl(out / "pairs.jsonl"))
+    pairs = heapq.nlargest(max_pairs, counted, key=strength)  # strongest first; ties in pairs.jsonl's order
+    total = counted.n
     needed = {p["a"] for p in pairs} | {p["b"] for p in pairs}
     clusters = _clusters(out / "clusters.jsonl", needed)
-    texts, warnings = _texts(summary, inputs, needed, id_field, text_field)
-    _check_offsets(pairs, texts)
+    texts, warnings = read_texts(summary, inputs, needed, id_field, text_field)
+    check_offsets(pairs, texts)
     if total > len(pairs):
-        warnings.insert(0, f"showing the first {len(pairs):,} of {total:,} pairs (raise --max-pairs to see more)")
+        warnings.insert(0, f"showing the strongest {len(pairs):,} of {total:,} pairs (raise --max-pairs to see "
+                           "more)")
     given = [str(i) for i in (inputs or summary.get("inputs") or [])]
     title = "doublet report: " + (", ".join(given) if given else str(out))
     blocks: list[dict[str, Any]] = []
@@ -123,6 +125,18 @@ def load_run(outdir: str | Path, inputs: Sequence[str | Path] | None = None, *, 
     return ReportData(title, {k: summary.get(k) for k in ("counts", "parameters", "inputs", "doublet_version",
                                                           "templates")},
                       pairs, total, clusters, texts, warnings, _muted(out, summary, texts), blocks, n_blocks)
+
+
+class _Counted:
+    """An iterator that counts the items it yields (``n``)."""
+
+    def __init__(self, items: Iterator[dict[str, Any]]) -> None:
+        self._items, self.n = items, 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in self._items:
+            self.n += 1
+            yield item
 
 
 def _muted(out: Path, summary: dict[str, Any], texts: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
@@ -153,21 +167,38 @@ def _clusters(path: Path, ids: set[str]) -> list[dict[str, Any]]:
                                                                                                        kv[0]))]
 
 
-def _texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed: set[str], id_field: str,
-           text_field: str) -> tuple[dict[str, str], list[str]]:
-    """Texts of the ``needed`` ids from the inputs given, or else from the run's own inputs."""
+def read_run_pairs(outdir: str | Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """(summary.json, the pairs.jsonl rows streamed) of a find run's output folder."""
+    out = Path(outdir)
+    missing = [n for n in ("pairs.jsonl", "summary.json") if not (out / n).is_file()]
+    if missing:
+        raise ReportError(f"{out} is not a doublet find output folder ({', '.join(missing)} missing); run "
+                          f"`doublet find INPUT... -o {out}` first")
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{out / 'summary.json'} is not JSON ({exc.msg})") from None
+    return summary, _jsonl(out / "pairs.jsonl")
+
+
+def read_texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed: set[str],
+               id_field: str | None = None, text_field: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """Texts of the ``needed`` ids (and warnings) read again from the ``inputs`` given, or else from the inputs
+    the run's ``summary`` lists; the id and text fields default to the run's (``summary["fields"]``)."""
+    fields = summary.get("fields") or {}
+    id_field, text_field = id_field or fields.get("id", "id"), text_field or fields.get("text", "text")
     warnings: list[str] = []
     if not needed:
         return {}, warnings
     given = [str(i) for i in inputs] if inputs else [str(i) for i in summary.get("inputs") or []]
     if not given:
         raise ReportError("summary.json lists no inputs: give them after the output folder, "
-                          "e.g. `doublet report OUTDIR INPUT... -o report.html`")
+                          "e.g. `doublet report OUTDIR INPUT... -o report.html` or `doublet show OUTDIR INPUT...`")
     absent = [i for i in given if not Path(i).exists()]
     if absent:
         how = "" if inputs else " (as listed in summary.json: the texts are not in the output folder)"
         raise ReportError(f"input {absent[0]} not found{how}; give the inputs that find read after the output "
-                          "folder: `doublet report OUTDIR INPUT... -o report.html`")
+                          "folder: `doublet report OUTDIR INPUT... -o report.html` or `doublet show OUTDIR INPUT...`")
     max_chars = int((summary.get("parameters") or {}).get("max_chars") or Config().max_chars)
     problems: list[InputProblem] = []
     texts: dict[str, str] = {}
@@ -191,7 +222,7 @@ def _texts(summary: dict[str, Any], inputs: Sequence[str | Path] | None, needed:
     return texts, warnings
 
 
-def _check_offsets(pairs: list[dict[str, Any]], texts: dict[str, str]) -> None:
+def check_offsets(pairs: list[dict[str, Any]], texts: dict[str, str]) -> None:
     for p in pairs:
         la, lb = len(texts[p["a"]]), len(texts[p["b"]])
         for s in p["passages"]:
@@ -259,7 +290,8 @@ def render_html(data: ReportData) -> str:
 
 
 def write_report(outdir: str | Path, out: str | Path, inputs: Sequence[str | Path] | None = None, *,
-                 id_field: str = "id", text_field: str = "text", max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
+                 id_field: str | None = None, text_field: str | None = None,
+                 max_pairs: int = DEFAULT_MAX_PAIRS) -> ReportData:
     """Read the run at ``outdir`` (and its texts) and write the report to ``out``; returns what it shows."""
     data = load_run(outdir, inputs, id_field=id_field, text_field=text_field, max_pairs=max_pairs)
     target = Path(out)

@@ -525,6 +525,20 @@ class HealthOut(BaseModel):
     version: str
 
 
+class RecentOut(BaseModel):
+    id: str
+    chars: int
+    site: str | None = None
+    added: float
+
+
+class OverviewOut(BaseModel):
+    documents: int
+    characters: int
+    recent: list[RecentOut]
+    sample: dict[str, Any] | None = None
+
+
 class ErrorOut(BaseModel):
     error: str
     message: str
@@ -581,6 +595,13 @@ def create_app(index_path: str | Path, settings: ServeSettings | None = None, **
         """Liveness and the index's size."""
         n = await state.read(len)
         return {"status": "ok", "documents": n, "index": str(path), "version": __version__}
+
+    @app.get("/overview", response_model=OverviewOut, tags=["index"])
+    async def overview(recent: int = Query(10, ge=0, le=100)) -> dict[str, Any]:
+        """What is indexed (the page's start): document and character counts, the documents added last, and a
+        sample match to open (the best match of the first of the last ten documents that has one; null if
+        none)."""
+        return await state.read(lambda idx: idx.overview(recent))
 
     @app.post("/documents", response_model=AddOut, responses=_ERRORS, tags=["documents"])
     async def add_documents(body: AddIn) -> dict[str, Any]:

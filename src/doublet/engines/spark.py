@@ -53,6 +53,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
@@ -80,6 +81,7 @@ from ..candidates import (HashStats, lone_rows, lsh_pairs, pair_keys, postings, 
 from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
+from ..progress import Progress
 from ..attribution import SINGLETON, attribute
 from ..cluster import COPY_SHARE
 from ..result import CLUSTER_COLUMNS, Result, cluster_lines, pair_from_dict
@@ -648,27 +650,72 @@ class KeptIds:
 
 
 class _Stages:
-    """Times the stages and tags their Spark jobs (job groups) to read their shuffle sizes afterwards."""
+    """Times the stages and tags their Spark jobs (job groups) to read their shuffle sizes afterwards. With a
+    ``progress``, each stage is shown as it runs, advanced by its Spark tasks as they complete (polled from
+    Spark's status tracker every ``POLL_S`` seconds in a daemon thread)."""
 
-    def __init__(self, spark: SparkSession):
+    POLL_S = 0.5
+
+    def __init__(self, spark: SparkSession, progress: Progress | None = None):
         self.sc = spark.sparkContext
         self.timings: dict[str, float] = {}
         self.t0 = self.t = time.perf_counter()
         self.name = ""
         self.prefix = f"doublet-{id(self)}-"
         self.caller = {k: self.sc.getLocalProperty(k) for k in ("spark.jobGroup.id", "spark.job.description")}
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._tasks_shown = 0
+        self._poller: threading.Thread | None = None
+        self._over = threading.Event()
 
     def start(self, name: str) -> None:
         self.stop()
         self.name, self.t = name, time.perf_counter()
         self.sc.setJobGroup(self.prefix + name, f"doublet: {name}")
+        if self.progress is not None:
+            with self._lock:
+                self.progress.start(f"spark {name}", None)
+                self._tasks_shown = 0
+            if self._poller is None:
+                self._poller = threading.Thread(target=self._poll, name="doublet-spark-progress", daemon=True)
+                self._poller.start()
 
     def stop(self) -> None:
         if self.name:
             self.timings[self.name] = time.perf_counter() - self.t
+            if self.progress is not None:
+                with self._lock:
+                    self._advance(self.name)
+                    self.progress.done()
             self.name = ""
         for key, value in self.caller.items():  # the caller's job group, as it was
             self.sc.setLocalProperty(key, value)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Stop the progress poller (the run is over)."""
+        self._over.set()
+
+    def _poll(self) -> None:
+        while not self._over.wait(self.POLL_S):
+            with self._lock:
+                if self.name:
+                    try:
+                        self._advance(self.name)
+                    except Exception:  # noqa: BLE001 - progress is cosmetic: a closed context must not fail the run
+                        return
+
+    def _advance(self, name: str) -> None:
+        """Advance the shown stage to the tasks its Spark jobs have completed so far (call with the lock)."""
+        tracker, done = self.sc.statusTracker(), 0
+        for job in tracker.getJobIdsForGroup(self.prefix + name):
+            info = tracker.getJobInfo(job)
+            for stage in info.stageIds if info else ():
+                st = tracker.getStageInfo(stage)
+                done += st.numCompletedTasks if st else 0
+        if self.progress is not None and done > self._tasks_shown:
+            self.progress.advance(done - self._tasks_shown)
+            self._tasks_shown = done
 
     def shuffle_bytes(self) -> dict[str, dict[str, int]]:
         """Shuffle bytes written and read by each stage's jobs (Spark's status store), and its number of jobs."""
@@ -832,6 +879,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     every_stats, dup_stats = stats.get(0, none), stats.get(1, none)
     comp_dup = comp.filter("g = 1").select("node", "root")
     stages.stop()
+    stages.close()
     for df in (prints, lsh, fp, cand, named):
         df.unpersist()
 
@@ -866,11 +914,13 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
 # ------------------------------------------------------------------------------------------ inputs
 
 def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_field: str = "id",
-              text_field: str = "text", partitions: int | None = None, site_field: str | None = None) -> SparkRun:
+              text_field: str = "text", partitions: int | None = None, site_field: str | None = None,
+              progress: Progress | None = None) -> SparkRun:
     """Read ``inputs`` (JSON Lines and Parquet files, txt folders; local paths or Hadoop URIs) with Spark and
     run. Ids must be unique across inputs (the first wins), as with the local engine. ``site_field``: the JSON
-    Lines field or Parquet column naming each record's site (``--site-field``)."""
-    stages, cached = _Stages(spark), []
+    Lines field or Parquet column naming each record's site (``--site-field``). ``progress`` is shown each stage
+    and its completed Spark tasks."""
+    stages, cached = _Stages(spark, progress), []
     stages.start("read")
     spec = D._make_spec(id_field, text_field, cfg.max_chars, False, site_field=site_field)
     docs, problems = I.read_files(spark, inputs, spec, cached)
@@ -947,14 +997,22 @@ def _write_bytes(spark: SparkSession, target: str, data: bytes) -> None:
 PLAN_STRING_CHARS = "200k"
 
 
-def session(cfg: Config) -> SparkSession:
+QUIET_LOG4J = Path(__file__).with_name("log4j2-quiet.properties")
+"""The log4j2 configuration of a driver that :func:`session` starts: errors only (Java's WARN lines stay off the
+terminal unless ``verbose``)."""
+
+
+def session(cfg: Config, *, verbose: bool = False) -> SparkSession:
     """The active Spark session, or one for the command line: the master of ``spark-submit`` when run under
-    it, else ``local[workers]`` (executors run this Python)."""
+    it, else ``local[workers]`` (executors run this Python). A driver started here logs errors only, or Spark's
+    default (warnings and up) when ``verbose``."""
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("doublet")
+    if not verbose and QUIET_LOG4J.is_file():
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{QUIET_LOG4J}")
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: a local session
         builder = (builder.master(f"local[{cfg.workers}]")
                    .config("spark.sql.shuffle.partitions", str(max(8, 4 * cfg.workers)))
@@ -965,7 +1023,7 @@ def session(cfg: Config) -> SparkSession:
         if cfg.tmp_dir:
             builder = builder.config("spark.local.dir", cfg.tmp_dir)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("WARN" if verbose else "ERROR")
     return spark
 
 

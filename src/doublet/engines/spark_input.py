@@ -284,7 +284,7 @@ def txt_records(batches: Iterator[pa.RecordBatch], sources: Sequence[Source], sp
     for batch in batches:
         out = _Rows()
         for ord_, src, rel in zip(*(batch.column(c).to_pylist() for c in ("ord", "src", "rel"))):
-            out.add(checker, D._txt_record(Path(sources[src].path), rel, spec.max_chars), src, ord_, problems)
+            out.add(checker, D._txt_record(Path(sources[src].path) / rel, rel, spec.max_chars), src, ord_, problems)
         yield out.batch()
 
 
@@ -341,7 +341,8 @@ def reader_of(fmt: InputFormat, path: str) -> str:
         if fmt.kind == "jsonl" and path.lower().endswith(".zstd"):
             raise ValueError(f"{path}: Spark reads Zstandard files named .zst; rename the file to .zst")
         return fmt.kind
-    raise ValueError(f"{path}: the Spark engine reads JSON Lines, Parquet and txt folders, not {fmt.kind.upper()}; "
+    what = "a single text file" if fmt.kind == "textfile" else fmt.kind.upper()
+    raise ValueError(f"{path}: the Spark engine reads JSON Lines, Parquet and txt folders, not {what}; "
                      "convert the file (e.g. to Parquet) or use --engine local")
 
 

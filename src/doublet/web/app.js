@@ -158,6 +158,53 @@
     }).catch(function (e) { status(e.message, true); });
   }
 
+  // ---------------------------------------------------------------------------------------- start page
+
+  /** What is indexed (GET /overview): counts, a sample match to open, the documents added last to search. */
+  function overview() {
+    var body = $("overview-body");
+    api("GET", "overview", {recent: 8}).then(function (o) {
+      D.clear(body);
+      body.appendChild(D.el("p", null, [o.documents.toLocaleString() + " document" + (o.documents === 1 ? "" : "s") +
+        " · " + o.characters.toLocaleString() + " characters"]));
+      if (!o.documents) {
+        body.appendChild(D.el("p", "muted", ["The index is empty: add documents with `doublet index add` or " +
+          "POST /documents."]));
+        return;
+      }
+      if (o.sample) {
+        var m = o.sample;
+        var open = D.el("button", "match-open", [m.query + " ↔ " + m.match]);
+        open.type = "button";
+        open.id = "sample-pair";
+        open.addEventListener("click", function () { showSample(m); });
+        body.appendChild(D.el("p", "sample", ["A reusing pair to look at: ", open, " ",
+          D.scores(m.kind, m.jaccard, m.containment_query, m.containment_match, "a", "b", m.level)]));
+      }
+      var list = D.el("ul", "recent", o.recent.map(function (r) {
+        var b = D.el("button", "link", [r.id]);
+        b.type = "button";
+        b.title = "Search the index for documents that reuse " + r.id;
+        b.addEventListener("click", function () {
+          $("query-text").value = "";
+          $("query-id").value = r.id;
+          search();
+        });
+        return D.el("li", null, [b, " · " + r.chars.toLocaleString() + " characters" + (r.site ? " · " + r.site : "")]);
+      }));
+      list.id = "recent-docs";
+      body.appendChild(D.el("details", null, [D.el("summary", null, ["Added last (click one to see what reuses it)"]),
+        list]));
+    }).catch(function (e) { D.clear(body); body.appendChild(D.el("p", "muted", ["overview unavailable: " +
+      e.message])); });
+  }
+
+  function showSample(m) {
+    showPair({a: m.query, b: m.match, passages: m.passages.map(function (p) {
+      return {a_start: p.query_start, a_end: p.query_end, b_start: p.match_start, b_end: p.match_end};
+    })});
+  }
+
   // ---------------------------------------------------------------------------------------- templates
 
   /** The index's template blocks (GET /templates): rule, documents, example, text. */
@@ -198,6 +245,7 @@
   }
 
   health();
+  overview();
   templates();
   window.addEventListener("hashchange", followHash);
   followHash();

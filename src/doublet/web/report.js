@@ -1,5 +1,6 @@
 /* The static report of `doublet report`: its data is the JSON block #doublet-data; render.js draws it.
- * Every document text and id goes into the DOM as text; the only URL state is "#pair=N" (a number). */
+ * Pairs come strongest first (sorted by doublet.show.strength) and are numbered from 1, as in the list.
+ * Every document text and id goes into the DOM as text; the only URL state is "#pair=N" (a number, from 1). */
 "use strict";
 
 (function () {
@@ -42,14 +43,34 @@
       var b = D.el("button", "link", [c.cluster]);
       b.type = "button";
       b.addEventListener("click", function () { showCluster(c); });
+      var np = pairsByCluster[c.cluster].length;
       cl.appendChild(D.el("li", null, [b, " · " + c.members.length + " documents · " +
-        pairsByCluster[c.cluster].length + " pairs shown"]));
+        np + (np === 1 ? " pair" : " pairs") + " shown"]));
     });
     box.appendChild(D.el("nav", "report-list", [cl]));
     box.appendChild(D.el("h2", null, ["Pairs (" + data.pairs.length + (data.total_pairs > data.pairs.length ?
-      " of " + data.total_pairs : "") + ")"]));
+      " of " + data.total_pairs : "") + ", strongest first)"]));
+    var filter = D.el("input", null, []);
+    filter.id = "pair-filter";
+    filter.type = "search";
+    filter.placeholder = "filter: a document id, near-duplicate, verbatim, light, heavy …";
+    filter.setAttribute("aria-label", "filter the pairs");
+    var count = D.el("span", "muted", []);
+    count.id = "pair-count";
     var pl = D.el("ol", "pairs", data.pairs.map(function (p, k) { return pairItem(p, k); }));
     pl.id = "pair-list";
+    filter.addEventListener("input", function () {
+      var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      Array.prototype.forEach.call(pl.children, function (li) {
+        var text = li.textContent.toLowerCase();
+        var hit = words.every(function (w) { return text.indexOf(w) >= 0; });
+        li.hidden = !hit;
+        shown += hit ? 1 : 0;
+      });
+      count.textContent = words.length ? " " + shown + " of " + data.pairs.length + " shown" : "";
+    });
+    box.appendChild(D.el("p", "pair-filter", [filter, count]));
     box.appendChild(D.el("nav", "report-list", [pl]));
     var t = (data.summary && data.summary.templates) || null;
     var tb = D.el("section", null, [D.el("h2", null, ["Templates (" + data.total_blocks.toLocaleString() +
@@ -93,12 +114,12 @@
                                  {title: p.b, text: data.texts[p.b], templates: data.templates[p.b]},
                                  D.pairPassages(p)));
     if (quiet) return;
-    history.replaceState(null, "", "#pair=" + k);
+    history.replaceState(null, "", "#pair=" + (k + 1));
     box.scrollIntoView({block: "start"});
   }
 
   overview();
   lists();
   var m = /^#pair=(\d+)$/.exec(location.hash);
-  if (data.pairs.length) showPair(m ? Number(m[1]) : 0, !m);
+  if (data.pairs.length) showPair(m ? Number(m[1]) - 1 : 0, !m);
 })();
