@@ -389,3 +389,19 @@ def test_components_are_cluster_py_components(spark):
     want = local_components(n, i, j)
     on_edges = {int(x) for a, b in zip(i, j) if a != b for x in (a, b)}
     assert got == {k: int(want[k]) for k in on_edges}
+
+
+def test_against_same_files_as_local(spark, tmp_path):
+    """``find NEW --against REFERENCE``: the Spark engine writes the local engine's pairs.jsonl (the cross pairs
+    only) and against.jsonl, byte for byte."""
+    rows = _reuters(1200)
+    new, ref = tmp_path / "new.jsonl", tmp_path / "ref.jsonl"
+    new.write_text("".join(json.dumps(r) + "\n" for r in rows[:400]))
+    ref.write_text("".join(json.dumps(r) + "\n" for r in rows[400:]))
+    _find(str(new), "--against", str(ref), "-o", str(tmp_path / "local"))
+    _find(str(new), "--against", str(ref), "-o", str(tmp_path / "spark"), "--engine", "spark")
+    for name in ("pairs.jsonl", "against.jsonl", "clusters.jsonl"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
+    assert summary["against"] == {"new": 400, "reference": 800}
+    assert summary["counts"]["pairs"] > 20

@@ -29,7 +29,7 @@ from typer.core import TyperGroup
 from . import __version__, dedup
 from .config import CandidateRuleWarning, Config
 from .console import RichProgress, line, show_problems, stderr, unwrap
-from .documents import Document, InputProblem, read_documents, write_kept
+from .documents import Document, InputProblem, read_groups, write_kept
 from .engines import local
 from .progress import NullProgress, Progress
 from .result import Result
@@ -234,50 +234,59 @@ def _prepare_outdir(outdir: Path) -> None:
 
 def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
           problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None,
-          site_field: str | None = None) -> Any:
-    """Check the inputs (existence, format, Parquet columns) and stream their documents."""
+          site_field: str | None = None, against: Sequence[str] | None = None) -> tuple[Any, Any]:
+    """Check the inputs (existence, format, Parquet columns) and stream their documents (NEW, then REFERENCE
+    or None)."""
     try:
-        return read_documents(list(inputs), id_field=id_field, text_field=text_field,
-                              max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
-                              skipped=skipped, workers=cfg.workers, site_field=site_field)
+        return read_groups(list(inputs), None if against is None else list(against), id_field=id_field,
+                           text_field=text_field, max_chars=cfg.max_chars, problems=problems,
+                           keep_boilerplate=keep_boilerplate, skipped=skipped, workers=cfg.workers,
+                           site_field=site_field)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False, keep_boilerplate: bool = False,
-         engine: str = "local", site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
+         engine: str = "local", site_field: str | None = None,
+         against: Sequence[str] | None = None) -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
     if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
         if keep_boilerplate:
             raise CliError("--keep-boilerplate applies to HTML and WARC input, which the Spark engine does not "
                            "read: drop it, or use --engine local")
         _prepare_outdir(outdir)
-        return _run_spark(inputs, cfg, id_field, text_field, site_field)
+        return _run_spark(inputs, cfg, id_field, text_field, site_field, against)
     skipped: Counter[str] = Counter()
-    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field)
+    docs, reference = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field,
+                            against)
     _prepare_outdir(outdir)
-    result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
+    result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus, against=reference)
     result.summary["inputs"] = list(inputs)  # as given
+    if against is not None:
+        result.summary["against_inputs"] = list(against)
     result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
     result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     return result, problems
 
 
 def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
-               site_field: str | None = None) -> tuple[Any, list[InputProblem]]:
+               site_field: str | None = None, against: Sequence[str] | None = None) -> tuple[Any, list[InputProblem]]:
     """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
     try:
         from .engines import spark as spark_engine
     except ImportError as exc:
         raise CliError(str(exc)) from None
     try:
-        spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
+        spark_engine.check_inputs([*inputs, *(against or ())], id_field=id_field, text_field=text_field)
         result = spark_engine.run_files(spark_engine.session(cfg), inputs, cfg, id_field=id_field,
-                                        text_field=text_field, site_field=site_field)
+                                        text_field=text_field, site_field=site_field,
+                                        against=None if against is None else list(against))
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
+    if against is not None:
+        result.summary["against_inputs"] = list(against)
     result.summary["counts"]["skipped_records"] = 0  # as the local path: Spark reads no WARC, so skips none
     result.summary["skipped"] = {}
     return result, result.problems
@@ -366,8 +375,16 @@ and line in summary.json; the run still succeeds.
 
 [bold]Examples[/bold]
 
+With --against REFERENCE..., the INPUTs are NEW documents checked against REFERENCE (a contamination or
+"published before?" check): only pairs of a NEW and a REFERENCE document are made and reported (exactly the
+cross pairs a find over both reports), and OUTDIR/against.jsonl gives per NEW document the share of it
+found in REFERENCE and the passages, with the reference ids.
+
+[bold]Examples[/bold]
+
   doublet find corpus/ -o out/
   doublet find a.jsonl b.csv.gz -o out/ --threshold 0.8 --min-words 40
+  doublet find eval.jsonl --against crawl.jsonl.gz --against archive/ -o contamination/
 """
 
 DEDUP_HELP = f"""\
@@ -427,6 +444,11 @@ Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False
 Input = Annotated[str, typer.Argument(metavar="INPUT", show_default=False,
                                        help="A folder of .txt / .html files, or a JSONL / CSV / TSV / Parquet / WARC "
                                             "file.")]
+Against = Annotated[list[str] | None, typer.Option(
+    "--against", metavar="REFERENCE", show_default=False,
+    help="Check the INPUTs (NEW) against these inputs (REFERENCE; repeat --against for several): only pairs of a "
+         "NEW and a REFERENCE document, and OUTDIR/against.jsonl with the share of each NEW document found in "
+         "REFERENCE.")]
 KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
 Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
@@ -465,6 +487,7 @@ def find_command(
     site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
+    against: Against = None,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -472,13 +495,14 @@ def find_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate,
-                                engine=engine.value, site_field=site_field)
+                                engine=engine.value, site_field=site_field, against=against or None)
     finally:
         _close(progress)
-    result.summary["outputs"] = list(FIND_OUTPUTS)
+    outputs = FIND_OUTPUTS if not against else ("against.jsonl", *FIND_OUTPUTS)
+    result.summary["outputs"] = list(outputs)
     result.write(outdir)
     if not quiet:
-        _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
+        _report(console, "find", result.summary, outdir, outputs, problems)
 
 
 @app.command("dedup", help=unwrap(DEDUP_HELP), no_args_is_help=True)

@@ -1110,6 +1110,7 @@ def read_documents(
     skipped: Counter[str] | None = None,
     workers: int = 1,
     site_field: str | None = None,
+    seen_ids: set[str] | None = None,
 ) -> Iterator[Document]:
     """Stream the documents of all ``inputs`` in order; append every problem to ``problems``.
 
@@ -1120,12 +1121,28 @@ def read_documents(
     are extracted in ``workers`` processes (documents still come in input order). ``site_field`` names the
     JSON Lines / CSV / Parquet field that says which site each record comes from (``meta["site"]``: a URL,
     host or site name), for the template rule that text recurring within one site is that site's template.
+    ``seen_ids``: ids an earlier call used (rejected here), updated with this call's (``find --against`` reads
+    NEW, then REFERENCE with the same set).
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers, site_field)
     plan = [(Path(p), _prepare_input(Path(p), spec)) for p in inputs]
-    return _read_all(plan, spec, _Checker(spec, problems))
+    return _read_all(plan, spec, _Checker(spec, problems, seen_ids))
+
+
+def read_groups(new: Sequence[str | Path], reference: Sequence[str | Path] | None, **options: Any
+                ) -> tuple[Iterator[Document], Iterator[Document] | None]:
+    """The documents of ``new`` and of ``reference`` (None: no second group), read by :func:`read_documents`
+    with ``options``; ids are unique over both (a REFERENCE record reusing a NEW id is rejected). Both groups'
+    inputs are checked now; an input given in both is an error."""
+    if reference is None:
+        return read_documents(new, **options), None
+    both = {Path(p).resolve() for p in new} & {Path(p).resolve() for p in reference}
+    if both:
+        raise ValueError(f"{sorted(map(str, both))[0]} is both NEW and REFERENCE input; give each input once")
+    seen: set[str] = set()
+    return read_documents(new, seen_ids=seen, **options), read_documents(reference, seen_ids=seen, **options)
 
 
 def _read_all(plan: list[tuple[Path, InputFormat]], spec: _Spec, checker: _Checker) -> Iterator[Document]:
@@ -1145,14 +1162,16 @@ def documents_from_items(
     max_chars: int = DEFAULT_MAX_CHARS,
     problems: list[InputProblem] | None = None,
     source: str = "<api>",
+    seen_ids: set[str] | None = None,
 ) -> Iterator[Document]:
     """Documents from in-memory items, checked by the same rules as files (the Python API's input).
 
     An item is a :class:`Document`, an ``(id, text)`` tuple, a mapping with ``"id"`` and ``"text"``, or a
-    plain string (its id is its position). Problems name the item as ``item N`` (0-based).
+    plain string (its id is its position). Problems name the item as ``item N`` (0-based). ``seen_ids``: as
+    :func:`read_documents`'.
     """
     spec = _make_spec("id", "text", max_chars, False)
-    checker = _Checker(spec, problems)
+    checker = _Checker(spec, problems, seen_ids)
     src = checker.add_source(source, InputFormat("api", None))
     for k, item in enumerate(items):
         rec = _Record(locator=("item", k))
