@@ -11,19 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import doublet
+from conftest import reuters_rows
 from doublet import cli
 from doublet.against import union_length
 from doublet.candidates import cross_mask, lsh_pairs, run_pairs, split_keys
 
-ROOT = Path(__file__).resolve().parents[1]
-REUTERS = ROOT.parent / "shared" / "bench" / "dev-reuters" / "corpus.jsonl"
-
-
-def _rows(n: int) -> list[dict]:
-    if not REUTERS.exists():
-        pytest.skip("../shared/bench is not present")
-    with open(REUTERS, encoding="utf-8") as f:
-        return [json.loads(line) for _, line in zip(range(n), f)]
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -32,7 +24,7 @@ def _write(path: Path, rows: list[dict]) -> Path:
 
 
 def test_cli_against_reports_exactly_the_cross_pairs_of_a_full_find(tmp_path):
-    rows = _rows(1500)
+    rows = reuters_rows(1500)
     # NEW: every third document, so that NEW documents are not a prefix of the full run's input
     new_rows = rows[::3]
     ref_rows = [r for k, r in enumerate(rows) if k % 3]

@@ -72,6 +72,29 @@ def find_files(inputs: Iterable[str], config: Config | None = None, *, id_field:
     return local.run(new, cfg, problems=problems, progress=progress, against=ref)
 
 
+def dedup_passages(documents: Iterable[DocumentLike], config: Config | None = None, *, keep: str = "first",
+                   min_chars: int = 100, templates: bool = False) -> tuple[list[tuple[str, str]], list[dict]]:
+    """Passage-level dedup of in-memory documents (``doublet dedup --passages``, see
+    :mod:`doublet.passage_dedup`): the documents kept, ``(id, text)`` in input order with the passages found in
+    an earlier-kept document removed (and with ``templates`` their template blocks), and one dict per removed
+    span (``removed_spans.jsonl``'s rows)."""
+    from . import passage_dedup
+
+    cfg = config or Config()
+    problems: list[InputProblem] = []
+    with local.run(documents_from_items(documents, max_chars=cfg.max_chars, problems=problems), cfg,
+                   problems=problems, keep_corpus=True) as result:
+        ids = result.ids
+
+        def rerun(text_of: Any) -> Result:
+            return local.run((Document(d, t) for k, d in enumerate(ids) if (t := text_of(k)) is not None), cfg,
+                             keep_corpus=True)
+
+        outcome = passage_dedup.until_stable(result, cfg, rerun, keep=keep, min_chars=min_chars, templates=templates)
+        texts = ((d, outcome.texts[k] if k in outcome.texts else result.text(k)) for k, d in enumerate(ids))
+        return [(d, t) for d, t in texts if t is not None], [r.to_dict(ids) for r in outcome.removed]
+
+
 def compare(text_a: str, text_b: str, config: Config | None = None) -> PairResult:
     """Compare two texts directly: exact overlap, aligned passages and verdict.
 

@@ -398,8 +398,18 @@ it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.js
 
 [bold]Examples[/bold]
 
+With --passages, removes reprinted passages instead of whole documents: each document is written without the
+passages that occur in an earlier-kept document (input order, or --keep longest), and with
+--remove-templates without its template blocks (navigation, footers, the run's boilerplate) too;
+OUTDIR/removed_spans.jsonl lists every removed span (document, offsets, reason, and the kept copy's document
+and offsets). Documents left with fewer than --min-chars non-space characters are dropped (listed as
+"short"). Input: JSON Lines, CSV/TSV, Parquet or a folder of .txt files.
+
+[bold]Examples[/bold]
+
   doublet dedup crawl.jsonl.gz -o deduped/
   doublet dedup corpus/ -o deduped/ --keep longest --threshold 0.8
+  doublet dedup crawl.jsonl.gz -o clean/ --passages --remove-templates
 """
 
 app = typer.Typer(
@@ -539,6 +549,14 @@ def dedup_command(
     site_field: SiteField = None,
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
+    passages: Annotated[bool, typer.Option(
+        "--passages", help="Remove the passages found in an earlier-kept document from each document (not whole "
+                           "documents); writes removed_spans.jsonl.")] = False,
+    remove_templates: Annotated[bool, typer.Option(
+        "--remove-templates", help="With --passages: also remove each document's template blocks (boilerplate: "
+                                   "navigation, footers, recurring formulas).")] = False,
+    min_chars: Annotated[int, typer.Option(
+        "--min-chars", min=0, help="With --passages: drop a document left with fewer non-space characters.")] = 100,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -546,6 +564,14 @@ def dedup_command(
     source = Path(input_)
     target = outdir / source.resolve().name  # where write_kept puts the kept records
     _check_dedup_target(source, target)
+    if remove_templates and not passages:
+        raise CliError("--remove-templates applies to --passages: add --passages")
+    if passages:
+        if engine.value == "spark":
+            raise CliError("--passages runs on the local engine: drop --engine spark")
+        _passage_dedup(input_, outdir, target, cfg, policy, id_field, text_field, site_field, keep_boilerplate,
+                       remove_templates, min_chars, quiet)
+        return
     console = stderr()
     progress = _progress(quiet, console)
     try:
@@ -555,11 +581,7 @@ def dedup_command(
         t = time.perf_counter()
         written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
-        try:
-            write_kept(input_, written, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
-                       seen_ids=set(), problems=rereading, keep_boilerplate=keep_boilerplate, workers=cfg.workers)
-        except (FileExistsError, ValueError) as exc:
-            raise CliError(str(exc)) from None
+        _write_records(input_, written, outdir, cfg, id_field, text_field, keep_boilerplate, rereading)
         progress.done()
         write_s = time.perf_counter() - t
     finally:
@@ -583,6 +605,83 @@ def dedup_command(
     result.write(outdir)
     if not quiet:
         _report(console, "dedup", result.summary, outdir, outputs, problems)
+
+
+def _passage_dedup(input_: str, outdir: Path, target: Path, cfg: Config, policy: str, id_field: str,
+                   text_field: str, site_field: str | None, keep_boilerplate: bool, templates: bool, min_chars: int,
+                   quiet: bool) -> None:
+    """``dedup --passages``: the run, :func:`doublet.passage_dedup.from_result`, the input rewritten without the
+    removed spans, and removed_spans.jsonl; checks that every character is accounted for."""
+    from . import passage_dedup
+
+    console = stderr()
+    progress = _progress(quiet, console)
+    try:
+        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
+                                keep_boilerplate=keep_boilerplate, site_field=site_field)
+        t = time.perf_counter()
+
+        def rerun(text_of: Callable[[int], str | None]) -> Any:  # find again on the output so far
+            docs = _read([input_], cfg, id_field, text_field, [], keep_boilerplate, None, site_field)[0]
+            again = (Document(d.id, text, d.meta) for k, d in enumerate(docs)
+                     if (text := text_of(k)) is not None)
+            return local.run(again, cfg, progress=progress, keep_corpus=True)
+
+        outcome = passage_dedup.until_stable(result, cfg, rerun, keep=policy, min_chars=min_chars,
+                                             templates=templates)
+        index = {d: k for k, d in enumerate(result.ids)}
+        new_texts = outcome.texts
+        written = _KeptCounter({d for d in result.ids if new_texts.get(index[d], "") is not None}, progress,
+                               result.summary["counts"]["documents"])
+        _write_records(input_, written, outdir, cfg, id_field, text_field, keep_boilerplate, [],
+                       rewrite=lambda doc: _or(new_texts.get(index[doc.id]), doc.text))
+        progress.done()
+        write_s = time.perf_counter() - t
+    finally:
+        _close(progress)
+    counts = result.summary["counts"]
+    chars = Counter[str]()
+    for r in outcome.removed:
+        chars[r.reason] += r.end - r.start
+    out_chars = sum(int(result.char_lengths[k]) for k in range(len(result.ids)) if k not in new_texts) + sum(
+        len(t) for t in new_texts.values() if t is not None)
+    dropped = sum(t is None for t in new_texts.values())
+    if out_chars + sum(chars.values()) != counts["characters"] or written.n != counts["documents"] - dropped:
+        raise AssertionError(  # explicit, not `assert`: must hold under python -O too
+            f"passage dedup lost characters: {out_chars} written + {sum(chars.values())} removed != "
+            f"{counts['characters']} read, or {written.n} documents written != {counts['documents']} - "
+            f"{dropped} dropped; did {input_} change during the run?")
+    with open(outdir / "removed_spans.jsonl", "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r.to_dict(result.ids), ensure_ascii=False) + "\n" for r in outcome.removed)
+    kept_name = target.name + ("/" if target.is_dir() else "")
+    outputs = (kept_name, "removed_spans.jsonl", *FIND_OUTPUTS)
+    result.summary["outputs"] = list(outputs)
+    result.summary["dedup"] = {
+        "mode": "passages", "keep": policy, "remove_templates": templates, "min_chars": min_chars,
+        "documents_written": written.n, "documents_changed": len(new_texts) - dropped,
+        "documents_dropped": dropped, "rejected": counts["rejected"], "runs": outcome.rounds,
+        "characters_read": counts["characters"], "characters_written": out_chars,
+        "characters_removed": {"reuse": chars["reuse"], "template": chars["template"], "short": chars["short"]},
+        "spans_removed": len(outcome.removed), "output": str(target), "write_s": round(write_s, 3)}
+    result.write(outdir)
+    if not quiet:
+        _report(console, "dedup", result.summary, outdir, outputs, problems)
+
+
+def _write_records(input_: str, kept: Callable[[Document], bool], outdir: Path, cfg: Config, id_field: str,
+                   text_field: str, keep_boilerplate: bool, problems: list[InputProblem],
+                   rewrite: Callable[[Document], str] | None = None) -> None:
+    """write_kept of a dedup run, its refusals as usage errors."""
+    try:
+        write_kept(input_, kept, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
+                   seen_ids=set(), problems=problems, keep_boilerplate=keep_boilerplate, workers=cfg.workers,
+                   rewrite=rewrite)
+    except (FileExistsError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _or(text: str | None, default: str) -> str:
+    return default if text is None else text
 
 
 def _check_dedup_target(input_: Path, target: Path) -> None:
