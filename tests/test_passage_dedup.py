@@ -171,3 +171,17 @@ def test_plan_chains_kept_copies_to_text_that_stays(n, data):
                 gone[r.start:r.end] = True
         for other, s, e, _, _ in matches.get(k, []):
             assert other != 0 or gone[s:e].all()
+
+
+def test_cli_reports_without_quiet(tmp_path, capsys):
+    rows = reuters_rows(200)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert cli.main(["dedup", str(src), "-o", str(tmp_path / "o"), "--passages"]) == 0
+    assert "characters removed" in capsys.readouterr().err
+    half = tmp_path / "half.jsonl"
+    half.write_text("".join(json.dumps(r) + "\n" for r in rows[:50]), encoding="utf-8")
+    rest = tmp_path / "rest.jsonl"
+    rest.write_text("".join(json.dumps(r) + "\n" for r in rows[50:]), encoding="utf-8")
+    assert cli.main(["find", str(half), "--against", str(rest), "-o", str(tmp_path / "a")]) == 0
+    assert "50 NEW documents against 150 REFERENCE" in capsys.readouterr().err

@@ -199,13 +199,22 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
     line(console, "clusters", f"{c['clusters_with_reuse']:,} with reuse · largest {c['largest_cluster']:,} documents")
     line(console, "duplicates", f"{c['documents_removable_as_near_duplicates']:,} near-duplicate copies removable"
           f" (from {c['near_duplicate_clusters_with_copies']:,} clusters)")
+    if "against" in summary:
+        line(console, "against", f"{summary['against']['new']:,} NEW documents against "
+              f"{summary['against']['reference']:,} REFERENCE documents: only pairs across · see against.jsonl")
     if "templates" in summary:
         tm = summary["templates"]
         rules = ", ".join(f"{n:,} {r}" for r, n in tm["by_rule"].items() if n)
         line(console, "templates", f"{tm['blocks']:,} recurring blocks taken as template ({tm['fingerprints']:,} "
               f"fingerprints{': ' + rules if rules else ''}) · {tm['template_matches']:,} pairs sharing only a "
               f"formula with other figures · see boilerplate.jsonl")
-    if d is not None:
+    if d is not None and d.get("mode") == "passages":
+        removed = d["characters_removed"]
+        line(console, "dedup", f"{sum(removed.values()):,} of {d['characters_read']:,} characters removed ("
+              f"{removed['reuse']:,} reused, {removed['template']:,} template, {removed['short']:,} in "
+              f"{d['documents_dropped']:,} documents left too short) · {d['documents_changed']:,} documents changed"
+              f" · {d['spans_removed']:,} spans · {d['runs']} runs (keep {d['keep']}) → {d['output']}")
+    elif d is not None:
         line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
               f" · rejected {d['rejected']:,} → {d['output']}")
     stages = " · ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "total")
