@@ -100,3 +100,13 @@ def test_union_length_counts_each_character_once(spans):
     for s, e in spans:
         covered.update(range(s, e))
     assert union_length(spans) == len(covered)
+
+
+def test_find_files_against_matches_the_cli(tmp_path):
+    rows = reuters_rows(400)
+    new, ref = _write(tmp_path / "new.jsonl", rows[:100]), _write(tmp_path / "ref.jsonl", rows[100:])
+    assert cli.main(["find", "-q", str(new), "--against", str(ref), "-o", str(tmp_path / "cli")]) == 0
+    with doublet.find_files([str(new)], against=[str(ref)]) as result:
+        assert result.n_new == 100
+        lines = [json.dumps(r, ensure_ascii=False) for r in result.against()]
+    assert lines == (tmp_path / "cli" / "against.jsonl").read_text(encoding="utf-8").splitlines()
