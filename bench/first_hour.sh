@@ -131,6 +131,11 @@ if run dedup doublet dedup out/corpus -o out/deduped; then
     fi
 fi
 
+run dedup-passages doublet dedup out/corpus -o out/passages --passages \
+    && expect dedup-passages out/passages/removed_spans.jsonl '"id": "copy.txt"' "\"kept\": \"$SEED_A\""
+run against doublet find examples/seeds/003_f7c337c5b85d0f0e.txt --against examples/seeds/000_b11279ffa2e6de7c.txt -o out/against \
+    && expect against out/against/against.jsonl '"found_share"' "\"reference\": \"examples/seeds/$SEED_A\""
+
 run report doublet report out/seeds -o out/seeds/report.html && expect report out/seeds/report.html "$SEED_A" "$SEED_B" "<html"
 
 run index-create doublet index create out/news.idx && ok index-create

@@ -408,3 +408,19 @@ def test_cli_shows_stages_and_keeps_java_quiet(tmp_path):
     assert " WARN " not in err and "log4j" not in err and "Setting default log level" not in err, err[:2000]
     _find(str(SEEDS), "-o", str(tmp_path / "local"), "-w", "1")
     assert (tmp_path / "spark" / "pairs.jsonl").read_bytes() == (tmp_path / "local" / "pairs.jsonl").read_bytes()
+
+
+def test_against_same_files_as_local(spark, tmp_path):
+    """``find NEW --against REFERENCE``: the Spark engine writes the local engine's pairs.jsonl (the cross pairs
+    only) and against.jsonl, byte for byte."""
+    rows = _reuters(1200)
+    new, ref = tmp_path / "new.jsonl", tmp_path / "ref.jsonl"
+    new.write_text("".join(json.dumps(r) + "\n" for r in rows[:400]))
+    ref.write_text("".join(json.dumps(r) + "\n" for r in rows[400:]))
+    _find(str(new), "--against", str(ref), "-o", str(tmp_path / "local"))
+    _find(str(new), "--against", str(ref), "-o", str(tmp_path / "spark"), "--engine", "spark")
+    for name in ("pairs.jsonl", "against.jsonl", "clusters.jsonl"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
+    assert summary["against"] == {"new": 400, "reference": 800}
+    assert summary["counts"]["pairs"] > 20

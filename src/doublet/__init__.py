@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 
 from .align import Passage  # noqa: E402
 from .analysis import PairResult  # noqa: E402
-from .api import compare, find, find_files  # noqa: E402
+from .api import compare, dedup_passages, find, find_files  # noqa: E402
 from .config import Config  # noqa: E402
 from .documents import Document, InputProblem, read_documents  # noqa: E402
 from .index import Index  # noqa: E402
 from .result import Result  # noqa: E402
 
 __all__ = ["Config", "Document", "Index", "InputProblem", "PairResult", "Passage", "Result", "__version__", "compare",
-           "find", "find_files", "read_documents"]
+           "dedup_passages", "find", "find_files", "read_documents"]

@@ -81,7 +81,7 @@ def parse_date(value: object) -> float | None:
     return when.timestamp()
 
 
-def _covered(spans: Iterable[tuple[int, int]]) -> int:
+def covered_chars(spans: Iterable[tuple[int, int]]) -> int:
     """Characters covered by a set of half-open intervals (overlaps counted once)."""
     total, end = 0, -1
     for s, e in sorted(spans):
@@ -96,7 +96,8 @@ def pair_credit(p: PairLike) -> tuple[int, int, float, float]:
     """What one reported pair adds to its two documents' scores: characters of ``b`` its passages cover
     (credited to ``a``), characters of ``a`` they cover (credited to ``b``), and the tie-break shares
     ``containment_b`` (to ``a``) and ``containment_a`` (to ``b``)."""
-    return (_covered((s.b_start, s.b_end) for s in p.passages), _covered((s.a_start, s.a_end) for s in p.passages),
+    return (covered_chars((s.b_start, s.b_end) for s in p.passages),
+            covered_chars((s.a_start, s.a_end) for s in p.passages),
             p.containment_b, p.containment_a)
 
 

@@ -17,6 +17,13 @@ Common fingerprints (held by more than ``common_df`` documents, 50 by default) p
 another common fingerprint lies near them (:func:`lone_rows`): a stock phrase alone in a text is no evidence of
 reuse, and its pairs grow with the square of its document frequency; a popular story reprinted hundreds of
 times is common fingerprints side by side in every copy.
+
+**One collection against another** (``doublet find NEW --against REFERENCE``): engines number the NEW documents
+first and pass ``split`` (their count) to :func:`lsh_pairs`, :func:`postings` and :func:`settle`, which then make
+only the pairs with one document below ``split`` and one at or above it — the same pair occurrences as without
+it, restricted to those pairs, at a cost proportional to the NEW documents' rows (a fingerprint held by
+REFERENCE documents only makes none). Everything else (document frequencies, templates, the frequency rule) is
+counted over both groups, so every cross pair is judged exactly as a full ``find`` judges it.
 """
 
 from __future__ import annotations
@@ -97,24 +104,52 @@ def _star_pairs(members: np.ndarray, starts: np.ndarray, lengths: np.ndarray) ->
     return pair_keys(firsts, members[ranges(starts + 1, lengths - 1)])
 
 
-def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int) -> np.ndarray:
+def lsh_pairs(keys: np.ndarray, docs: np.ndarray, max_bucket: int, *, split: int | None = None) -> np.ndarray:
     """Unique candidate pair keys from LSH band keys.
 
     ``keys[k]`` is the band key of document ``docs[k]`` (one entry per document and band). Documents whose keys
     agree share a bucket. Buckets of at most ``max_bucket`` documents yield all their pairs; larger ones (many
     exact copies of one text) yield a star from their smallest member, which keeps clusters intact while
     bounding the work.
+
+    With ``split``, only the pairs of one document below ``split`` and one at or above it (of the pairs made
+    without it), from the buckets that hold both kinds.
     """
     order = np.lexsort((docs, keys))
-    k, d = keys[order], docs[order]
+    k, d = keys[order], np.asarray(docs, np.int64)[order]
     starts, lengths = _runs(k)
     small = (lengths >= 2) & (lengths <= max_bucket)
     big = lengths > max_bucket
-    within, _, _ = _kernel.run_pairs(np.ascontiguousarray(starts[small], np.int64),
-                                     np.ascontiguousarray(lengths[small], np.int64), np.ascontiguousarray(d, np.int64),
-                                     np.zeros(d.shape[0], np.uint32))  # positions unused here
-    parts = [np.frombuffer(within, np.uint64), _star_pairs(d, starts[big], lengths[big])]
-    return np.unique(np.concatenate(parts))
+    if split is not None:  # buckets holding a NEW document (sorted by doc: it comes first) and a REFERENCE one
+        mixed = (d[starts] < split) & (d[starts + lengths - 1] >= split) if starts.shape[0] else starts > 0
+        small, big = small & mixed, big & mixed
+    within, _, _ = run_pairs(starts[small], lengths[small], d, np.zeros(d.shape[0], np.uint32), split=split)
+    star = _star_pairs(d, starts[big], lengths[big])
+    if split is not None:
+        star = star[cross_mask(star, split)]
+    return np.unique(np.concatenate([np.frombuffer(within, np.uint64), star]))
+
+
+def cross_mask(keys: np.ndarray, split: int) -> np.ndarray:
+    """Which pair keys (``i < j``) have one document below ``split`` and the other at or above it."""
+    i, j = split_keys(keys)
+    return (i < split) & (j >= split)
+
+
+def run_pairs(starts: np.ndarray, lengths: np.ndarray, docs: np.ndarray, pos: np.ndarray, *,
+              anchors: np.ndarray | None = None, split: int | None = None) -> tuple[bytes, bytes, bytes]:
+    """Pair occurrences (pair keys, position in the first document, in the second; as bytes of uint64, uint32,
+    uint32) of every pair of rows within each run ``starts``/``lengths`` of rows (``docs``, ``pos``; a run's
+    documents distinct and increasing). ``anchors`` (sorted documents): only pairs with at least one of them;
+    ``split``: only pairs of one document below it and one at or above it. The one place pairs of a run are
+    made."""
+    starts, lengths = np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(lengths, np.int64)
+    docs, pos = np.ascontiguousarray(docs, np.int64), np.ascontiguousarray(pos, np.uint32)
+    if split is not None:
+        return _anchored_pairs(starts, lengths, docs, pos, docs < split, cross=True)
+    if anchors is not None:
+        return _anchored_pairs(starts, lengths, docs, pos, np.isin(docs, anchors))
+    return _kernel.run_pairs(starts, lengths, docs, pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +202,8 @@ _FLAG_BITS = np.uint32(3 << 30)
 def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape: np.ndarray | None, max_df: int,
              *, rules: Rules = Rules(), site_of_doc: np.ndarray | None = None, user: np.ndarray | None = None,
              stats: HashStats | None = None, defer_min_df: int | None = None,
-             n_words: np.ndarray | None = None, anchors: np.ndarray | None = None) -> Postings:
+             n_words: np.ndarray | None = None, anchors: np.ndarray | None = None,
+             split: int | None = None) -> Postings:
     """Shared fingerprints of a set of (hash, document, position, shape flag) rows holding *every* row of the
     hashes it contains (or, with ``stats``, every row a pair can come from: the first ``max_df + 1`` documents
     of each hash, with the counts over all of them in ``stats``).
@@ -191,7 +227,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     ``anchors`` (sorted document numbers): only the pair occurrences of pairs with at least one anchor document
     are made — the same occurrences as without it, restricted to those pairs, at a cost proportional to the
     anchors' rows instead of the square of each hash's documents (the index asks about a few documents at a
-    time). Templates and the histogram do not depend on it.
+    time). ``split``: only the pairs of one document below it and one at or above it (the *against* mode, see
+    the module doc). Templates and the histogram depend on neither.
     """
     packed = np.ascontiguousarray(positions, np.uint32) if shape is None else pack_shape(positions, shape)
     # rows come in (doc, position) order, so grouping by hash, stably, puts each hash's rows together in (doc,
@@ -224,12 +261,7 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
     mid = ~templ & (df >= 2) & (df <= max_df)  # content, pending or not (settle moves its templates)
     hist = Counter({"df=1": int(((df == 1) & ~templ).sum()), f"df=2..{max_df}": int(mid.sum()),
                     f"df>{max_df}": int((~templ & (df > max_df)).sum()), "template": int(templ.sum())})
-    if anchors is None:
-        keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
-                                               np.ascontiguousarray(runs[usable], np.int64),
-                                               np.ascontiguousarray(d, np.int64), np.ascontiguousarray(p, np.uint32))
-    else:
-        keys, pos_a, pos_b = _anchored_pairs(starts[usable], runs[usable], d, p, anchors)
+    keys, pos_a, pos_b = run_pairs(starts[usable], runs[usable], d, p, anchors=anchors, split=split)
     t_at = starts[templ]
     order = np.argsort(h[t_at])
     t_at = t_at[order]
@@ -249,8 +281,8 @@ def postings(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, shape:
 
 def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical: np.ndarray | None,
            own_lo: np.ndarray | None, own_hi: np.ndarray | None, n_words: np.ndarray | None, max_df: int, *,
-           counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, lone: np.ndarray | None = None
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Templates]:
+           counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, lone: np.ndarray | None = None,
+           split: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, Templates]:
     """The frequency rule on the fingerprints :func:`postings` left pending, and their pairs.
 
     Rows are ``pending`` rows (grouped by hash, one per document); ``typical[doc]``, ``own_lo[doc]``,
@@ -261,7 +293,8 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     that keep only some rows of a hash pass ``counts`` = (sorted hashes, df, outlier documents) over all of
     them (counted with :func:`doublet.template.outliers`; the documents' arrays are not needed then). ``lone``
     (one flag per row, from :func:`lone_rows` over every common row of each document): rows that count for
-    their fingerprint's df and rule but propose no pair. Returns (pair keys, pos_a, pos_b, templates)."""
+    their fingerprint's df and rule but propose no pair. ``split``: as :func:`postings`'. Returns (pair keys,
+    pos_a, pos_b, templates)."""
     h = np.ascontiguousarray(hashes, np.uint64)
     d = np.asarray(docs, np.int64)
     p = np.ascontiguousarray(positions, np.uint32)
@@ -277,14 +310,12 @@ def settle(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, typical:
     templ = n_out >= OUTLIER_SHARE * df
     usable = ~templ & (df <= max_df)
     if lone is None:
-        keys, pos_a, pos_b = _kernel.run_pairs(np.ascontiguousarray(starts[usable], np.int64),
-                                               np.ascontiguousarray(runs[usable], np.int64),
-                                               np.ascontiguousarray(d, np.int64), p)
+        keys, pos_a, pos_b = run_pairs(starts[usable], runs[usable], d, p, split=split)
     else:  # the same runs without their lone rows
         take = np.repeat(usable, runs) & ~np.asarray(lone, bool)
         h2, d2, p2 = h[take], d[take], p[take]
         s2, r2 = _runs(h2)
-        keys, pos_a, pos_b = _kernel.run_pairs(s2, r2, np.ascontiguousarray(d2, np.int64), np.ascontiguousarray(p2))
+        keys, pos_a, pos_b = run_pairs(s2, r2, d2, p2, split=split)
     t_at = starts[templ]
     found = Templates(h[t_at], np.full(t_at.shape[0], FREQUENCY, np.uint8), df[templ].astype(np.int64), d[t_at],
                       p[t_at])
@@ -318,17 +349,16 @@ def settled_histogram(hist: Counter, found: Templates, max_df: int) -> None:
 
 
 def _anchored_pairs(starts: np.ndarray, lengths: np.ndarray, docs: np.ndarray, pos: np.ndarray,
-                    anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    anchor: np.ndarray, cross: bool = False) -> tuple[bytes, bytes, bytes]:
     """What ``_kernel.run_pairs`` makes of the runs ``starts``/``lengths`` of rows (``docs``, ``pos``), restricted
-    to pairs with at least one document in ``anchors``: each anchor row with every other row of its run, a pair
-    of two anchor rows once (from the earlier row)."""
-    anchor = np.isin(docs, anchors)
+    to pairs with at least one anchor row (``anchor``: one flag per row): each anchor row with every other row of
+    its run, a pair of two anchor rows once (from the earlier row), or never with ``cross``."""
     rows = ranges(starts, lengths)
     run = np.repeat(np.arange(starts.shape[0], dtype=np.int64), lengths)
     a_rows, a_run = rows[anchor[rows]], run[anchor[rows]]
     x = np.repeat(a_rows, lengths[a_run])
     y = ranges(starts[a_run], lengths[a_run])
-    keep = (y != x) & ~(anchor[y] & (y < x))
+    keep = ~anchor[y] if cross else (y != x) & ~(anchor[y] & (y < x))
     x, y = x[keep], y[keep]
     first = docs[x] < docs[y]
     lo, hi = np.where(first, docs[x], docs[y]), np.where(first, docs[y], docs[x])
@@ -415,16 +445,17 @@ def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarra
                       max_df: int, min_shared: int, min_span: int, shingle_size: int, drift: int, *,
                       rules: Rules = Rules(), site_of_doc: np.ndarray | None = None,
                       n_words: np.ndarray | None = None, common_df: int = 50,
-                      reach: int | None = None) -> FingerprintCandidates:
+                      reach: int | None = None, split: int | None = None) -> FingerprintCandidates:
     """Pairs of documents sharing at least ``min_shared`` content fingerprints found in 2..``max_df`` documents,
     spread over at least ``min_span`` words, counting banded ones only (``drift``; in memory, engines use
     :func:`postings` per hash partition, :func:`settle` for the frequency rule and :func:`supported_pairs` per
     pair partition). The frequency rule applies when ``rules.frequency`` and the number of documents (``n_words``,
     one entry per document) is given; then common fingerprints (in more than ``common_df`` documents) alone in a
-    document within ``reach`` words (default ``min_span``) propose no pair (:func:`lone_rows`)."""
+    document within ``reach`` words (default ``min_span``) propose no pair (:func:`lone_rows`). ``split``: only
+    pairs across it (see the module doc)."""
     freq = rules.frequency and n_words is not None
     post = postings(hashes, docs, positions, shape, max_df, rules=rules, site_of_doc=site_of_doc,
-                    defer_min_df=OUTLIER_MIN_DF if freq else None, n_words=n_words)
+                    defer_min_df=OUTLIER_MIN_DF if freq else None, n_words=n_words, split=split)
     keys, pos_a, pos_b, templates = post.pair_keys, post.pos_a, post.pos_b, post.templates
     if freq:
         assert post.pending is not None and post.doc_buckets is not None and post.doc_own is not None
@@ -433,7 +464,7 @@ def fingerprint_pairs(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarra
         own_lo, own_hi = own_text_span(doc_histogram(n, *post.doc_own, POS_BUCKETS))
         ph, pd, pp = post.pending
         lone = pending_lone(ph, pd, pp, max_df, common_df, min_span if reach is None else reach)
-        k2, a2, b2, t2 = settle(ph, pd, pp, typical, own_lo, own_hi, n_words, max_df, lone=lone)
+        k2, a2, b2, t2 = settle(ph, pd, pp, typical, own_lo, own_hi, n_words, max_df, lone=lone, split=split)
         keys, pos_a, pos_b = np.r_[keys, k2], np.r_[pos_a, a2], np.r_[pos_b, b2]
         templates = Templates.concat([templates, t2])
         settled_histogram(post.df_histogram, t2, max_df)

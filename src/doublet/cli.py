@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 from . import __version__, dedup
 from .config import CandidateRuleWarning, Config
 from .console import RichProgress, line, plural, show_problems, stderr, unwrap
-from .documents import Document, InputProblem, SkippedFiles, decode_text, read_documents, write_kept
+from .documents import Document, InputProblem, SkippedFiles, decode_text, read_documents, read_groups, write_kept
 from .engines import local
 from .progress import NullProgress, Progress
 from .result import Result
@@ -219,13 +219,23 @@ def _report(console: Console, command: str, summary: Mapping[str, Any], outdir: 
           f"{plural(c['largest_cluster'], 'document')}")
     line(console, "duplicates", f"{plural(c['documents_removable_as_near_duplicates'], 'near-duplicate copy', 'near-duplicate copies')}"
           f" removable (from {plural(c['near_duplicate_clusters_with_copies'], 'cluster')})")
+    if "against" in summary:
+        line(console, "against", f"{plural(summary['against']['new'], 'NEW document')} against "
+              f"{plural(summary['against']['reference'], 'REFERENCE document')}: only pairs across · see "
+              "against.jsonl")
     if "templates" in summary:
         tm = summary["templates"]
         rules = ", ".join(f"{n:,} {r}" for r, n in tm["by_rule"].items() if n)
         line(console, "templates", f"{tm['blocks']:,} recurring blocks taken as template ({tm['fingerprints']:,} "
               f"fingerprints{': ' + rules if rules else ''}) · {tm['template_matches']:,} pairs sharing only a "
               f"formula with other figures · see boilerplate.jsonl")
-    if d is not None:
+    if d is not None and d.get("mode") == "passages":
+        removed = d["characters_removed"]
+        line(console, "dedup", f"{sum(removed.values()):,} of {d['characters_read']:,} characters removed ("
+              f"{removed['reuse']:,} reused, {removed['template']:,} template, {removed['short']:,} in "
+              f"{d['documents_dropped']:,} documents left too short) · {d['documents_changed']:,} documents changed"
+              f" · {d['spans_removed']:,} spans · {d['runs']} runs (keep {d['keep']}) → {d['output']}")
+    elif d is not None:
         line(console, "dedup", f"kept {d['kept']:,} · removed {d['removed']:,} (keep {d['keep']})"
               f" · rejected {d['rejected']:,} → {d['output']}")
     stages = " · ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "total")
@@ -279,34 +289,40 @@ def _prepare_outdir(outdir: Path) -> None:
 
 def _read(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
           problems: list[InputProblem], keep_boilerplate: bool = False, skipped: Counter[str] | None = None,
-          site_field: str | None = None, skipped_files: SkippedFiles | None = None) -> Any:
-    """Check the inputs (existence, format, Parquet columns) and stream their documents."""
+          site_field: str | None = None, skipped_files: SkippedFiles | None = None,
+          against: Sequence[str] | None = None) -> tuple[Any, Any]:
+    """Check the inputs (existence, format, Parquet columns) and stream their documents (NEW, then REFERENCE
+    or None)."""
     try:
-        return read_documents(list(inputs), id_field=id_field, text_field=text_field,
-                              max_chars=cfg.max_chars, problems=problems, keep_boilerplate=keep_boilerplate,
-                              skipped=skipped, workers=cfg.workers, site_field=site_field,
-                              skipped_files=skipped_files)
+        return read_groups(list(inputs), None if against is None else list(against), id_field=id_field,
+                           text_field=text_field, max_chars=cfg.max_chars, problems=problems,
+                           keep_boilerplate=keep_boilerplate, skipped=skipped, workers=cfg.workers,
+                           site_field=site_field, skipped_files=skipped_files)
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
 
 def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_field: str, progress: Progress,
          keep_corpus: bool = False, keep_boilerplate: bool = False,
-         engine: str = "local", site_field: str | None = None, verbose: bool = False) -> tuple[Any, list[InputProblem]]:
+         engine: str = "local", site_field: str | None = None, verbose: bool = False,
+         against: Sequence[str] | None = None) -> tuple[Any, list[InputProblem]]:
     problems: list[InputProblem] = []
     if engine == "spark":  # Spark reads the inputs (local paths or Hadoop URIs) and checks them itself
         if keep_boilerplate:
             raise CliError("--keep-boilerplate applies to HTML and WARC input, which the Spark engine does not "
                            "read: drop it, or use --engine local")
         _prepare_outdir(outdir)
-        return _run_spark(inputs, cfg, id_field, text_field, site_field, progress, verbose)
+        return _run_spark(inputs, cfg, id_field, text_field, site_field, progress, verbose, against)
     skipped: Counter[str] = Counter()
     skipped_files = SkippedFiles()
-    docs = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field, skipped_files)
+    docs, reference = _read(inputs, cfg, id_field, text_field, problems, keep_boilerplate, skipped, site_field,
+                            skipped_files, against)
     _prepare_outdir(outdir)
-    result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus)
+    result = local.run(docs, cfg, problems=problems, progress=progress, keep_corpus=keep_corpus, against=reference)
     result.summary["inputs"] = list(inputs)  # as given
     result.summary["fields"] = {"id": id_field, "text": text_field}  # how to read them again (show, report)
+    if against is not None:
+        result.summary["against_inputs"] = list(against)
     result.summary["counts"]["skipped_records"] = sum(skipped.values())  # WARC records that are not pages
     result.summary["counts"]["skipped_files"] = skipped_files.count  # folder files that are not .txt/.html
     result.summary["skipped"] = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -315,23 +331,26 @@ def _run(inputs: Sequence[str], outdir: Path, cfg: Config, id_field: str, text_f
 
 
 def _run_spark(inputs: Sequence[str], cfg: Config, id_field: str, text_field: str,
-               site_field: str | None = None, progress: Progress | None = None,
-               verbose: bool = False) -> tuple[Any, list[InputProblem]]:
+               site_field: str | None = None, progress: Progress | None = None, verbose: bool = False,
+               against: Sequence[str] | None = None) -> tuple[Any, list[InputProblem]]:
     """The Spark engine (doublet.engines.spark) on a session of spark-submit's master, or local[workers]."""
     try:
         from .engines import spark as spark_engine
     except ImportError as exc:
         raise CliError(str(exc)) from None
     try:
-        spark_engine.check_inputs(inputs, id_field=id_field, text_field=text_field)
+        spark_engine.check_inputs([*inputs, *(against or ())], id_field=id_field, text_field=text_field)
         shown = progress if isinstance(progress, RichProgress) else None  # -q: no progress, no status polling
         if shown is not None:
             shown.start("spark start", None)  # starting a JVM takes a while
         result = spark_engine.run_files(spark_engine.session(cfg, verbose=verbose), inputs, cfg, id_field=id_field,
-                                        text_field=text_field, site_field=site_field, progress=shown)
+                                        text_field=text_field, site_field=site_field, progress=shown,
+                                        against=None if against is None else list(against))
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(str(exc)) from None
     result.summary["inputs"] = list(inputs)
+    if against is not None:
+        result.summary["against_inputs"] = list(against)
     result.summary["counts"]["skipped_records"] = 0  # as the local path: Spark reads no WARC, so skips none
     result.summary["counts"]["skipped_files"] = 0
     result.summary["skipped"] = {}
@@ -426,8 +445,16 @@ saying what to fix).
 
 [bold]Examples[/bold]
 
+With --against REFERENCE..., the INPUTs are NEW documents checked against REFERENCE (a contamination or
+"published before?" check): only pairs of a NEW and a REFERENCE document are made and reported (exactly the
+cross pairs a find over both reports), and OUTDIR/against.jsonl gives per NEW document the share of it
+found in REFERENCE and the passages, with the reference ids.
+
+[bold]Examples[/bold]
+
   doublet find corpus/ -o out/
   doublet find a.jsonl b.csv.gz -o out/ --threshold 0.8 --min-words 40
+  doublet find eval.jsonl --against crawl.jsonl.gz --against archive/ -o contamination/
 """
 
 DEDUP_HELP = f"""\
@@ -441,8 +468,18 @@ it duplicates and their Jaccard), and pairs.jsonl, clusters.jsonl and summary.js
 
 [bold]Examples[/bold]
 
+With --passages, removes reprinted passages instead of whole documents: each document is written without the
+passages that occur in an earlier-kept document (input order, or --keep longest), and with
+--remove-templates without its template blocks (navigation, footers, the run's boilerplate) too;
+OUTDIR/removed_spans.jsonl lists every removed span (document, offsets, reason, and the kept copy's document
+and offsets). Documents left with fewer than --min-chars non-space characters are dropped (listed as
+"short"). Input: JSON Lines, CSV/TSV, Parquet or a folder of .txt files.
+
+[bold]Examples[/bold]
+
   doublet dedup crawl.jsonl.gz -o deduped/
   doublet dedup corpus/ -o deduped/ --keep longest --threshold 0.8
+  doublet dedup crawl.jsonl.gz -o clean/ --passages --remove-templates
 """
 
 app = typer.Typer(
@@ -484,6 +521,11 @@ def _root(
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", show_default=False,
                                               help="Any mix of folders of .txt / .html files, single .txt / .md / "
                                                    ".html files, and JSONL / CSV / TSV / Parquet / WARC files.")]
+Against = Annotated[list[str] | None, typer.Option(
+    "--against", metavar="REFERENCE", show_default=False,
+    help="Check the INPUTs (NEW) against these inputs (REFERENCE; repeat --against for several): only pairs of a "
+         "NEW and a REFERENCE document, and OUTDIR/against.jsonl with the share of each NEW document found in "
+         "REFERENCE.")]
 KeepPolicy = Enum("KeepPolicy", {p: p for p in dedup.KEEP_POLICIES}, type=str)  # type: ignore[misc]
 Keep = Annotated[KeepPolicy, typer.Option(  # type: ignore[valid-type]
     "--keep", help="Which document of a near-duplicate cluster to keep: the first in the input, or the longest.")]
@@ -523,6 +565,7 @@ def find_command(
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     verbose: Verbose = False,
+    against: Against = None,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
@@ -530,13 +573,15 @@ def find_command(
     progress = _progress(quiet, console)
     try:
         result, problems = _run(inputs, outdir, cfg, id_field, text_field, progress, keep_boilerplate=keep_boilerplate,
-                                engine=engine.value, site_field=site_field, verbose=verbose)
+                                engine=engine.value, site_field=site_field, verbose=verbose,
+                                against=against or None)
     finally:
         _close(progress)
-    result.summary["outputs"] = list(FIND_OUTPUTS)
+    outputs = FIND_OUTPUTS if not against else ("against.jsonl", *FIND_OUTPUTS)
+    result.summary["outputs"] = list(outputs)
     result.write(outdir)
     if not quiet:
-        _report(console, "find", result.summary, outdir, FIND_OUTPUTS, problems)
+        _report(console, "find", result.summary, outdir, outputs, problems)
     check_read(result.summary, problems, str(outdir / "summary.json"))
 
 
@@ -575,11 +620,29 @@ def dedup_command(
     keep_boilerplate: KeepBoilerplate = False,
     engine: EngineOpt = EngineName.local,  # type: ignore[attr-defined]
     verbose: Verbose = False,
+    passages: Annotated[bool, typer.Option(
+        "--passages", help="Remove the passages found in an earlier-kept document from each document (not whole "
+                           "documents); writes removed_spans.jsonl.")] = False,
+    remove_templates: Annotated[bool, typer.Option(
+        "--remove-templates", help="With --passages: also remove each document's template blocks (boilerplate: "
+                                   "navigation, footers, recurring formulas).")] = False,
+    min_chars: Annotated[int, typer.Option(
+        "--min-chars", min=0, help="With --passages: drop a document left with fewer non-space characters.")] = 100,
     quiet: Quiet = False,
 ) -> None:
     cfg = _config(ctx.params)
     policy = keep.value
     targets = _dedup_targets(inputs, outdir)  # where write_kept puts each input's kept records
+    if remove_templates and not passages:
+        raise CliError("--remove-templates applies to --passages: add --passages")
+    if passages:
+        if engine.value == "spark":
+            raise CliError("--passages runs on the local engine: drop --engine spark")
+        if len(inputs) != 1:
+            raise CliError("--passages rewrites one input: give one INPUT (or dedup them one at a time)")
+        _passage_dedup(inputs[0], outdir, targets[0], cfg, policy, id_field, text_field, site_field,
+                       keep_boilerplate, remove_templates, min_chars, quiet)
+        return
     console = stderr()
     progress = _progress(quiet, console)
     try:
@@ -591,13 +654,9 @@ def dedup_command(
         written = _KeptCounter(kept_ids, progress, result.summary["counts"]["documents"])
         rereading: list[InputProblem] = []  # the same problems again: the run has reported them already
         seen_ids: set[str] = set()  # ids across inputs, as read_documents checks them
-        try:
-            for input_ in inputs:
-                write_kept(input_, written, outdir, id_field=id_field, text_field=text_field,
-                           max_chars=cfg.max_chars, seen_ids=seen_ids, problems=rereading,
-                           keep_boilerplate=keep_boilerplate, workers=cfg.workers)
-        except (FileExistsError, ValueError) as exc:
-            raise CliError(str(exc)) from None
+        for input_ in inputs:
+            _write_records(input_, written, outdir, cfg, id_field, text_field, keep_boilerplate, rereading,
+                           seen_ids=seen_ids)
         progress.done()
         write_s = time.perf_counter() - t
     finally:
@@ -639,6 +698,84 @@ def _dedup_targets(inputs: Sequence[str], outdir: Path) -> list[Path]:
     for i, t in zip(inputs, targets):
         _check_dedup_target(Path(i), t)
     return targets
+
+
+def _passage_dedup(input_: str, outdir: Path, target: Path, cfg: Config, policy: str, id_field: str,
+                   text_field: str, site_field: str | None, keep_boilerplate: bool, templates: bool, min_chars: int,
+                   quiet: bool) -> None:
+    """``dedup --passages``: the run, :func:`doublet.passage_dedup.from_result`, the input rewritten without the
+    removed spans, and removed_spans.jsonl; checks that every character is accounted for."""
+    from . import passage_dedup
+
+    console = stderr()
+    progress = _progress(quiet, console)
+    try:
+        result, problems = _run([input_], outdir, cfg, id_field, text_field, progress, keep_corpus=True,
+                                keep_boilerplate=keep_boilerplate, site_field=site_field)
+        t = time.perf_counter()
+
+        def rerun(text_of: Callable[[int], str | None]) -> Any:  # find again on the output so far
+            docs = _read([input_], cfg, id_field, text_field, [], keep_boilerplate, None, site_field)[0]
+            again = (Document(d.id, text, d.meta) for k, d in enumerate(docs)
+                     if (text := text_of(k)) is not None)
+            return local.run(again, cfg, progress=progress, keep_corpus=True)
+
+        outcome = passage_dedup.until_stable(result, cfg, rerun, keep=policy, min_chars=min_chars,
+                                             templates=templates)
+        index = {d: k for k, d in enumerate(result.ids)}
+        new_texts = outcome.texts
+        written = _KeptCounter({d for d in result.ids if new_texts.get(index[d], "") is not None}, progress,
+                               result.summary["counts"]["documents"])
+        _write_records(input_, written, outdir, cfg, id_field, text_field, keep_boilerplate, [],
+                       rewrite=lambda doc: _or(new_texts.get(index[doc.id]), doc.text))
+        progress.done()
+        write_s = time.perf_counter() - t
+    finally:
+        _close(progress)
+    counts = result.summary["counts"]
+    chars = Counter[str]()
+    for r in outcome.removed:
+        chars[r.reason] += r.end - r.start
+    out_chars = sum(int(result.char_lengths[k]) for k in range(len(result.ids)) if k not in new_texts) + sum(
+        len(t) for t in new_texts.values() if t is not None)
+    dropped = sum(t is None for t in new_texts.values())
+    if out_chars + sum(chars.values()) != counts["characters"] or written.n != counts["documents"] - dropped:
+        raise AssertionError(  # explicit, not `assert`: must hold under python -O too
+            f"passage dedup lost characters: {out_chars} written + {sum(chars.values())} removed != "
+            f"{counts['characters']} read, or {written.n} documents written != {counts['documents']} - "
+            f"{dropped} dropped; did {input_} change during the run?")
+    with open(outdir / "removed_spans.jsonl", "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r.to_dict(result.ids), ensure_ascii=False) + "\n" for r in outcome.removed)
+    kept_name = target.name + ("/" if target.is_dir() else "")
+    outputs = (kept_name, "removed_spans.jsonl", *FIND_OUTPUTS)
+    result.summary["outputs"] = list(outputs)
+    result.summary["dedup"] = {
+        "mode": "passages", "keep": policy, "remove_templates": templates, "min_chars": min_chars,
+        "documents_written": written.n, "documents_changed": len(new_texts) - dropped,
+        "documents_dropped": dropped, "rejected": counts["rejected"], "runs": outcome.rounds,
+        "characters_read": counts["characters"], "characters_written": out_chars,
+        "characters_removed": {"reuse": chars["reuse"], "template": chars["template"], "short": chars["short"]},
+        "spans_removed": len(outcome.removed), "output": str(target), "write_s": round(write_s, 3)}
+    result.write(outdir)
+    if not quiet:
+        _report(console, "dedup", result.summary, outdir, outputs, problems)
+
+
+def _write_records(input_: str, kept: Callable[[Document], bool], outdir: Path, cfg: Config, id_field: str,
+                   text_field: str, keep_boilerplate: bool, problems: list[InputProblem],
+                   rewrite: Callable[[Document], str] | None = None, seen_ids: set[str] | None = None) -> None:
+    """write_kept of a dedup run (``seen_ids``: ids of the inputs written before, as read_documents checks them
+    across inputs), its refusals as usage errors."""
+    try:
+        write_kept(input_, kept, outdir, id_field=id_field, text_field=text_field, max_chars=cfg.max_chars,
+                   seen_ids=set() if seen_ids is None else seen_ids, problems=problems,
+                   keep_boilerplate=keep_boilerplate, workers=cfg.workers, rewrite=rewrite)
+    except (FileExistsError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _or(text: str | None, default: str) -> str:
+    return default if text is None else text
 
 
 def _check_dedup_target(input_: Path, target: Path) -> None:
@@ -725,7 +862,7 @@ def _one_document(arg: str, cfg: Config, keep_boilerplate: bool) -> tuple[str, s
         return "stdin", text
     problems: list[InputProblem] = []
     docs = []
-    for doc in _read([arg], cfg, "id", "text", problems, keep_boilerplate):
+    for doc in _read([arg], cfg, "id", "text", problems, keep_boilerplate)[0]:
         docs.append(doc)
         if len(docs) > 1:
             raise CliError(f"{arg} holds more than one document; compare takes one document per side (a text "

@@ -1158,6 +1158,7 @@ def read_documents(
     workers: int = 1,
     site_field: str | None = None,
     skipped_files: SkippedFiles | None = None,
+    seen_ids: set[str] | None = None,
 ) -> Iterator[Document]:
     """Stream the documents of all ``inputs`` in order; append every problem to ``problems``.
 
@@ -1169,13 +1170,29 @@ def read_documents(
     JSON Lines / CSV / Parquet field that says which site each record comes from (``meta["site"]``: a URL,
     host or site name), for the template rule that text recurring within one site is that site's template.
     Files in input folders that are not read (not .txt or .html/.htm) are counted in ``skipped_files``.
+    ``seen_ids``: ids an earlier call used (rejected here), updated with this call's (``find --against`` reads
+    NEW, then REFERENCE with the same set).
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     spec = _make_spec(id_field, text_field, max_chars, keep_fields, keep_boilerplate, skipped, workers, site_field,
                       skipped_files)
     plan = [(Path(p), _prepare_input(Path(p), spec)) for p in inputs]
-    return _read_all(plan, spec, _Checker(spec, problems))
+    return _read_all(plan, spec, _Checker(spec, problems, seen_ids))
+
+
+def read_groups(new: Sequence[str | Path], reference: Sequence[str | Path] | None, **options: Any
+                ) -> tuple[Iterator[Document], Iterator[Document] | None]:
+    """The documents of ``new`` and of ``reference`` (None: no second group), read by :func:`read_documents`
+    with ``options``; ids are unique over both (a REFERENCE record reusing a NEW id is rejected). Both groups'
+    inputs are checked now; an input given in both is an error."""
+    if reference is None:
+        return read_documents(new, **options), None
+    both = {Path(p).resolve() for p in new} & {Path(p).resolve() for p in reference}
+    if both:
+        raise ValueError(f"{sorted(map(str, both))[0]} is both NEW and REFERENCE input; give each input once")
+    seen: set[str] = set()
+    return read_documents(new, seen_ids=seen, **options), read_documents(reference, seen_ids=seen, **options)
 
 
 def _read_all(plan: list[tuple[Path, InputFormat]], spec: _Spec, checker: _Checker) -> Iterator[Document]:
@@ -1195,14 +1212,16 @@ def documents_from_items(
     max_chars: int = DEFAULT_MAX_CHARS,
     problems: list[InputProblem] | None = None,
     source: str = "<api>",
+    seen_ids: set[str] | None = None,
 ) -> Iterator[Document]:
     """Documents from in-memory items, checked by the same rules as files (the Python API's input).
 
     An item is a :class:`Document`, an ``(id, text)`` tuple, a mapping with ``"id"`` and ``"text"``, or a
-    plain string (its id is its position). Problems name the item as ``item N`` (0-based).
+    plain string (its id is its position). Problems name the item as ``item N`` (0-based). ``seen_ids``: as
+    :func:`read_documents`'.
     """
     spec = _make_spec("id", "text", max_chars, False)
-    checker = _Checker(spec, problems)
+    checker = _Checker(spec, problems, seen_ids)
     src = checker.add_source(source, InputFormat("api", None))
     for k, item in enumerate(items):
         rec = _Record(locator=("item", k))
@@ -1242,8 +1261,13 @@ def write_kept(
     problems: list[InputProblem] | None = None,
     keep_boilerplate: bool = False,
     workers: int = 1,
+    rewrite: Callable[[Document], str] | None = None,
 ) -> Path:
     """Copy the records of ``input_path`` for which ``kept(doc)`` is true to ``out_dir``.
+
+    With ``rewrite``, a kept record whose ``rewrite(doc)`` differs from ``doc.text`` is written with that text
+    instead (its other fields as they were: JSON Lines and CSV records re-encoded, Parquet rows with the text
+    column replaced, a txt file rewritten in UTF-8; WARC and HTML input cannot be rewritten: ValueError).
 
     The output has the input's name, format and compression, and each kept record exactly as it
     was (JSON Lines: the line's bytes; CSV: the header and the record's bytes; Parquet: the same
@@ -1268,17 +1292,57 @@ def write_kept(
         raise ValueError(f"writing to {target} would overwrite the input; choose another output folder")
     checker = _Checker(spec, problems, seen_ids)
     src = checker.add_source(str(path), fmt)
+    verdict = _verdict(kept, rewrite)
+    if rewrite is not None and fmt.kind == "warc":
+        raise ValueError(f"{path}: WARC input cannot be written back with texts changed; convert it to JSON Lines "
+                         "first (doublet reads the extracted text of each page)")
     if fmt.kind == "txtdir":
-        _write_txtdir(path, spec, checker, src, kept, target)
+        _write_txtdir(path, spec, checker, src, verdict, target)
     elif fmt.kind == "textfile":
-        _write_text_file(path, spec, checker, src, kept, target)
+        _write_text_file(path, spec, checker, src, verdict, target)
     elif fmt.kind == "parquet":
-        _write_parquet(path, spec, checker, src, kept, target)
+        _write_parquet(path, spec, checker, src, verdict, target)
     elif fmt.kind == "warc":
         _write_warc(path, spec, checker, src, kept, target)
     else:
-        _write_stream(path, fmt, spec, checker, src, kept, target)
+        _write_stream(path, fmt, spec, checker, src, verdict, target)
     return target
+
+
+_Verdict = Callable[[Document], "bool | str"]
+"""What to do with a record: False drop it, True copy it as it is, a string: write it with this text."""
+
+
+def _verdict(kept: Callable[[Document], bool], rewrite: Callable[[Document], str] | None) -> _Verdict:
+    if rewrite is None:
+        return kept
+
+    def verdict(doc: Document) -> bool | str:
+        if not kept(doc):
+            return False
+        text = rewrite(doc)
+        return True if text == doc.text else text
+    return verdict
+
+
+def _line_end(raw: bytes) -> bytes:
+    return b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
+
+
+def _rewritten_jsonl(raw: bytes, spec: _Spec, text: str) -> bytes:
+    """A JSON Lines record with its text field replaced (the other fields as they were, in their order)."""
+    obj = json.loads(raw.decode("utf-8", "replace"))
+    obj[spec.text_field] = text
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8") + _line_end(raw)
+
+
+def _rewritten_csv(raw: bytes, header: list[str], fmt: InputFormat, spec: _Spec, text: str) -> bytes:
+    """A CSV record with its text column replaced (the last column of that name, as the reader takes it)."""
+    row = next(csv.reader(io.StringIO(raw.decode("utf-8", "replace")), delimiter=fmt.delimiter))
+    row[len(header) - 1 - header[::-1].index(spec.text_field)] = text
+    out = io.StringIO()
+    csv.writer(out, delimiter=fmt.delimiter, lineterminator=_line_end(raw).decode()).writerow(row)
+    return out.getvalue().encode("utf-8")
 
 
 def _write_stream(
@@ -1287,19 +1351,29 @@ def _write_stream(
     spec: _Spec,
     checker: _Checker,
     src: int,
-    kept: Callable[[Document], bool],
+    kept: _Verdict,
     target: Path,
 ) -> None:
-    """JSON Lines / CSV: copy the header and each kept record's original bytes."""
+    """JSON Lines / CSV: copy the header and each kept record's original bytes (or the record rewritten)."""
     # The reader hands the header over in a list rather than writing it itself, so that a write
     # error is never mistaken for a read error of the input (those are caught in the reader).
     header: list[bytes] = []
+    columns: list[str] = []
+
+    def sink(raw: bytes) -> None:
+        header.append(raw)
+        columns.extend(next(csv.reader(io.StringIO(raw.decode("utf-8", "replace")), delimiter=fmt.delimiter)))
+
     with _atomic_output(target, fmt.compression) as out:
-        for rec in _records(path, fmt, spec, header_sink=header.append):
+        for rec in _records(path, fmt, spec, header_sink=sink):
             _drain(header, out)
             doc = checker.check(rec, src)
-            if doc is not None and kept(doc):
+            verdict = doc is not None and kept(doc)
+            if verdict is True:
                 out.write(rec.raw)
+            elif verdict:
+                out.write(_rewritten_jsonl(rec.raw, spec, verdict) if fmt.kind == "jsonl"
+                          else _rewritten_csv(rec.raw, columns, fmt, spec, verdict))
         _drain(header, out)
 
 
@@ -1310,7 +1384,7 @@ def _drain(pending: list[bytes], out: BinaryIO) -> None:
 
 
 def _write_txtdir(
-    folder: Path, spec: _Spec, checker: _Checker, src: int, kept: Callable[[Document], bool], target: Path
+    folder: Path, spec: _Spec, checker: _Checker, src: int, kept: _Verdict, target: Path
 ) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(
@@ -1319,24 +1393,38 @@ def _write_txtdir(
     target.mkdir(parents=True, exist_ok=True)
     for rec in _records(folder, InputFormat("txtdir", None), spec):
         doc = checker.check(rec, src)
-        if doc is not None and kept(doc):
+        verdict = doc is not None and kept(doc)
+        if verdict:
             dest = target / rec.locator[1]
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(rec.raw, dest)
+            if verdict is True:
+                shutil.copy2(rec.raw, dest)
+            elif dest.suffix.lower() in (".html", ".htm"):
+                raise ValueError(f"{rec.raw}: an HTML page cannot be written back with its text changed; convert "
+                                 "the folder to JSON Lines first")
+            else:
+                dest.write_text(verdict, encoding="utf-8")
 
 
 def _write_text_file(
-    path: Path, spec: _Spec, checker: _Checker, src: int, kept: Callable[[Document], bool], target: Path
+    path: Path, spec: _Spec, checker: _Checker, src: int, kept: _Verdict, target: Path
 ) -> None:
-    """One text file given directly: copied to ``target`` if its document is kept (else nothing is written)."""
+    """One text file given directly: copied to ``target`` if its document is kept as it is, written with its
+    new text if rewritten (``dedup --passages``), else nothing is written."""
     for rec in _records(path, detect_format(path), spec):
         doc = checker.check(rec, src)
-        if doc is not None and kept(doc):
+        verdict = doc is not None and kept(doc)
+        if verdict is True:
             shutil.copy2(path, target)
+        elif verdict:
+            if path.suffix.lower() in (".html", ".htm"):
+                raise ValueError(f"{path}: an HTML page cannot be written back with its text changed; convert it "
+                                 "to JSON Lines first")
+            target.write_text(verdict, encoding="utf-8")
 
 
 def _write_parquet(
-    path: Path, spec: _Spec, checker: _Checker, src: int, kept: Callable[[Document], bool], target: Path
+    path: Path, spec: _Spec, checker: _Checker, src: int, kept: _Verdict, target: Path
 ) -> None:
     try:
         pf = pq.ParquetFile(path)
@@ -1361,25 +1449,34 @@ def _write_parquet_rows(
     spec: _Spec,
     checker: _Checker,
     src: int,
-    kept: Callable[[Document], bool],
+    kept: _Verdict,
     writer: pq.ParquetWriter,
 ) -> None:
     batch: pa.RecordBatch | None = None
-    mask: list[bool] = []
+    mask: list[bool | str] = []
     for rec in _records(path, InputFormat("parquet", None), spec, all_columns=True):
         doc = checker.check(rec, src)
         if rec.raw is None:  # a read error, already reported
             continue
         if rec.raw[0] is not batch:
-            _flush_rows(writer, batch, mask)
+            _flush_rows(writer, batch, mask, spec.text_field)
             batch, mask = rec.raw[0], []
         mask.append(doc is not None and kept(doc))
-    _flush_rows(writer, batch, mask)
+    _flush_rows(writer, batch, mask, spec.text_field)
 
 
-def _flush_rows(writer: pq.ParquetWriter, batch: pa.RecordBatch | None, mask: list[bool]) -> None:
-    if batch is not None and any(mask):
-        writer.write_batch(batch.filter(pa.array(mask, type=pa.bool_())))
+def _flush_rows(writer: pq.ParquetWriter, batch: pa.RecordBatch | None, mask: list[bool | str], text: str) -> None:
+    if batch is None or not any(mask):
+        return
+    rows = batch.filter(pa.array([bool(m) for m in mask], type=pa.bool_()))
+    new = [m for m in mask if m]
+    if any(isinstance(m, str) for m in new):  # texts changed: the text column replaced, the rest as it was
+        at = rows.schema.get_field_index(text)
+        old = rows.column(at).to_pylist()
+        column = pa.array([m if isinstance(m, str) else o for m, o in zip(new, old)], rows.schema.field(at).type)
+        rows = pa.RecordBatch.from_arrays([column if k == at else c for k, c in enumerate(rows.columns)],
+                                          schema=rows.schema)
+    writer.write_batch(rows)
 
 
 def _write_warc(

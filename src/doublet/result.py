@@ -113,6 +113,9 @@ class Result:
     """The recurring blocks taken as template (:func:`doublet.template.blocks`), for ``boilerplate.jsonl``."""
     templates: Any = field(default=None, repr=False)
     """Every fingerprint taken as template (:class:`doublet.template.Templates`), for ``templates.parquet``."""
+    n_new: int | None = None
+    """With ``--against``: the number of NEW documents (the first ``n_new`` ids; the others are REFERENCE), and
+    :meth:`write` adds ``against.jsonl`` (:mod:`doublet.against`)."""
     _pairs: list[PairResult] | None = field(default=None, repr=False)
 
     def iter_pairs(self) -> Iterator[PairResult]:
@@ -138,6 +141,15 @@ class Result:
         if self.store is None:
             raise ValueError("texts were not kept: run with keep_corpus=True")
         return self.store.get(k)
+
+    def against(self) -> Iterator[dict[str, Any]]:
+        """``against.jsonl`` rows of a run made with ``--against`` (:func:`doublet.against.rows`): per NEW
+        document, the share of it found in REFERENCE and the matches."""
+        if self.n_new is None or self.char_lengths is None:
+            raise ValueError("not a run made with --against (against=... in the API)")
+        from .against import rows
+
+        return rows(self.ids, self.n_new, self.char_lengths, self.iter_pairs())
 
     def cluster_of(self) -> dict[str, str]:
         """Map document id -> cluster id (smallest id of its reuse component)."""
@@ -181,7 +193,7 @@ class Result:
 
     def write(self, outdir: str | Path) -> Path:
         """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl and templates.parquet (when the engine listed
-        templates) and summary.json into ``outdir`` (created if needed)."""
+        templates), against.jsonl (with ``--against``) and summary.json into ``outdir`` (created if needed)."""
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         if self._pairs is None and self.pairs_path is not None:
@@ -194,6 +206,9 @@ class Result:
         if self.template_blocks is not None:
             with open(out / "boilerplate.jsonl", "w", encoding="utf-8") as f:
                 f.writelines(json.dumps(b, ensure_ascii=False) + "\n" for b in self.template_blocks)
+        if self.n_new is not None:
+            with open(out / "against.jsonl", "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in self.against())
         if self.templates is not None:
             from .template import write_table
 

@@ -135,7 +135,7 @@ def _verify_job(args: tuple[tuple, tuple[np.ndarray, np.ndarray, list[str], list
 _OCCURRENCE_BITS = 6  # pair partitions (~2M occurrences each at 1M documents)
 
 
-def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
+def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any, int | None]
                   ) -> tuple[Templates, Counter, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Postings of one fingerprint partition ``p``; its pair occurrences go to one file ``occ_root/<p>``,
     grouped into ``2**_OCCURRENCE_BITS`` partitions by pair key. Returns the partition's templates, df histogram
@@ -143,8 +143,8 @@ def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
     template hashes (.npy files), or None. With the frequency rule on, the rows it needs to settle go to
     ``occ_root/pending-<p>`` and it also returns the cells it adds to the documents' df and own-text histograms
     (``n`` documents; keys ``doc * DF_BUCKETS + bucket``, then ``n * DF_BUCKETS + doc * POS_BUCKETS + bucket``,
-    and counts)."""
-    fp_folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path = args
+    and counts). ``split``: only pairs across it (``--against``, :mod:`doublet.candidates`)."""
+    fp_folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path, split = args
     rows = GroupedSpill(fp_folder, FINGERPRINT_ROW, bits=fp_bits).read(p, drop=True)  # read once: free the disk
     pos, shape = unpack_shape(rows["pos"])
     rules = Rules.of(cfg)
@@ -152,7 +152,7 @@ def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
                     site_of_doc=None if sites_path is None else np.load(sites_path, mmap_mode="r"),
                     user=None if user_path is None else np.load(user_path),
                     defer_min_df=OUTLIER_MIN_DF if rules.frequency else None,
-                    n_words=None if words_path is None else np.load(words_path, mmap_mode="r"))
+                    n_words=None if words_path is None else np.load(words_path, mmap_mode="r"), split=split)
     rec, bounds = grouped_occurrences(post, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"{p:03d}"))
     if post.pending is not None and post.doc_buckets is not None and post.doc_own is not None:
@@ -171,11 +171,11 @@ def _postings_job(args: tuple[Any, int, int, Any, Config, Any, Any, int, Any]
     return post.templates, post.df_histogram, bounds, None
 
 
-def _settle_job(args: tuple[Any, int, Any, Config]) -> tuple[Templates, np.ndarray]:
+def _settle_job(args: tuple[Any, int, Any, Config, int | None]) -> tuple[Templates, np.ndarray]:
     """The frequency rule on partition ``p``'s pending rows (:func:`doublet.candidates.settle`), given the
     documents' typical df and where their own text lies (a .npy file of 3 rows); the pair occurrences of the rest
     go to ``occ_root/s<p>``. Returns the partition's frequency templates and the file's group offsets."""
-    occ_root, p, docs_path, cfg = args
+    occ_root, p, docs_path, cfg, split = args
     path = occ_root / f"pending-{p:03d}"
     rows = np.fromfile(str(path), FINGERPRINT_ROW)
     path.unlink()
@@ -185,7 +185,7 @@ def _settle_job(args: tuple[Any, int, Any, Config]) -> tuple[Templates, np.ndarr
     lone_path.unlink()
     typical, own_lo, own_hi, n_words = np.load(docs_path, mmap_mode="r")
     keys, pos_a, pos_b, found = settle(rows["hash"], rows["doc"], rows["pos"], typical, own_lo, own_hi, n_words,
-                                       cfg.max_df, lone=lone)
+                                       cfg.max_df, lone=lone, split=split)
     rec, bounds = group_records(keys, pos_a, pos_b, _OCCURRENCE_BITS)
     rec.tofile(str(occ_root / f"s{p:03d}"))
     return found, bounds
@@ -314,18 +314,22 @@ def default_workers() -> int:
 # ------------------------------------------------------------------------------------------ the run
 
 def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = None,
-        progress: Progress | None = None, keep_corpus: bool = False) -> Result:
+        progress: Progress | None = None, keep_corpus: bool = False, against: Iterable[Any] | None = None) -> Result:
     """Find near-duplicate and reusing pairs among ``documents`` (objects with ``id`` and ``text``).
 
     ``keep_corpus`` keeps the texts readable through :meth:`Result.text` (for dedup and reports) until the
-    result is closed.
+    result is closed. ``against`` (REFERENCE documents, read after ``documents``, the NEW ones): only the pairs
+    with one document of each, and :attr:`Result.n_new` set (see :mod:`doublet.against`).
     """
     progress = progress or NullProgress()
     problems = problems if problems is not None else []
     work = WorkDir(cfg.tmp_dir)
     pool = _pool(cfg.workers)  # started now, while this process is small; serves stages 1 and 4
     try:
-        return _run(documents, cfg, problems, progress, keep_corpus, work, pool)
+        groups = _Groups(documents, against)
+        result = _run(groups, cfg, problems, progress, keep_corpus, work, pool, groups.split)
+        result.n_new = groups.split()
+        return result
     except BaseException:
         work.close()
         raise
@@ -333,8 +337,26 @@ def run(documents: Iterable[Any], cfg: Config, *, problems: list[Any] | None = N
         pool.shutdown()
 
 
+class _Groups:
+    """The documents of a run, NEW then REFERENCE (``against``), counting the NEW ones as they go by."""
+
+    def __init__(self, new: Iterable[Any], reference: Iterable[Any] | None):
+        self.new, self.reference, self.n_new = new, reference, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for doc in self.new:
+            self.n_new += 1
+            yield doc
+        if self.reference is not None:
+            yield from self.reference
+
+    def split(self) -> int | None:
+        """The number of NEW documents (documents ``0..split-1``), or None for a plain run."""
+        return None if self.reference is None else self.n_new
+
+
 def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: Progress, keep_corpus: bool,
-         work: WorkDir, pool: Executor) -> Result:
+         work: WorkDir, pool: Executor, split_of: Any = lambda: None) -> Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     bands, rows = cfg.lsh_params()
@@ -374,6 +396,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         progress.advance(n_words.shape[0])
     progress.done()
     n = len(ids)
+    split = split_of()  # with --against: documents below it are NEW, the others REFERENCE
     n_words_all = np.concatenate(words) if words else np.empty(0, np.uint32)
     n_chars_all = np.concatenate(chars) if chars else np.empty(0, np.int64)
     has_all = np.concatenate(has) if has else np.empty(0, bool)
@@ -386,7 +409,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     progress.start("lsh", None)
     with_sig = np.flatnonzero(has_all)
     # one band at a time: memory for one column of keys, not all of them
-    lsh = np.unique(np.concatenate([lsh_pairs(keys_all[with_sig, b], with_sig, cfg.max_bucket) for b in range(bands)]
+    lsh = np.unique(np.concatenate([lsh_pairs(keys_all[with_sig, b], with_sig, cfg.max_bucket, split=split)
+                                    for b in range(bands)]
                                    or [np.empty(0, np.uint64)]))
     del keys_all
     progress.done()
@@ -411,7 +435,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
     if Rules.of(cfg).frequency:
         words_path = work.path / "n_words.npy"
         np.save(words_path, n_words_all)
-    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path)
+    post_jobs = [(fps.folder, fp_bits, p, occ_root, cfg, sites_path, user_path, n, words_path, split)
                  for p in range(len(fps))]
     boiler: list[Templates] = []
     hist: Counter = Counter()
@@ -441,7 +465,7 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         np.save(docs_path, np.stack([typical_df(counts[:n * DF_BUCKETS].reshape(n, DF_BUCKETS)), own_lo, own_hi,
                                      n_words_all]).astype(np.float64))
         del counts, own_lo, own_hi
-        settle_jobs = [(occ_root, p, docs_path, cfg) for p in range(len(fps))]
+        settle_jobs = [(occ_root, p, docs_path, cfg, split) for p in range(len(fps))]
         for p, (b_p, bounds_p) in enumerate(_ordered_map(pool, _settle_job, settle_jobs, 2 * cfg.workers)):
             boiler.append(b_p)
             settled_histogram(hist, b_p, cfg.max_df)
@@ -593,6 +617,8 @@ def _run(documents: Iterable[Any], cfg: Config, problems: list[Any], progress: P
         "peak_rss_mb": round(peak_rss_bytes() / 1e6, 1),
         "problems": [p.to_dict() for p in problems],
     }
+    if split is not None:
+        summary["against"] = {"new": split, "reference": n - split}
     return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dup_clusters, problems=list(problems),
                   summary=summary, pairs_path=pairs_path, work=work,
                   store=store.reader() if keep_corpus else None,

@@ -81,6 +81,7 @@ from ..candidates import (HashStats, lone_rows, lsh_pairs, pair_keys, postings, 
 from ..config import Config
 from ..documents import InputProblem
 from ..minhash import band_keys
+from ..against import rows as against_rows
 from ..progress import Progress
 from ..attribution import SINGLETON, attribute
 from ..cluster import COPY_SHARE
@@ -179,9 +180,9 @@ def _fingerprints(batches: Iterator[pa.RecordBatch], cfg: Config) -> Iterator[pa
         ], names=["doc", "site", "n_words", "n_chars", "has_sig", "bands", "fp_hash", "fp_pos", "fp_flag", "fp_pb"])
 
 
-def _lsh_group(table: pa.Table, max_bucket: int) -> pa.Table:
+def _lsh_group(table: pa.Table, max_bucket: int, split: int | None) -> pa.Table:
     """lsh_pairs on one group: every (key, doc) row of one band whose key falls in the group's bucket."""
-    pairs = lsh_pairs(_u64(table.column("key")), table.column("doc").to_numpy(), max_bucket)
+    pairs = lsh_pairs(_u64(table.column("key")), table.column("doc").to_numpy(), max_bucket, split=split)
     return pa.table({"pair": _i64(pairs)})
 
 
@@ -189,7 +190,7 @@ STATS_COLUMNS = ("df", "votes", "weak", "tail", "site_lo", "site_hi")
 """Per-row copies of the counts of the row's hash over all its documents (:class:`HashStats`' fields)."""
 
 
-def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any) -> pa.Table:
+def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any, split: int | None) -> pa.Table:
     """postings on one group: the (hash, doc, pos, flag) rows a pair can come from (the first occurrence in each
     of the first ``max_df + 1`` documents of each hash in it), each with its hash's counts over *all* its
     documents (:data:`STATS_COLUMNS`, aggregated in the JVM), which decide the template rule.
@@ -198,7 +199,7 @@ def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any) -> pa
     (doc, position) order the local engine's spill has. Returns the pair occurrences, the templates with their
     rule, df and example (first document, position there), the df histogram entries and, with the frequency
     rule, the rows left pending for :func:`_settle_group` (the documents' histograms are counted over all rows
-    in the JVM: :func:`_doc_text`).
+    in the JVM: :func:`_doc_text`). ``split``: only pairs across it (``--against``).
     """
     doc = table.column("doc").to_numpy().astype(np.int64)
     pos = table.column("pos").to_numpy().astype(np.uint32)
@@ -208,7 +209,7 @@ def _postings_group(table: pa.Table, max_df: int, rules: Rules, user: Any) -> pa
     stats = HashStats(uniq, *(table.column(c).to_numpy()[first].astype(np.int64) for c in STATS_COLUMNS))
     post = postings(hashes[order], doc[order], pos[order], table.column("flag").to_numpy()[order].astype(np.uint8),
                     max_df, rules=rules, user=user.value if user is not None else None, stats=stats,
-                    defer_min_df=OUTLIER_MIN_DF if rules.frequency else None)
+                    defer_min_df=OUTLIER_MIN_DF if rules.frequency else None, split=split)
     if post.pending is not None:  # with the df of each row's hash, over all its documents
         pending = (*post.pending, stats.lookup(post.pending[0])[0])
     else:
@@ -281,7 +282,7 @@ def _lone_group(table: pa.Table, reach: int) -> pa.Table:
     return pa.table({"hash": table.column("hash").filter(mask), "doc": table.column("doc").filter(mask)})
 
 
-def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int) -> pa.Table:
+def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int, split: int | None) -> pa.Table:
     """settle on one group: the pending rows (hash, doc, pos, df; the first ``max_df + 1`` documents of each
     hash, df over all of them) and two kinds of side rows: per hash, the documents in which it is an outlier
     (hash, n_out, doc = -1; counted over all of its rows: a hash without outliers has no row), and the lone
@@ -300,7 +301,7 @@ def _settle_group(pending: pa.Table, outlying: pa.Table, max_df: int) -> pa.Tabl
     # lone rows, matched by (hash number in this group, doc): every common row is pending
     lone = np.isin(pair_keys(np.searchsorted(uniq, h), d), pair_keys(np.searchsorted(uniq, oh[~counts]), od[~counts]))
     keys, pos_a, pos_b, found = settle(h, d, p, None, None, None, None, max_df, counts=(uniq, df[first], n_out),
-                                       lone=lone)
+                                       lone=lone, split=split)
     none = (np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int64))
     return _postings_table(keys, pos_a, pos_b, found, none, Counter())
 
@@ -421,7 +422,7 @@ def _plan_group(members: pa.Table, pairs: pa.Table, keep: str, cfg: Config) -> p
 
 
 def _frequency_rule(spark: SparkSession, counted: DataFrame, post: DataFrame, templates: Templates, parts: int,
-                    max_df: int, common_df: int, reach: int) -> DataFrame:
+                    max_df: int, common_df: int, reach: int, split: int | None = None) -> DataFrame:
     """The frequency rule (:func:`doublet.candidates.settle`) on the rows :func:`_postings_group` left pending:
     every row of a hash is counted (``counted``: one row per hash and document, before the cap, with the hash's
     df and the position bucket ``pb``), as the local engine's postings jobs count them.
@@ -456,7 +457,7 @@ def _frequency_rule(spark: SparkSession, counted: DataFrame, post: DataFrame, te
             .select(F.pmod("hash", F.lit(parts)).alias("bucket"), "hash", F.lit(0).cast("long").alias("n_out"), "doc"))
     outlying = outlying.withColumn("doc", F.lit(-1).cast("long")).unionByName(lone)
     return pending.groupBy("bucket").cogroup(outlying.groupBy("bucket")).applyInArrow(
-        _on_cogroup(_settle_group, max_df=max_df), POSTINGS_SCHEMA)
+        _on_cogroup(_settle_group, max_df=max_df, split=split), POSTINGS_SCHEMA)
 
 
 # ------------------------------------------------------------------------------------------ on the driver
@@ -557,10 +558,26 @@ class SparkRun:
     verified: DataFrame | None = field(default=None, repr=False)  # cached: ``reported`` and the template matches
     templates: Templates | None = field(default=None, repr=False)
     template_ids: dict[int, str] = field(default_factory=dict, repr=False)
+    n_new: int | None = None  # with --against: documents 0..n_new-1 are NEW, the others REFERENCE
 
     @property
     def pairs(self) -> DataFrame:
         return self.reported.select(*PAIR_COLUMNS)
+
+    def _lengths(self, below: int | None = None) -> np.ndarray:
+        """Characters of each document (input order), or of the first ``below``."""
+        docs = self.docs if below is None else self.docs.filter(F.col("doc") < below)
+        return np.array([r[0] for r in docs.orderBy("doc").select(F.length("text")).toLocalIterator()], np.int64)
+
+    def against(self) -> Iterator[dict[str, Any]]:
+        """``against.jsonl`` rows of a run with ``against`` (:func:`doublet.against.rows`), on the driver: the
+        NEW documents' ids and lengths and the (cross) pairs are collected."""
+        if self.n_new is None:
+            raise ValueError("not a run made with against=...")
+        ids = [r[0] for r in self.docs.filter(F.col("doc") < self.n_new).orderBy("doc").select("id").toLocalIterator()]
+        pairs = (pair_from_dict(json.loads(r[0])) for r in
+                 self.reported.orderBy("a", "b").select("line").toLocalIterator())
+        return against_rows(ids, self.n_new, self._lengths(self.n_new), pairs)
 
     def removed(self, keep: str = "first") -> DataFrame:
         """The documents ``dedup`` removes: (doc, id, kept, jaccard, cluster, via, line), by dedup.plan's rules.
@@ -597,7 +614,8 @@ class SparkRun:
         ids, clusters, dups = (list(c) for c in zip(*rows)) if rows else ([], [], [])
         return Result(ids=ids, clusters=clusters, near_duplicate_clusters=dups, problems=list(self.problems),
                       summary=self.summary, pairs_path=pairs_path, work=work, template_blocks=self.template_blocks,
-                      templates=self.templates)
+                      templates=self.templates, n_new=self.n_new,
+                      char_lengths=None if self.n_new is None else self._lengths())
 
     def write(self, outdir: str | Path, *, parquet: bool = False) -> str:
         """Write pairs.jsonl, clusters.jsonl, boilerplate.jsonl, templates.parquet and summary.json (and with
@@ -613,6 +631,9 @@ class SparkRun:
             with tempfile.TemporaryDirectory(dir=self.cfg.tmp_dir) as tmp:  # written here, copied to outdir
                 write_table(self.templates, self.template_ids, Path(tmp) / "t.parquet")
                 _write_bytes(self.spark, f"{out}/templates.parquet", (Path(tmp) / "t.parquet").read_bytes())
+        if self.n_new is not None:
+            _write_bytes(self.spark, f"{out}/against.jsonl",
+                         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.against()).encode("utf-8"))
         if parquet:
             self.pairs.orderBy("a", "b").write.mode("overwrite").parquet(f"{out}/pairs.parquet")
             self.clusters.orderBy("doc").write.mode("overwrite").parquet(f"{out}/clusters.parquet")
@@ -739,9 +760,11 @@ class _Stages:
 
 def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems: Sequence[InputProblem] = (),
                   partitions: int | None = None, stages: _Stages | None = None,
-                  cached: list[Any] | None = None) -> SparkRun:
+                  cached: list[Any] | None = None, split: int | None = None) -> SparkRun:
     """Find pairs and clusters among ``docs`` = (doc, id, text, site) rows, ``doc`` = 0..n-1 in input order,
-    ``site`` = the document's site number (:func:`doublet.engines.spark_input.site_number`; 0 = none)."""
+    ``site`` = the document's site number (:func:`doublet.engines.spark_input.site_number`; 0 = none).
+    ``split`` (``--against``): documents below it are NEW, the others REFERENCE; only pairs across it are made
+    (:mod:`doublet.candidates`)."""
     stages = stages or _Stages(spark)
     cached = cached if cached is not None else []
     sc = spark.sparkContext
@@ -757,7 +780,7 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
     stages.start("lsh")
     band_rows = prints.filter("has_sig").select("doc", F.posexplode("bands").alias("band", "key"))
     lsh = I.persist(band_rows.withColumn("bucket", F.pmod("key", F.lit(parts)))
-                   .groupBy("band", "bucket").applyInArrow(_on_group(_lsh_group, max_bucket=cfg.max_bucket), "pair long")
+                   .groupBy("band", "bucket").applyInArrow(_on_group(_lsh_group, max_bucket=cfg.max_bucket, split=split), "pair long")
                    .distinct(), cached)
     n_lsh = lsh.count()
 
@@ -795,14 +818,15 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
         counted = I.persist(counted, cached)
     capped = counted.filter(F.col("nth") <= cfg.max_df + 1).drop("nth", *(("pb",) if rules.frequency else ()))
     post = I.persist(capped.groupBy("bucket").applyInArrow(
-        _on_group(_postings_group, max_df=cfg.max_df, rules=rules, user=user_bc), POSTINGS_SCHEMA), cached)
+        _on_group(_postings_group, max_df=cfg.max_df, rules=rules, user=user_bc, split=split), POSTINGS_SCHEMA),
+        cached)
     # small aggregates to the driver, one partition at a time: the templates (broadcast to verification, listed
     # in boilerplate.jsonl: the local engine holds them in memory too) and the df histogram
     templates, hist = _collect_templates(post)
     found, settled = post, None
     if rules.frequency:  # the fingerprints left pending, once every document's typical df is known
         settled = I.persist(_frequency_rule(spark, counted, post, templates, parts, cfg.max_df,
-                                            cfg.common_df, cfg.rule.passage_words), cached)
+                                            cfg.common_df, cfg.rule.passage_words, split), cached)
         frequent, _ = _collect_templates(settled)
         counted.unpersist()
         settled_histogram(hist, frequent, cfg.max_df)
@@ -907,24 +931,30 @@ def run_documents(spark: SparkSession, docs: DataFrame, cfg: Config, *, problems
                   "shuffle": stages.shuffle_bytes()},
         "problems": [p.to_dict() for p in problems],
     }
+    if split is not None:
+        summary["against"] = {"new": split, "reference": n - split}
     return SparkRun(spark, cfg, docs, reported, clusters, comp_dup, summary, list(problems), cached,
-                    template_blocks=listed, verified=verified, templates=templates, template_ids=example_ids)
+                    template_blocks=listed, verified=verified, templates=templates, template_ids=example_ids,
+                    n_new=split)
 
 
 # ------------------------------------------------------------------------------------------ inputs
 
 def run_files(spark: SparkSession, inputs: Sequence[str], cfg: Config, *, id_field: str = "id",
               text_field: str = "text", partitions: int | None = None, site_field: str | None = None,
-              progress: Progress | None = None) -> SparkRun:
+              progress: Progress | None = None, against: Sequence[str] | None = None) -> SparkRun:
     """Read ``inputs`` (JSON Lines and Parquet files, txt folders; local paths or Hadoop URIs) with Spark and
     run. Ids must be unique across inputs (the first wins), as with the local engine. ``site_field``: the JSON
     Lines field or Parquet column naming each record's site (``--site-field``). ``progress`` is shown each stage
-    and its completed Spark tasks."""
+    and its completed Spark tasks. ``against``: REFERENCE inputs, read after ``inputs`` (NEW): only pairs of a
+    NEW and a REFERENCE document (``find --against``)."""
     stages, cached = _Stages(spark, progress), []
     stages.start("read")
     spec = D._make_spec(id_field, text_field, cfg.max_chars, False, site_field=site_field)
-    docs, problems = I.read_files(spark, inputs, spec, cached)
-    return run_documents(spark, docs, cfg, problems=problems, partitions=partitions, stages=stages, cached=cached)
+    docs, problems, firsts = I.read_files(spark, [*inputs, *(against or ())], spec, cached, first_docs=True)
+    split = None if against is None else firsts[len(inputs)]
+    return run_documents(spark, docs, cfg, problems=problems, partitions=partitions, stages=stages, cached=cached,
+                         split=split)
 
 
 def run_frame(df: DataFrame, cfg: Config, *, id_col: str = "id", text_col: str = "text",

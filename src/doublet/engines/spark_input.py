@@ -374,17 +374,20 @@ def check_inputs(inputs: Sequence[str], *, id_field: str = "id", text_field: str
 
 
 def read_files(spark: SparkSession, inputs: Sequence[str], spec: D._Spec,
-               cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
+               cached: list[Any], first_docs: bool = False) -> Any:
     """(doc, id, text, site) rows of the documents of ``inputs`` (cached), and the input problems in record order.
     ``spec.site_field``: the JSON Lines field or Parquet column of each record's site, read by the local
-    reader's rule (a string or a number, stripped; empty: none)."""
+    reader's rule (a string or a number, stripped; empty: none). With ``first_docs``, also the index of the
+    first document of each input (and, last, the number of documents): ``find --against`` splits there."""
     sources = check_inputs(inputs, id_field=spec.id_field, text_field=spec.text_field)
     listing_problems: list[InputProblem] = []
     checker = _checker(sources, spec, listing_problems)
     keyed: list[tuple[tuple[int, int], InputProblem]] = []
     parts: list[DataFrame] = []
     first = 0
+    firsts: list[int] = []  # each input's first record ord
     for src in range(len(sources)):
+        firsts.append(first)
         part, count = _read_source(spark, sources, src, spec, first, checker)
         keyed += [((first, -1), p) for p in listing_problems]  # a txt folder's listing errors come first
         listing_problems.clear()
@@ -393,7 +396,11 @@ def read_files(spark: SparkSession, inputs: Sequence[str], spec: D._Spec,
     records = parts[0]
     for p in parts[1:]:
         records = records.unionByName(p)
-    return _documents_of(spark, records, sources, keyed, cached)
+    firsts.append(first)
+    docs, problems, skipped = _documents_of(spark, records, sources, keyed, cached)
+    if first_docs:  # a document's index is its ord less the records skipped before it
+        return docs, problems, [int(f - np.searchsorted(skipped, f)) for f in firsts]
+    return docs, problems
 
 
 def _read_source(spark: SparkSession, sources: list[Source], src: int, spec: D._Spec, first: int,
@@ -443,14 +450,16 @@ def read_frame(df: DataFrame, spec: D._Spec, cached: list[Any]) -> tuple[DataFra
     for part in sorted(counts):
         offsets[part], first = first, first + counts[part]
     records = numbered.mapInArrow(partial(frame_records, spec=spec, offsets=offsets), RECORD_SCHEMA)
-    return _documents_of(df.sparkSession, records, [Source(SOURCE_DATAFRAME, InputFormat("parquet", None))], [],
-                         cached)
+    docs, problems, _ = _documents_of(df.sparkSession, records,
+                                      [Source(SOURCE_DATAFRAME, InputFormat("parquet", None))], [], cached)
+    return docs, problems
 
 
 def _documents_of(spark: SparkSession, records: DataFrame, sources: list[Source],
                   keyed: list[tuple[tuple[int, int], InputProblem]],
-                  cached: list[Any]) -> tuple[DataFrame, list[InputProblem]]:
-    """Documents of checked records: the first record of each id wins; each document gets its index."""
+                  cached: list[Any]) -> tuple[DataFrame, list[InputProblem], np.ndarray]:
+    """Documents of checked records: the first record of each id wins; each document gets its index. Also
+    returns the sorted ords of the records that are not documents."""
     records = persist(records, cached)
     # input problems (the summary lists them all, as the local engine's does)
     problem_rows = records.filter("p_reason is not null").select("ord", "p_source", "p_where", "p_id", "p_reason",
@@ -477,7 +486,7 @@ def _documents_of(spark: SparkSession, records: DataFrame, sources: list[Source]
                                                                           DOCS_SCHEMA), cached)
     docs.count()
     records.unpersist()
-    return docs, [p for _, p in sorted(keyed, key=lambda r: r[0])]
+    return docs, [p for _, p in sorted(keyed, key=lambda r: r[0])], skipped
 
 
 __all__ = ["RECORD_SCHEMA", "Source", "check_inputs", "documents", "duplicate_message", "frame_records",
